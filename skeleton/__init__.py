@@ -1,0 +1,3 @@
+"""skeleton: reproducible builds of skeleton action-recognition datasets."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from skeleton.cli import main
+
+raise SystemExit(main())
