@@ -1,0 +1,303 @@
+"""Format checks for MMAction2 / PYSKL skeleton annotation pickles.
+
+The contract (docs/HELPERS.md, PYSKL tools/data/README.md): a dict
+`{'split': {name: [frame_dir, ...]}, 'annotations': [ann, ...]}`, or a plain list of annotations
+(the per-split files older MMAction2 configs read). Each annotation has `frame_dir`,
+`total_frames`, `label` and either
+
+* 3D: `keypoint` (M, T, V, 3) float, no `keypoint_score`;
+* 2D: `keypoint` (M, T, V, 2) float, `keypoint_score` (M, T, V), `img_shape` (h, w);
+* 2D compressed (Kinetics-400 in PYSKL/MMAction2): no `keypoint`; `raw_file` names the kpfile,
+  `frame_inds` / `box_score` give the frame and box score of each stored skeleton, `valid`
+  counts frames kept per box-score threshold, plus `img_shape`.
+
+Pickles are read with the restricted loader (`skeleton.safeload`); an unsafe pickle raises
+`UnsafePickleError` before anything is checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skeleton import safeload
+
+KIND_3D = "3d"
+KIND_2D = "2d"
+KIND_2D_COMPRESSED = "2d-compressed"
+
+# Fields of the Kinetics-400 compressed form (PYSKL tools/data/README.md, "For Kinetics400").
+COMPRESSED_KEYS: tuple[str, ...] = ("raw_file", "frame_inds", "box_score", "valid")
+REQUIRED_KEYS: tuple[str, ...] = ("frame_dir", "total_frames", "label")
+DEFAULT_MAX_PROBLEMS = 50
+# Missing split entries named per split before "and N more".
+_SPLIT_EXAMPLES = 3
+
+
+@dataclass
+class ValidationReport:
+    """What `validate_data` found: the file's layout and kind, counts, and problems."""
+
+    layout: str = "unknown"  # 'combined' (split + annotations) | 'list' | 'unknown'
+    kind: str = "unknown"  # '3d' | '2d' | '2d-compressed' | 'mixed' | 'empty' | 'unknown'
+    n_annotations: int = 0
+    splits: dict[str, int] = field(default_factory=dict)
+    shapes: dict[str, int] = field(default_factory=dict)  # "(V, C)" -> annotation count
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line: layout, kind, counts and splits."""
+        parts = [f"{self.kind} {self.layout} pickle", f"{self.n_annotations} annotations"]
+        if self.shapes:
+            parts.append("V,C " + ", ".join(f"{k} x{n}" for k, n in sorted(self.shapes.items())))
+        if self.splits:
+            parts.append("splits " + ", ".join(f"{k} ({n})" for k, n in self.splits.items()))
+        return "; ".join(parts)
+
+
+def format_problems(problems: list[str], max_problems: int = DEFAULT_MAX_PROBLEMS) -> list[str]:
+    """At most `max_problems` lines, then one '... and N more problems' line."""
+    if len(problems) <= max_problems:
+        return list(problems)
+    rest = len(problems) - max_problems
+    return problems[:max_problems] + [f"... and {rest} more problem{'s' * (rest != 1)}"]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _kind_of(ann: Mapping[str, Any]) -> str:
+    if "keypoint" not in ann and all(k in ann for k in COMPRESSED_KEYS):
+        return KIND_2D_COMPRESSED
+    kp = ann.get("keypoint")
+    if "keypoint_score" in ann or (isinstance(kp, np.ndarray) and kp.shape[-1:] == (2,)):
+        return KIND_2D
+    return KIND_3D
+
+
+def _check_finite(name: str, arr: np.ndarray, where: str, problems: list[str]) -> None:
+    if arr.dtype.kind in "fc":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            problems.append(f"{where}: {name} has {int(bad.sum())} NaN/inf values")
+
+
+def _check_shape_pair(name: str, value: Any, where: str, problems: list[str]) -> None:
+    ok = (
+        isinstance(value, tuple | list | np.ndarray)
+        and len(value) == 2
+        and all(_is_int(v) and v > 0 for v in value)
+    )
+    if not ok:
+        problems.append(f"{where}: {name} must be (height, width) positive ints, got {value!r}")
+
+
+def _check_keypoints(ann: Mapping[str, Any], kind: str, where: str, problems: list[str]) -> str:
+    """Checks keypoint / keypoint_score; returns the '(V, C)' key ('' when unusable)."""
+    kp = ann.get("keypoint")
+    if not isinstance(kp, np.ndarray):
+        problems.append(f"{where}: keypoint missing or not an ndarray ({type(kp).__name__})")
+        return ""
+    if kp.ndim != 4:
+        problems.append(f"{where}: keypoint must be (M, T, V, C), got shape {kp.shape}")
+        return ""
+    if kp.dtype.kind != "f":
+        problems.append(f"{where}: keypoint dtype {kp.dtype} is not floating point")
+    m, t, v, c = kp.shape
+    want_c = 2 if kind == KIND_2D else 3
+    if c != want_c:
+        problems.append(f"{where}: {kind.upper()} keypoint needs C={want_c}, shape {kp.shape}")
+    total = ann.get("total_frames")
+    if _is_int(total) and t != total:
+        problems.append(f"{where}: keypoint shape {kp.shape} has T={t} but total_frames={total}")
+    _check_finite("keypoint", kp, where, problems)
+    score = ann.get("keypoint_score")
+    if kind == KIND_2D:
+        if not isinstance(score, np.ndarray):
+            problems.append(f"{where}: 2D annotation lacks keypoint_score ndarray")
+        elif score.shape != (m, t, v):
+            problems.append(
+                f"{where}: keypoint_score shape {score.shape} != keypoint (M, T, V) {(m, t, v)}"
+            )
+        else:
+            _check_finite("keypoint_score", score, where, problems)
+    return f"({v}, {c})"
+
+
+def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    if not isinstance(ann.get("raw_file"), str) or not ann["raw_file"]:
+        problems.append(f"{where}: raw_file must be a non-empty str")
+    inds = np.asarray(ann.get("frame_inds"))
+    score = np.asarray(ann.get("box_score"))
+    if inds.ndim != 1 or inds.dtype.kind not in "iu":
+        problems.append(f"{where}: frame_inds not a 1-D int array, got {inds.shape} {inds.dtype}")
+        return
+    total = ann.get("total_frames")
+    if inds.size and _is_int(total) and (inds.min() < 0 or inds.max() >= total):
+        problems.append(
+            f"{where}: frame_inds span [{inds.min()}, {inds.max()}] outside total_frames={total}"
+        )
+    if score.shape != inds.shape:
+        problems.append(f"{where}: box_score shape {score.shape} != frame_inds shape {inds.shape}")
+    elif score.dtype.kind == "f":
+        _check_finite("box_score", score, where, problems)
+
+
+def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, str, str | None]:
+    """Checks one annotation; returns (kind, '(V, C)' key, frame_dir or None)."""
+    if not isinstance(ann, Mapping):
+        problems.append(f"annotations[{index}]: not a dict ({type(ann).__name__})")
+        return "unknown", "", None
+    frame_dir = ann.get("frame_dir")
+    where = (
+        f"annotations[{index}] ({frame_dir})"
+        if isinstance(frame_dir, str)
+        else (f"annotations[{index}]")
+    )
+    missing = [k for k in REQUIRED_KEYS if k not in ann]
+    if missing:
+        problems.append(f"{where}: missing required keys {', '.join(missing)}")
+    if "frame_dir" in ann and (not isinstance(frame_dir, str) or not frame_dir):
+        problems.append(f"{where}: frame_dir must be a non-empty str, got {frame_dir!r}")
+        frame_dir = None
+    total = ann.get("total_frames")
+    if "total_frames" in ann and not (_is_int(total) and total > 0):
+        problems.append(f"{where}: total_frames must be a positive int, got {total!r}")
+    label = ann.get("label")
+    if "label" in ann and not (_is_int(label) and label >= 0):
+        problems.append(f"{where}: label must be a non-negative int, got {label!r}")
+    kind = _kind_of(ann)
+    shape_key = ""
+    if kind == KIND_2D_COMPRESSED:
+        _check_compressed(ann, where, problems)
+    else:
+        shape_key = _check_keypoints(ann, kind, where, problems)
+    if kind != KIND_3D:
+        if "img_shape" not in ann:
+            problems.append(f"{where}: 2D annotation lacks img_shape")
+        else:
+            _check_shape_pair("img_shape", ann["img_shape"], where, problems)
+        if "original_shape" in ann:
+            _check_shape_pair("original_shape", ann["original_shape"], where, problems)
+    return kind, shape_key, frame_dir
+
+
+def _check_splits(
+    split: Any, frame_dirs: set[str], report: ValidationReport, problems: list[str]
+) -> None:
+    if not isinstance(split, Mapping):
+        problems.append(f"split must be a dict of name -> [frame_dir, ...], got {type(split)}")
+        return
+    for name, members in split.items():
+        if not isinstance(name, str) or not isinstance(members, list | tuple):
+            problems.append(f"split {name!r}: must map a str to a list of frame_dir")
+            continue
+        report.splits[name] = len(members)
+        absent = [m for m in members if not isinstance(m, str) or m not in frame_dirs]
+        if absent:
+            shown = ", ".join(map(str, absent[:_SPLIT_EXAMPLES]))
+            extra = len(absent) - _SPLIT_EXAMPLES
+            more = f" and {extra} more" if extra > 0 else ""
+            problems.append(
+                f"split {name!r}: {len(absent)} entries not in annotations ({shown}{more})"
+            )
+        dups = [m for m, n in Counter(map(str, members)).items() if n > 1]
+        if dups:
+            problems.append(f"split {name!r}: {len(dups)} duplicate entries (first: {dups[0]})")
+
+
+def validate_data(data: Any) -> ValidationReport:
+    """Checks an unpickled annotation object; problems are one line each, naming the sample."""
+    report = ValidationReport()
+    problems = report.problems
+    if isinstance(data, Mapping):
+        report.layout = "combined"
+        missing = [k for k in ("split", "annotations") if k not in data]
+        if missing:
+            problems.append(f"top-level dict lacks {' and '.join(missing)}")
+        annotations = data.get("annotations", [])
+    elif isinstance(data, list):
+        report.layout = "list"
+        annotations = data
+    else:
+        problems.append(f"top level is a {type(data).__name__}, not a dict or list")
+        return report
+    if not isinstance(annotations, list):
+        problems.append(f"annotations must be a list, got {type(annotations).__name__}")
+        annotations = []
+    report.n_annotations = len(annotations)
+    kinds: Counter[str] = Counter()
+    shapes: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    first_index: dict[str, int] = {}
+    for i, ann in enumerate(annotations):
+        kind, shape_key, frame_dir = _check_annotation(ann, i, problems)
+        kinds[kind] += 1
+        if shape_key:
+            shapes[shape_key] += 1
+        if frame_dir is not None:
+            seen[frame_dir] += 1
+            first_index.setdefault(frame_dir, i)
+    for frame_dir, n in seen.items():
+        if n > 1:
+            problems.append(
+                f"frame_dir {frame_dir!r} appears {n} times (first at annotations"
+                f"[{first_index[frame_dir]}])"
+            )
+    kinds.pop("unknown", None)
+    if not annotations:
+        report.kind = "empty"
+    elif len(kinds) == 1:
+        report.kind = next(iter(kinds))
+    elif kinds:
+        report.kind = "mixed"
+        mix = ", ".join(f"{k} x{n}" for k, n in kinds.items())
+        problems.append(f"annotations mix kinds: {mix}")
+    report.shapes = dict(shapes)
+    if len(shapes) > 1:
+        problems.append(
+            "keypoint (V, C) differs between annotations: "
+            + ", ".join(f"{k} x{n}" for k, n in shapes.most_common())
+        )
+    if report.layout == "combined" and "split" in data:
+        _check_splits(data["split"], set(seen), report, problems)
+    return report
+
+
+def validate_file(path: str | os.PathLike[str]) -> ValidationReport:
+    """Loads `path` with the restricted unpickler and checks it.
+
+    Raises `safeload.UnsafePickleError` when the pickle is refused and `OSError` when it cannot
+    be read; a pickle that is corrupt (truncated, not a pickle) is reported as a problem.
+    """
+    try:
+        data = safeload.load(path)
+    except safeload.UnsafePickleError:
+        raise
+    except OSError:
+        raise
+    except Exception as exc:  # corrupt pickle: EOFError, UnpicklingError, ValueError, ...
+        report = ValidationReport()
+        report.problems.append(f"cannot unpickle: {type(exc).__name__}: {exc}")
+        return report
+    return validate_data(data)
+
+
+def iter_lines(report: ValidationReport, path: str, max_problems: int) -> Iterable[str]:
+    """The lines `skeleton validate` prints for a report."""
+    if report.ok:
+        yield f"{path}: valid: {report.summary()}"
+        return
+    for line in format_problems(report.problems, max_problems):
+        yield f"{path}: {line}"
+    yield f"{path}: INVALID ({len(report.problems)} problems): {report.summary()}"

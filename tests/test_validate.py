@@ -1,0 +1,273 @@
+"""Restricted unpickler and `skeleton validate` on pickles built here (real pickle bytes)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skeleton import safeload
+from skeleton.commands import validate as validate_cmd
+from skeleton.validate import format_problems, validate_data, validate_file
+
+
+def run_validate(*argv: str) -> int:
+    """`skeleton validate ...` through its registered parser (as skeleton.cli.main does)."""
+    from skeleton.cli import UsageError
+
+    parser = argparse.ArgumentParser(prog="skeleton")
+    validate_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["validate", *argv])
+    try:
+        return args.func(args)
+    except UsageError:
+        return 2
+
+
+def ann3d(name: str, frames: int = 30, label: int = 0, persons: int = 2) -> dict:
+    rng = np.random.default_rng(len(name) + frames)
+    kp = rng.normal(size=(persons, frames, 25, 3)).astype(np.float16)
+    return {"frame_dir": name, "label": label, "keypoint": kp, "total_frames": frames}
+
+
+def ann2d(name: str, frames: int = 20, label: int = 1) -> dict:
+    rng = np.random.default_rng(frames)
+    return {
+        "frame_dir": name,
+        "label": label,
+        "img_shape": (1080, 1920),
+        "original_shape": (1080, 1920),
+        "total_frames": frames,
+        "keypoint": (rng.random((1, frames, 17, 2)) * 1000).astype(np.float32),
+        "keypoint_score": rng.random((1, frames, 17)).astype(np.float16),
+    }
+
+
+def combined(annotations: list[dict], split: dict[str, list[str]] | None = None) -> dict:
+    names = [a["frame_dir"] for a in annotations]
+    return {
+        "split": split or {"xsub_train": names[:-1], "xsub_val": names[-1:]},
+        "annotations": annotations,
+    }
+
+
+def dump(obj: object, path: Path, protocol: int = pickle.HIGHEST_PROTOCOL) -> Path:
+    path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    return path
+
+
+# --- restricted unpickler -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_safe_load_roundtrips_numpy_and_builtins(protocol: int, tmp_path: Path) -> None:
+    obj = {
+        "arrays": [
+            np.arange(24, dtype=np.float16).reshape(2, 3, 4),
+            np.linspace(0, 1, 7, dtype=np.float32),
+            np.arange(5, dtype=np.int64),
+            np.arange(6, dtype=np.uint8).reshape(2, 3).T,  # non-contiguous
+            np.array(["S001C001P001R001A001", "x"]),
+            np.array([1 + 2j]),
+        ],
+        "scalars": [np.float32(1.5), np.int64(7), np.str_("seg"), np.bool_(True), np.float16(2)],
+        "plain": (1, 2.5, "s", b"\x00\xff", None, True, {1, 2}, frozenset({3}), 3 - 1j),
+        "dtype": np.dtype("float16"),
+    }
+    back = safeload.load(dump(obj, tmp_path / "ok.pkl", protocol))
+    for got, want in zip(back["arrays"], obj["arrays"], strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert back["scalars"] == obj["scalars"]
+    assert [type(s) for s in back["scalars"]] == [type(s) for s in obj["scalars"]]
+    assert back["plain"] == obj["plain"] and back["dtype"] == obj["dtype"]
+
+
+def test_safe_load_reads_numpy1_spelling() -> None:
+    # numpy 1.x writes its reconstruction globals under numpy.core, numpy 2 under numpy._core.
+    data = pickle.dumps(np.arange(4, dtype=np.float32), protocol=2)
+    legacy = data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+    assert b"numpy.core.multiarray" in legacy
+    assert np.array_equal(safeload.loads(legacy), np.arange(4, dtype=np.float32))
+
+
+class _SystemPayload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (os.system, (f"touch {self.marker}",))
+
+
+class _EvalPayload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (eval, (f"open({str(self.marker)!r}, 'w').close()",))
+
+
+class _SubprocessPayload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (subprocess.call, (["touch", str(self.marker)],))
+
+
+@pytest.mark.parametrize(
+    ("payload", "global_name"),
+    [(_SystemPayload, "system"), (_EvalPayload, "builtins.eval"), (_SubprocessPayload, "call")],
+)
+def test_malicious_pickle_refused_without_running(
+    payload: type, global_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marker = tmp_path / "pwned"
+    # Hidden inside an otherwise valid annotation pickle.
+    obj = combined([ann3d("S001C001P001R001A001"), ann3d("S001C001P002R001A001")])
+    obj["annotations"][1]["label"] = payload(marker)
+    path = dump(obj, tmp_path / "evil.pkl")
+    with pytest.raises(safeload.UnsafePickleError) as err:
+        safeload.load(path)
+    assert global_name in err.value.global_name
+    assert run_validate(str(path)) == 2
+    assert global_name in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def test_malicious_pickle_in_fresh_interpreter(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = dump([ann3d("a"), _SystemPayload(marker)], tmp_path / "evil.pkl", protocol=2)
+    code = "import sys; from skeleton import safeload; safeload.load(sys.argv[1])"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0 and "UnsafePickleError" in proc.stderr
+    assert "posix.system" in proc.stderr or "nt.system" in proc.stderr
+    assert not marker.exists()
+
+
+def test_refuses_non_allowlisted_harmless_global(tmp_path: Path) -> None:
+    import collections
+
+    path = dump({"annotations": collections.OrderedDict(a=1)}, tmp_path / "od.pkl")
+    with pytest.raises(safeload.UnsafePickleError, match="collections.OrderedDict"):
+        safeload.load(path)
+
+
+def test_codecs_encode_only_latin1() -> None:
+    # Protocol 2 stores bytes as _codecs.encode(str, 'latin1'); other codecs are refused.
+    assert safeload.loads(pickle.dumps(b"\x01\xfe", protocol=2)) == b"\x01\xfe"
+    crafted = pickle.dumps(b"\x01", protocol=2).replace(b"latin1", b"utf_16")
+    with pytest.raises(pickle.UnpicklingError):
+        safeload.loads(crafted)
+
+
+# --- format checks --------------------------------------------------------------------------
+
+
+def test_valid_3d_and_2d(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p3 = dump(
+        combined([ann3d("S001C001P001R001A001"), ann3d("S001C002P001R001A050", 12, 49)]),
+        tmp_path / "ntu_3d.pkl",
+    )
+    p2 = dump(combined([ann2d("v1"), ann2d("v2", 9, 3)]), tmp_path / "ntu_2d.pkl", protocol=2)
+    r3, r2 = validate_file(p3), validate_file(p2)
+    assert r3.ok and r3.kind == "3d" and r3.shapes == {"(25, 3)": 2}
+    assert r2.ok and r2.kind == "2d" and r2.splits == {"xsub_train": 1, "xsub_val": 1}
+    assert run_validate(str(p3)) == 0 and run_validate(str(p2)) == 0
+    assert "valid: 3d combined pickle; 2 annotations" in capsys.readouterr().out
+
+
+def test_plain_list_layout_is_valid() -> None:
+    report = validate_data([ann3d("a"), ann3d("b")])
+    assert report.ok and report.layout == "list"
+
+
+def test_k400_compressed_form_is_valid() -> None:
+    ann = {
+        "frame_dir": "abseiling/-3B32lodo2M_000059_000069",
+        "label": 0,
+        "img_shape": (340, 256),
+        "original_shape": (340, 256),
+        "total_frames": 300,
+        "raw_file": "kpfiles/part_0.pkl",
+        "frame_inds": np.array([0, 0, 1, 2, 299], dtype=np.int16),
+        "box_score": np.array([0.9, 0.4, 0.8, 0.95, 0.7], dtype=np.float16),
+        "valid": {0.5: 4, 0.7: 3},
+    }
+    report = validate_data(combined([ann, dict(ann, frame_dir="b")]))
+    assert report.ok, report.problems
+    assert report.kind == "2d-compressed"
+    bad = dict(ann, frame_inds=np.array([0, 300]), box_score=np.array([0.5]))
+    problems = validate_data([bad]).problems
+    assert any("outside total_frames=300" in p for p in problems)
+    assert any("box_score shape" in p for p in problems)
+
+
+def test_invalid_annotations_each_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = ann3d("S001C001P001R001A001")
+    short = ann3d("S001C001P001R001A002", frames=30)
+    short["total_frames"] = 31  # T mismatch
+    nan = ann3d("S001C001P001R001A003")
+    nan["keypoint"][0, 3, 4, 1] = np.nan
+    neg = ann3d("S001C001P001R001A004", label=-1)
+    nokey = ann3d("S001C001P001R001A005")
+    del nokey["total_frames"]
+    dup = ann3d("S001C001P001R001A001")
+    score = ann2d("v2d")
+    score["keypoint_score"] = score["keypoint_score"][:, :-1]
+    del score["img_shape"]
+    flt = ann3d("S001C001P001R001A006")
+    flt["label"] = 3.0
+    anns = [good, short, nan, neg, nokey, dup, score, flt]
+    split = {"xsub_train": [a["frame_dir"] for a in anns] + ["S999C001P001R001A001"]}
+    path = dump(combined(anns, split), tmp_path / "bad.pkl")
+    problems = validate_file(path).problems
+    text = "\n".join(problems)
+    assert "T=30 but total_frames=31" in text
+    assert "keypoint has 1 NaN/inf values" in text
+    assert "(S001C001P001R001A004): label must be a non-negative int, got -1" in text
+    assert "missing required keys total_frames" in text
+    assert "'S001C001P001R001A001' appears 2 times" in text
+    assert "keypoint_score shape (1, 19, 17) != keypoint (M, T, V) (1, 20, 17)" in text
+    assert "2D annotation lacks img_shape" in text
+    assert "got 3.0" in text
+    assert "1 entries not in annotations (S999C001P001R001A001)" in text
+    assert "annotations mix kinds" in text
+    assert run_validate(str(path)) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(problems) + 1 and out[-1].startswith(f"{path}: INVALID")
+
+
+def test_problem_list_capped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    anns = [ann3d(f"s{i}", label=-1) for i in range(80)]
+    path = dump(anns, tmp_path / "many.pkl")
+    assert run_validate(str(path), "--max-problems", "10") == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 12
+    assert out[10].endswith("... and 70 more problems")
+    assert format_problems(["a", "b"], 1) == ["a", "... and 1 more problem"]
+
+
+def test_corrupt_and_missing_files(tmp_path: Path) -> None:
+    data = pickle.dumps(combined([ann3d("a"), ann3d("b")]))
+    truncated = tmp_path / "truncated.pkl"
+    truncated.write_bytes(data[: len(data) // 2])
+    report = validate_file(truncated)
+    assert not report.ok and report.problems[0].startswith("cannot unpickle")
+    assert run_validate(str(truncated)) == 1
+    assert run_validate(str(tmp_path / "absent.pkl")) == 2
+
+
+def test_top_level_problems() -> None:
+    assert "top level is a str" in validate_data("x").problems[0]
+    assert "lacks split" in validate_data({"annotations": []}).problems[0]
+    assert validate_data({"split": {}, "annotations": []}).kind == "empty"
