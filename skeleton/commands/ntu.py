@@ -1,0 +1,152 @@
+"""`skeleton ntu3d` and the NTU workflow steps (`ntu-index`, `ntu-parse-shard`, `ntu-splits`,
+`ntu-package`) as commands, so one step or one sample can be debugged by hand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+from skeleton.cli import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ntu3d",
+        help="NTU RGB+D .skeleton files -> 3D annotation pickle",
+        description="Parse, denoise, split and package NTU RGB+D raw skeletons. Each INPUT is a "
+        ".skeleton file, a folder of them (searched recursively) or a .zip of them. Rejected "
+        "samples are listed with their reason; the exit code is 0 as long as one sample made it.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--denoise", choices=("pyskl", "energy"), default="pyskl")
+    p.add_argument("--out", required=True, metavar="OUT.pkl")
+    p.add_argument(
+        "--dataset",
+        choices=("ntu60", "ntu120"),
+        help="keep only this dataset's samples; default: all inputs, NTU120 split protocol",
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel processes")
+    p.add_argument("--rejects", metavar="FILE", help="write the rejects report (TSV) here")
+    p.add_argument("--manifest", metavar="FILE", help="write a JSON manifest here")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any sample is rejected")
+    p.set_defaults(func=run_ntu3d)
+
+    p = sub.add_parser("ntu-index", help="workflow step: scan inputs, write the sample table")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--shard-size", type=int, default=2000)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run_index)
+
+    p = sub.add_parser("ntu-parse-shard", help="workflow step: parse + denoise one shard")
+    p.add_argument("index")
+    p.add_argument("shard", type=int)
+    p.add_argument("--denoise", choices=("pyskl", "energy"), default="pyskl")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run_shard)
+
+    p = sub.add_parser("ntu-splits", help="workflow step: official splits of the indexed samples")
+    p.add_argument("index")
+    p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run_splits)
+
+    p = sub.add_parser("ntu-package", help="workflow step: shards -> <ds>_3d.pkl + report")
+    p.add_argument("index")
+    p.add_argument("shards", nargs="+")
+    p.add_argument("--splits", required=True)
+    p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--rejects", required=True)
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--strict", action="store_true")
+    p.set_defaults(func=run_package)
+
+
+def _summary(counts: dict, out: str, rejects: str | None) -> None:
+    splits = ", ".join(f"{k} {v}" for k, v in counts["splits"].items())
+    print(f"{out}: {counts['samples']} samples ({splits})", file=sys.stderr)
+    if counts["rejected"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in counts["rejects"].items())
+        where = f"; see {rejects}" if rejects else " (use --rejects FILE for the list)"
+        print(f"rejected {counts['rejected']}: {reasons}{where}", file=sys.stderr)
+
+
+def run_ntu3d(args: argparse.Namespace) -> int:
+    from skeleton.index import build_index
+    from skeleton.ntu3d import StrictModeError, build
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be >= 1")
+    try:
+        rows = build_index(args.inputs, shard_size=10**9)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if not rows:
+        raise UsageError("no .skeleton files found in " + ", ".join(args.inputs))
+    dataset = args.dataset or "ntu120"
+    with tempfile.TemporaryDirectory() as tmp:
+        rejects = args.rejects or os.path.join(tmp, "rejects.tsv")
+        try:
+            counts = build(
+                rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
+            )  # fmt: skip
+        except StrictModeError:
+            counts = None
+        if counts is None or counts["samples"] == 0:
+            from skeleton.rejects import read_rejects
+
+            for r in read_rejects(rejects)[:20]:
+                print(f"  {r}", file=sys.stderr)
+        if counts is None:
+            print("strict mode: samples were rejected", file=sys.stderr)
+            return 1
+    _summary(counts, args.out, args.rejects)
+    if counts["samples"] == 0:
+        os.unlink(args.out)
+        raise UsageError(f"no usable {dataset} sample in the inputs (all rejected, see above)")
+    return 0
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from skeleton.index import run_index as step
+
+    rows = step(args.inputs, args.shard_size, args.out)
+    print(f"{args.out}: {len(rows)} rows", file=sys.stderr)
+    return 0
+
+
+def run_shard(args: argparse.Namespace) -> int:
+    from skeleton.ntu3d import run_shard as step
+
+    res = step(args.index, args.shard, args.denoise, args.out)
+    print(
+        f"{args.out}: {len(res.annotations)} samples, {len(res.rejects)} rejected", file=sys.stderr
+    )
+    return 0
+
+
+def run_splits(args: argparse.Namespace) -> int:
+    from skeleton.ntu3d import run_splits as step
+
+    splits = step(args.index, args.dataset, args.out)
+    print(json.dumps({k: len(v) for k, v in splits.items()}), file=sys.stderr)
+    return 0
+
+
+def run_package(args: argparse.Namespace) -> int:
+    from skeleton.ntu3d import StrictModeError
+    from skeleton.ntu3d import run_package as step
+
+    try:
+        counts = step(
+            args.index, args.shards, args.splits, args.dataset, args.out, args.rejects,
+            args.manifest, {}, args.strict,
+        )  # fmt: skip
+    except StrictModeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    _summary(counts, args.out, args.rejects)
+    return 0

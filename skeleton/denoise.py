@@ -1,0 +1,177 @@
+"""The two public NTU RGB+D denoising algorithms, reimplemented to match them bit for bit.
+
+* `pyskl` (default): the algorithm behind PYSKL's released 3D pickles (tools/data/ntu_preproc.py):
+  bodies followed by id, motion-ranked, length and spread filters, packed into two persons.
+* `energy`: MMAction2's raw converter (tools/data/skeleton/gen_ntu_rgbd_raw.py): the first four
+  bodies of each frame by position, the two with the largest coordinate std kept.
+
+Both return float16 (M, T, 25, 3). Where the public code would crash or return no person, we raise
+`NoSkeleton` with a reason instead (the sample goes to the rejects report); see `REJECT_REASONS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skeleton.reader import SkeletonData
+
+DENOISE_MODES = ("pyskl", "energy")
+
+# PYSKL ntu_preproc.py constants
+PYSKL_EPS = 1e-3  # "empty" threshold on absolute sums (non_zero, person swap)
+PYSKL_LENGTH_THRESHOLD = 11  # tracks of <= 11 frames are dropped when several exist
+PYSKL_WH_RATIO = 0.8  # a frame is valid when x range <= 0.8 * y range
+PYSKL_SPREAD_NOISE_RATIO = 0.69754  # tracks with >= this share of invalid frames are dropped
+PYSKL_MAX_PERSONS = 2
+
+# MMAction2 gen_ntu_rgbd_raw.py constants
+ENERGY_MAX_BODY_KINECT = 4  # body slots read per frame
+ENERGY_MAX_BODY_TRUE = 2  # slots kept
+
+REJECT_REASONS = {
+    "no_skeleton": "the file holds no body at all (every frame has 0 bodies)",
+    "no_long_track": "pyskl: several bodies but none tracked for more than 11 frames",
+    "spread_noise": "pyskl: spread denoising rejected every body",
+    "all_zero": "every joint of every kept body is zero",
+}
+
+
+class NoSkeleton(Exception):
+    """The denoiser cannot produce a person for this sample; `code` is a REJECT_REASONS key."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(detail or REJECT_REASONS[code])
+        self.code = code
+        self.detail = detail or REJECT_REASONS[code]
+
+
+def denoise(sk: SkeletonData, mode: str = "pyskl") -> np.ndarray:
+    if mode == "pyskl":
+        return denoise_pyskl(sk)
+    if mode == "energy":
+        return denoise_energy(sk)
+    raise ValueError(f"unknown denoise mode {mode!r}; expected one of {DENOISE_MODES}")
+
+
+# --- pyskl --------------------------------------------------------------------------------
+
+
+def _motion(kpt: np.ndarray) -> np.float32:
+    # sum over x, y, z of the float32 variance of all joints over all frames
+    return np.sum(np.var(kpt.reshape(-1, 3), axis=0))
+
+
+def _tracks(sk: SkeletonData) -> list[dict]:
+    """Bodies grouped by id in order of first appearance; `start` counts non-empty frames only."""
+    if len(sk.body_ids) == 0:
+        return []
+    xyz = sk.joints[:, :, :3].astype(np.float32)
+    nonempty_index = np.cumsum(sk.bodies_per_frame > 0) - 1  # per frame
+    occ_frame_rank = np.repeat(nonempty_index, sk.bodies_per_frame)
+    order: dict[int, list[int]] = {}
+    for i, bid in enumerate(sk.body_ids.tolist()):
+        order.setdefault(bid, []).append(i)
+    tracks = []
+    for occ in order.values():
+        kpt = xyz[occ]
+        tracks.append({"kpt": kpt, "start": int(occ_frame_rank[occ[0]]), "motion": _motion(kpt)})
+    return tracks
+
+
+def _spread_denoise(tracks: list[dict]) -> list[dict]:
+    kept = []
+    for t in tracks:
+        kpt = t["kpt"]
+        x, y = kpt[:, :, 0], kpt[:, :, 1]
+        valid = (x.max(axis=1) - x.min(axis=1)) <= PYSKL_WH_RATIO * (y.max(axis=1) - y.min(axis=1))
+        n_valid = int(valid.sum())
+        if n_valid == kpt.shape[0]:
+            kept.append(t)
+            continue
+        if 1 - n_valid / kpt.shape[0] >= PYSKL_SPREAD_NOISE_RATIO:
+            continue
+        t = dict(t, motion=min(t["motion"], _motion(kpt[valid])))
+        kept.append(t)
+    kept.sort(key=lambda t: -t["motion"])
+    return kept
+
+
+def _trim_empty(kpt: np.ndarray) -> np.ndarray:
+    """Cut leading and trailing frames whose absolute sum over both persons is below eps."""
+
+    def empty(i: int) -> bool:
+        return bool(np.sum(np.abs(kpt[:, i])) < PYSKL_EPS)
+
+    s, e = 0, kpt.shape[1]
+    while s < e and empty(s):
+        s += 1
+    if s == e:  # PYSKL would run off the end of the array here
+        raise NoSkeleton("all_zero")
+    while empty(e - 1):
+        e -= 1
+    return kpt[:, s:e]
+
+
+def denoise_pyskl(sk: SkeletonData) -> np.ndarray:
+    tracks = _tracks(sk)
+    if not tracks:
+        raise NoSkeleton("no_skeleton")
+    tracks.sort(key=lambda t: -t["motion"])
+    if len(tracks) == 1:
+        return tracks[0]["kpt"][None].astype(np.float16)
+    tracks = [t for t in tracks if t["kpt"].shape[0] > PYSKL_LENGTH_THRESHOLD]
+    if not tracks:
+        raise NoSkeleton("no_long_track")
+    if len(tracks) == 1:
+        return tracks[0]["kpt"][None].astype(np.float16)
+    tracks = _spread_denoise(tracks)
+    if not tracks:
+        raise NoSkeleton("spread_noise")
+    if len(tracks) == 1:
+        return tracks[0]["kpt"][None].astype(np.float16)
+
+    length = max(t["start"] + t["kpt"].shape[0] for t in tracks)
+    kpt = np.zeros((PYSKL_MAX_PERSONS, length, 25, 3), np.float32)
+    first = tracks[0]
+    s1, e1 = first["start"], first["start"] + first["kpt"].shape[0]
+    s2, e2 = 0, 0  # person 1's span starts as (0, 0), as in PYSKL
+    kpt[0, s1:e1] = first["kpt"]
+    for t in tracks[1:]:
+        s, e = t["start"], t["start"] + t["kpt"].shape[0]
+        if max(s1, s) >= min(e1, e):
+            kpt[0, s:e] = t["kpt"]
+            s1, e1 = min(s, s1), max(e, e1)
+        elif max(s2, s) >= min(e2, e):
+            kpt[1, s:e] = t["kpt"]
+            s2, e2 = min(s, s2), max(e, e2)
+        # else: overlaps both persons, discarded
+    kpt = _trim_empty(kpt)
+    if np.sum(np.abs(kpt[0, 0, 1])) < PYSKL_EPS and np.sum(np.abs(kpt[1, 0, 1])) > PYSKL_EPS:
+        kpt = kpt[::-1]
+    return kpt.astype(np.float16)
+
+
+# --- energy -------------------------------------------------------------------------------
+
+
+def _nonzero_std(s: np.ndarray) -> float:
+    """Sum over x, y, z of the population std over the slot's frames with a non-zero sum."""
+    s = s[s.sum(-1).sum(-1) != 0]
+    if len(s) == 0:
+        return 0
+    return s[:, :, 0].std() + s[:, :, 1].std() + s[:, :, 2].std()
+
+
+def denoise_energy(sk: SkeletonData) -> np.ndarray:
+    if len(sk.body_ids) == 0:
+        raise NoSkeleton("no_skeleton")
+    data = np.zeros((ENERGY_MAX_BODY_KINECT, sk.n_frames, 25, 3))
+    slot = sk.body_slot
+    keep = slot < ENERGY_MAX_BODY_KINECT
+    data[slot[keep], sk.body_frame[keep]] = sk.joints[keep, :, :3]
+    energy = np.array([_nonzero_std(x) for x in data])
+    data = data[energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE]]
+    data = data[data.sum((1, 2, 3)) != 0]
+    if len(data) == 0:
+        raise NoSkeleton("all_zero")
+    return data.astype(np.float16)

