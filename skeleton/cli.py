@@ -15,6 +15,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "skeleton.commands.ntu",
     "skeleton.commands.info",
     "skeleton.commands.synth",
+    "skeleton.commands.validate",
+    "skeleton.commands.fetch",
+    "skeleton.commands.convert",
 )
 
 

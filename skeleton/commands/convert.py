@@ -1,0 +1,109 @@
+"""`skeleton convert {split,merge,babel}`: reshape annotation pickles (restricted loader)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNSAFE = 2
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "convert",
+        help="split / merge annotation pickles, convert BABEL to MMAction2",
+        description="Reshape annotation pickles. Input pickles are read with the restricted "
+        "loader; an unsafe one is refused (exit 2).",
+    )
+    sub = p.add_subparsers(dest="convert_command", metavar="ACTION", required=True)
+
+    s = sub.add_parser(
+        "split",
+        help="write <prefix>_<split>.pkl per split (plain annotation lists)",
+        description="Write one <prefix>_<split>.pkl per split of a combined pickle, each the "
+        "plain list of that split's annotations (as older MMAction2 configs expect).",
+    )
+    s.add_argument("input", metavar="IN.pkl")
+    s.add_argument("outdir", metavar="OUTDIR")
+    s.add_argument("--prefix", help="file name prefix (default: IN's stem), e.g. ntu60")
+    s.set_defaults(func=run_split)
+
+    m = sub.add_parser(
+        "merge",
+        help="merge annotation lists / combined pickles plus a split into one pickle",
+        description="Merge annotation lists or combined pickles into one combined pickle. The "
+        "split comes from --split-json ({name: [frame_dir, ...]}) or, without it, from the "
+        "inputs' own splits.",
+    )
+    m.add_argument("output", metavar="OUT.pkl")
+    m.add_argument("inputs", metavar="IN.pkl", nargs="+")
+    m.add_argument("--split-json", metavar="SPLITS.json", help="split to store")
+    m.set_defaults(func=run_merge)
+
+    b = sub.add_parser(
+        "babel",
+        help="BABEL *_ntu_sk_*.npy + label pickles -> one combined MMAction2 pickle",
+        description="Convert BABEL action-recognition arrays (N x C x T x V x M) and their "
+        "label pickles into one combined pickle, one split per data file (train, val, ...): "
+        "keypoint M x T x V x C float16, frame_dir <seg_id>_<sid>_<chunk_n>_<anntr_id>.",
+    )
+    b.add_argument("output", metavar="OUT.pkl")
+    b.add_argument("data", metavar="SPLIT_ntu_sk_N.npy", nargs="+")
+    b.add_argument(
+        "--labels",
+        metavar="SPLIT_label_N.pkl",
+        nargs="+",
+        help="label pickles, one per data file (default: SPLIT_label_N.pkl beside each)",
+    )
+    b.set_defaults(func=run_babel)
+
+
+def _guard(action):  # noqa: ANN001, ANN202
+    """Map ConvertError to exit 1, unsafe pickles to exit 2, unreadable files to UsageError."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        from skeleton.cli import UsageError
+        from skeleton.convert import ConvertError
+        from skeleton.safeload import UnsafePickleError
+
+        try:
+            action(args)
+        except UnsafePickleError as exc:
+            print(f"skeleton convert: {exc}", file=sys.stderr)
+            return EXIT_UNSAFE
+        except ConvertError as exc:
+            print(f"skeleton convert {args.convert_command}: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except FileNotFoundError as exc:
+            raise UsageError(f"{exc.filename}: no such file") from exc
+        return EXIT_OK
+
+    return wrapped
+
+
+@_guard
+def run_split(args: argparse.Namespace) -> None:
+    from skeleton.convert import split_pickle
+
+    for name, path in split_pickle(args.input, args.outdir, args.prefix).items():
+        print(f"{name}: {path}")
+
+
+@_guard
+def run_merge(args: argparse.Namespace) -> None:
+    from skeleton.convert import merge_pickles, read_split_json
+
+    split = read_split_json(args.split_json) if args.split_json else None
+    n = merge_pickles(args.output, args.inputs, split)
+    print(f"{args.output}: {n} annotations")
+
+
+@_guard
+def run_babel(args: argparse.Namespace) -> None:
+    from skeleton.convert import babel_to_mmaction
+
+    counts = babel_to_mmaction(args.output, args.data, args.labels)
+    print(f"{args.output}: " + ", ".join(f"{k} ({n})" for k, n in counts.items()))
