@@ -72,7 +72,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def _normalise_hex(value: str | None, what: str) -> str | None:
-    if value is None:
+    if value is None or not value.strip():
         return None
     value = value.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{1,64}", value) or (what == "sha256" and len(value) != 64):

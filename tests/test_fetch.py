@@ -1,23 +1,20 @@
-"""`skeleton fetch` against a real HTTP server on 127.0.0.1 started here.
+"""`skeleton fetch` against a real HTTP server on 127.0.0.1 started by the test.
 
-The server (http.server in a thread) serves files with Range support and misbehaves on request:
-`/cut/...` sends half the body then drops the connection (once per file), `/flaky/...` answers
-500 twice before serving, `/always500/...` always answers 500, `/norange/...` ignores Range,
-anything unknown is a 404.
+The server (tests/loopback_http.py) serves files with Range support and misbehaves on request:
+`/cut/...` drops the connection midway, `/flaky/...` answers 500 twice, `/always500/...`,
+`/norange/...` ignores Range, anything unknown is a 404.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import http.server
-import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from loopback_http import State, serve
 
 from skeleton import fetch as fetchmod
 from skeleton.commands import fetch as fetch_cmd
@@ -27,85 +24,10 @@ PAYLOAD = np.random.default_rng(5).integers(0, 256, 3 * 1024 * 1024 + 123, np.ui
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-class _State:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {"data.pkl": PAYLOAD}
-        self.requests: list[tuple[str, str | None]] = []
-        self.cut_done: set[str] = set()
-        self.flaky_left: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    state: _State
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-    def _error(self, code: int) -> None:
-        body = f"error {code}\n".encode()
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:  # noqa: N802
-        st = self.state
-        rng = self.headers.get("Range")
-        with st.lock:
-            st.requests.append((self.path, rng))
-        mode, _, name = self.path.lstrip("/").partition("/")
-        data = st.files.get(name)
-        if data is None or mode not in ("files", "cut", "flaky", "always500", "norange"):
-            return self._error(404)
-        if mode == "always500":
-            return self._error(500)
-        if mode == "flaky":
-            with st.lock:
-                left = st.flaky_left.setdefault(name, 2)
-                st.flaky_left[name] = left - 1
-            if left > 0:
-                return self._error(500)
-        start = 0
-        match = re.fullmatch(r"bytes=(\d+)-", rng or "")
-        if match and mode != "norange":
-            start = int(match.group(1))
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return None
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode == "cut" and name not in st.cut_done:
-            st.cut_done.add(name)
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return None
-        self.wfile.write(body)
-        return None
-
-
 @pytest.fixture
-def server() -> Iterator[tuple[str, _State]]:
-    state = _State()
-    handler = type("Handler", (_Handler,), {"state": state})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server() -> Iterator[tuple[str, State]]:
+    with serve({"data.pkl": PAYLOAD}) as srv:
+        yield srv
 
 
 def no_sleep(delays: list[float]):  # noqa: ANN201
@@ -124,7 +46,7 @@ def run_fetch(*argv: str) -> int:
         return 2
 
 
-def test_success_verified(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_success_verified(server: tuple[str, State], tmp_path: Path) -> None:
     base, _ = server
     out = tmp_path / "sub" / "data.pkl"
     assert fetch(f"{base}/files/data.pkl", out, sha256=SHA, progress=False) == out
@@ -132,7 +54,7 @@ def test_success_verified(server: tuple[str, _State], tmp_path: Path) -> None:
     assert not (tmp_path / "sub" / "data.pkl.part").exists()
 
 
-def test_cli_success_and_present(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_cli_success_and_present(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     out = tmp_path / "data.pkl"
     url = f"{base}/files/data.pkl"
@@ -141,7 +63,7 @@ def test_cli_success_and_present(server: tuple[str, _State], tmp_path: Path) -> 
     assert len(state.requests) == 1  # second call found OUT verified, no request
 
 
-def test_resume_after_cut(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_resume_after_cut(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     out = tmp_path / "data.pkl"
     part = tmp_path / "data.pkl.part"
@@ -157,7 +79,7 @@ def test_resume_after_cut(server: tuple[str, _State], tmp_path: Path) -> None:
     assert state.requests[-1] == ("/cut/data.pkl", f"bytes={kept}-")
 
 
-def test_cut_recovered_by_retry_in_one_call(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_cut_recovered_by_retry_in_one_call(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     delays: list[float] = []
     out = tmp_path / "data.pkl"
@@ -167,7 +89,7 @@ def test_cut_recovered_by_retry_in_one_call(server: tuple[str, _State], tmp_path
     assert state.requests[1][1] is not None and state.requests[1][1].startswith("bytes=")
 
 
-def test_server_ignoring_range_restarts(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_server_ignoring_range_restarts(server: tuple[str, State], tmp_path: Path) -> None:
     base, _ = server
     out = tmp_path / "data.pkl"
     (tmp_path / "data.pkl.part").write_bytes(b"garbage that is not the file's start")
@@ -175,7 +97,7 @@ def test_server_ignoring_range_restarts(server: tuple[str, _State], tmp_path: Pa
     assert out.read_bytes() == PAYLOAD
 
 
-def test_complete_part_with_416(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_complete_part_with_416(server: tuple[str, State], tmp_path: Path) -> None:
     base, _ = server
     out = tmp_path / "data.pkl"
     (tmp_path / "data.pkl.part").write_bytes(PAYLOAD)
@@ -183,7 +105,7 @@ def test_complete_part_with_416(server: tuple[str, _State], tmp_path: Path) -> N
     assert out.read_bytes() == PAYLOAD
 
 
-def test_checksum_mismatch_leaves_nothing(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_checksum_mismatch_leaves_nothing(server: tuple[str, State], tmp_path: Path) -> None:
     base, _ = server
     out = tmp_path / "data.pkl"
     wrong = "0" * 64
@@ -197,9 +119,7 @@ def test_checksum_mismatch_leaves_nothing(server: tuple[str, _State], tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_mismatch_after_resume_retries_from_zero(
-    server: tuple[str, _State], tmp_path: Path
-) -> None:
+def test_mismatch_after_resume_retries_from_zero(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     out = tmp_path / "data.pkl"
     (tmp_path / "data.pkl.part").write_bytes(b"X" * 1000)  # stale, wrong bytes
@@ -208,7 +128,7 @@ def test_mismatch_after_resume_retries_from_zero(
     assert [r[1] for r in state.requests] == ["bytes=1000-", None]
 
 
-def test_404_not_retried(server: tuple[str, _State], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_404_not_retried(server: tuple[str, State], tmp_path: Path, capsys) -> None:  # noqa: ANN001
     base, state = server
     out = tmp_path / "missing.pkl"
     delays: list[float] = []
@@ -220,7 +140,7 @@ def test_404_not_retried(server: tuple[str, _State], tmp_path: Path, capsys) -> 
     assert "HTTP 404" in capsys.readouterr().err
 
 
-def test_500_then_success_with_backoff(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_500_then_success_with_backoff(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     delays: list[float] = []
     out = tmp_path / "data.pkl"
@@ -230,7 +150,7 @@ def test_500_then_success_with_backoff(server: tuple[str, _State], tmp_path: Pat
     assert len(state.requests) == 3
 
 
-def test_persistent_500_gives_up(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_persistent_500_gives_up(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     delays: list[float] = []
     out = tmp_path / "data.pkl"
@@ -252,7 +172,7 @@ def test_connection_refused_is_transient(tmp_path: Path) -> None:
     assert len(delays) == 2
 
 
-def test_offline(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_offline(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     out = tmp_path / "data.pkl"
     url = f"{base}/files/data.pkl"
@@ -285,7 +205,7 @@ def test_file_url_and_plain_path(tmp_path: Path) -> None:
         fetch("ftp://example.org/x", tmp_path / "e.pkl")
 
 
-def test_checkpoint_name_hash(server: tuple[str, _State], tmp_path: Path) -> None:
+def test_checkpoint_name_hash(server: tuple[str, State], tmp_path: Path) -> None:
     assert (
         checkpoint_sha256_prefix(
             "https://download.openmmlab.com/mmpose/top_down/hrnet/"

@@ -1,0 +1,155 @@
+# Released pre-processed pickles (PYSKL / MMAction2), FineGYM ground-truth boxes and the default
+# pose checkpoints: downloaded with resume and retries, sha256-checked where a digest is known
+# (OpenMMLab checkpoint names carry one), then safe-loaded and validated.
+# URLs: config/releases.yaml, overridable per entry with a `releases:` / `checkpoints:` section.
+
+from skeleton.releases import load_releases
+
+RELEASES = load_releases(
+    workflow.source_path("../config/releases.yaml"), config.get("releases")
+)
+CHECKPOINTS = load_releases(
+    workflow.source_path("../config/releases.yaml"),
+    config.get("checkpoints"),
+    section="checkpoints",
+)
+OFFLINE = config.get("download", {}).get("offline", False)
+RELEASED_PICKLES = [
+    "ntu60_2d",
+    "ntu60_3d",
+    "ntu120_2d",
+    "ntu120_3d",
+    "gym_2d",
+    "ucf101_2d",
+    "hmdb51_2d",
+    "diving48_2d",
+    "k400_2d",
+]
+
+
+# Downloads run on the submitting host: cluster compute nodes often have no internet access.
+localrules:
+    fetch_release,
+    fetch_checkpoint,
+
+
+wildcard_constraints:
+    release="|".join(RELEASES),
+    checkpoint="|".join(CHECKPOINTS),
+
+
+def _fetch_params(entries):
+    """url and checksums as plain strings: changing one in the config reruns the download."""
+    return dict(
+        name=lambda wc: entries[wc[0]].name,
+        url=lambda wc: entries[wc[0]].url,
+        sha256=lambda wc: entries[wc[0]].sha256 or "",
+        sha256_prefix=lambda wc: entries[wc[0]].expected_prefix or "",
+        offline=OFFLINE,
+    )
+
+
+rule fetch_release:
+    output:
+        "data/released/{release}.pkl",
+    log:
+        "logs/download/{release}.log",
+    benchmark:
+        "benchmarks/download/{release}.tsv"
+    conda:
+        "../envs/parse.yaml"
+    params:
+        **_fetch_params(RELEASES),
+    script:
+        "../scripts/fetch_release.py"
+
+
+rule check_release:
+    input:
+        "data/released/{release}.pkl",
+    output:
+        "data/released/{release}.check.txt",
+    log:
+        "logs/download/{release}.check.log",
+    benchmark:
+        "benchmarks/download/{release}.check.tsv"
+    conda:
+        "../envs/parse.yaml"
+    resources:
+        # the whole pickle is loaded: about 1.5x its size
+        mem_mb=lambda wc, input: 500 + int(1.5 * input.size_mb),
+    params:
+        kind=lambda wc: RELEASES[wc.release].kind,
+    script:
+        "../scripts/check_release.py"
+
+
+rule fetch_checkpoint:
+    output:
+        "data/checkpoints/{checkpoint}.pth",
+    log:
+        "logs/download/{checkpoint}.log",
+    benchmark:
+        "benchmarks/download/{checkpoint}.tsv"
+    conda:
+        "../envs/parse.yaml"
+    params:
+        **_fetch_params(CHECKPOINTS),
+    script:
+        "../scripts/fetch_release.py"
+
+
+rule fetch_ntu60_2d:
+    input:
+        "data/released/ntu60_2d.check.txt",
+
+
+rule fetch_ntu60_3d:
+    input:
+        "data/released/ntu60_3d.check.txt",
+
+
+rule fetch_ntu120_2d:
+    input:
+        "data/released/ntu120_2d.check.txt",
+
+
+rule fetch_ntu120_3d:
+    input:
+        "data/released/ntu120_3d.check.txt",
+
+
+rule fetch_gym_2d:
+    input:
+        "data/released/gym_2d.check.txt",
+        "data/released/gym_gt_bboxes.check.txt",
+
+
+rule fetch_ucf101_2d:
+    input:
+        "data/released/ucf101_2d.check.txt",
+
+
+rule fetch_hmdb51_2d:
+    input:
+        "data/released/hmdb51_2d.check.txt",
+
+
+rule fetch_diving48_2d:
+    input:
+        "data/released/diving48_2d.check.txt",
+
+
+rule fetch_k400_2d:
+    input:
+        "data/released/k400_2d.check.txt",
+
+
+rule fetch_released:
+    input:
+        expand("data/released/{release}.check.txt", release=RELEASED_PICKLES),
+
+
+rule fetch_pose_checkpoints:
+    input:
+        expand("data/checkpoints/{checkpoint}.pth", checkpoint=CHECKPOINTS),

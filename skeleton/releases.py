@@ -1,0 +1,141 @@
+"""The published pickles and checkpoints in config/releases.yaml, with config overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skeleton.fetch import checkpoint_sha256_prefix, fetch
+
+# config/releases.yaml of a source checkout (the workflow passes its own path explicitly).
+DEFAULT_RELEASES_YAML = Path(__file__).resolve().parents[1] / "config" / "releases.yaml"
+SECTIONS = ("releases", "checkpoints")
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    url: str
+    sha256: str | None = None
+    sha256_prefix: str | None = None
+    kind: str | None = None
+    description: str = ""
+
+    @property
+    def expected_prefix(self) -> str | None:
+        """The prefix to check: the configured one, else the one an OpenMMLab name carries."""
+        if self.sha256:
+            return None
+        return self.sha256_prefix or checkpoint_sha256_prefix(self.url)
+
+    def fetch_args(self) -> list[str]:
+        """`skeleton fetch` checksum arguments for this entry."""
+        if self.sha256:
+            return ["--sha256", self.sha256]
+        prefix = self.expected_prefix
+        return ["--sha256-prefix", prefix] if prefix else []
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, dict]:
+    merged = {name: dict(entry) for name, entry in base.items()}
+    for name, entry in (override or {}).items():
+        if isinstance(entry, str):  # shorthand: name: URL
+            entry = {"url": entry}
+        merged[name] = {**merged.get(name, {}), **dict(entry or {})}
+    return merged
+
+
+def load_releases(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    section: str = "releases",
+) -> dict[str, Release]:
+    """Entries of `section` ('releases' or 'checkpoints') of the YAML at `path`, overridden
+    field by field by `overrides` (a config's section of the same shape, or name: URL)."""
+    if section not in SECTIONS:
+        raise ValueError(f"section must be one of {SECTIONS}, got {section!r}")
+    with open(path or DEFAULT_RELEASES_YAML, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    entries = _merge(data.get(section) or {}, overrides)
+    releases: dict[str, Release] = {}
+    for name, entry in entries.items():
+        if not entry.get("url"):
+            raise ValueError(f"{section}.{name}: no url")
+        releases[name] = Release(
+            name=name,
+            url=str(entry["url"]),
+            sha256=entry.get("sha256") or None,
+            sha256_prefix=entry.get("sha256_prefix") or None,
+            kind=entry.get("kind"),
+            description=str(entry.get("description") or ""),
+        )
+    return releases
+
+
+def fetch_release(release: Release, out: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """`skeleton.fetch.fetch` with the entry's URL and checksum."""
+    return fetch(
+        release.url,
+        out,
+        sha256=release.sha256,
+        sha256_prefix=release.expected_prefix,
+        **kwargs,
+    )
+
+
+class ReleaseCheckError(Exception):
+    """A downloaded release failed its checks; the message lists the problems."""
+
+
+def _box_summary(data: Any) -> list[str]:
+    """A few facts about a non-annotation pickle (FineGYM ground-truth boxes)."""
+    lines = [f"type: {type(data).__name__}, {len(data) if hasattr(data, '__len__') else 1} items"]
+    if isinstance(data, Mapping) and data:
+        key, value = next(iter(data.items()))
+        shape = getattr(value, "shape", None)
+        lines.append(f"first item: {key!r} -> {type(value).__name__} {shape or ''}".rstrip())
+    return lines
+
+
+def check_release(
+    pkl: str | os.PathLike[str],
+    report_path: str | os.PathLike[str],
+    kind: str | None = None,
+    max_problems: int = 50,
+) -> None:
+    """Safe-load a downloaded pickle, validate it (annotation kinds) and write a text summary.
+
+    The summary holds the file's sha256 (to pin in releases.yaml), the validation result and
+    `skeleton info`'s description. Raises `safeload.UnsafePickleError` or `ReleaseCheckError`
+    (after printing the problems) instead of writing the summary when the file is not usable.
+    """
+    from skeleton import safeload
+    from skeleton.commands.info import describe
+    from skeleton.fetch import sha256_file
+    from skeleton.files import atomic_write
+    from skeleton.validate import format_problems, iter_lines, validate_data
+
+    source = os.fspath(pkl)
+    lines = [f"file: {source}", f"sha256: {sha256_file(source)}"]
+    data = safeload.load(source)
+    if kind == "boxes":
+        lines += _box_summary(data)
+    else:
+        report = validate_data(data)
+        if not report.ok:
+            for line in format_problems(report.problems, max_problems):
+                print(f"{source}: {line}")
+            raise ReleaseCheckError(f"{source}: {len(report.problems)} format problems")
+        if kind and report.kind != kind:
+            raise ReleaseCheckError(f"{source}: expected a {kind} pickle, found {report.kind}")
+        lines += list(iter_lines(report, source, max_problems))
+        lines += describe(data)
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    with atomic_write(report_path) as fh:
+        fh.write(text.encode())
