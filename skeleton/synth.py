@@ -40,6 +40,7 @@ BASE_POSE = np.array(
     ]
 )  # fmt: skip
 ARM_JOINTS = [5, 6, 7, 9, 10, 11, 21, 22, 23, 24]
+NTU60_PERFORMERS = 40  # NTU60 (setups 1-17) was recorded with performers 1-40
 BODY_ID_BASE = 72057594037900000  # real ids look like 72057594037931101
 
 # Kinect v2 intrinsics, roughly (depth 512x424, colour 1920x1080)
@@ -153,13 +154,13 @@ def sample_names(count: int, seed: int, ntu120: bool) -> list[SampleName]:
     max_setup = N_SETUPS if ntu120 else NTU60_MAX_SETUP
     while len(names) < count:
         s = int(rng.integers(1, max_setup + 1))
-        max_action = N_ACTIONS if s > NTU60_MAX_SETUP else NTU60_MAX_ACTION
+        ntu60 = s <= NTU60_MAX_SETUP
         name = SampleName(
             s,
             int(rng.integers(1, N_CAMERAS + 1)),
-            int(rng.integers(1, N_PERFORMERS + 1)),
+            int(rng.integers(1, (NTU60_PERFORMERS if ntu60 else N_PERFORMERS) + 1)),
             int(rng.integers(1, N_REPLICATIONS + 1)),
-            int(rng.integers(1, max_action + 1)),
+            int(rng.integers(1, (NTU60_MAX_ACTION if ntu60 else N_ACTIONS) + 1)),
         )
         if name.name not in missing:
             names.add(name)
@@ -186,3 +187,22 @@ def write_synthetic(
         p.write_bytes(text.encode())
         paths.append(p)
     return paths
+
+
+def write_demo(out_dir: str | os.PathLike, samples: int, seed: int = 0) -> list[Path]:
+    """Demo data: half NTU60-range names, half drawn from all of NTU120."""
+    paths = write_synthetic(out_dir, samples - samples // 2, seed, ntu120=False)
+    have = {p.name for p in paths}
+    extra = [
+        n for n in sample_names(samples, seed + 1, ntu120=True) if f"{n.name}.skeleton" not in have
+    ]
+    out = Path(out_dir)
+    for i, name in enumerate(extra[: samples // 2]):
+        rng = np.random.default_rng([seed + 1, i])
+        text = sample_text(name, rng)
+        if rng.random() < 0.5:
+            text = text.replace("\n", "\r\n")
+        p = out / f"{name.name}.skeleton"
+        p.write_bytes(text.encode())
+        paths.append(p)
+    return sorted(paths)

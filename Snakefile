@@ -1,0 +1,59 @@
+# skeleton: reproducible builds of skeleton action-recognition datasets.
+#   snakemake --cores 8 ntu120_xset                     (workstation)
+#   snakemake --profile profiles/slurm ntu120_xset      (cluster)
+# Targets are defined here; stages live in rules/*.smk; logic lives in the `skeleton` package.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/ntu_raw.smk"
+include: "rules/splits.smk"
+include: "rules/package.smk"
+
+
+if "demo" in config:
+
+    include: "rules/demo.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ntu_outputs(NTU_DATASETS),
+
+
+rule ntu60:
+    input:
+        ntu_outputs(["ntu60"]),
+
+
+rule ntu120:
+    input:
+        ntu_outputs(["ntu120"]),
+
+
+# Benchmarks share their dataset's pickle, which holds both benchmarks' splits.
+rule ntu60_xsub:
+    input:
+        rules.ntu60.input,
+
+
+rule ntu60_xview:
+    input:
+        rules.ntu60.input,
+
+
+rule ntu120_xsub:
+    input:
+        rules.ntu120.input,
+
+
+rule ntu120_xset:
+    input:
+        rules.ntu120.input,

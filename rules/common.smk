@@ -1,0 +1,69 @@
+# Config validation, constants and input functions shared by the rules.
+
+import functools
+import os
+
+from snakemake.utils import validate
+
+from skeleton.files import Source
+from skeleton.index import read_index, shard_rows, shards_for
+
+
+validate(config, workflow.source_path("../config/schema/config.schema.yaml"))
+
+NTU = config["ntu"]
+NTU_DATASETS = NTU["datasets"]
+DENOISE = NTU["denoise"]
+NTU_INDEX = "results/ntu/index.tsv"
+NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"
+
+# Rough costs measured with bench/parse.py, used to size cluster jobs honestly.
+PARSE_MB_PER_SAMPLE = 0.06  # annotation + text held while a shard is parsed
+PARSE_SECONDS_PER_SAMPLE = 0.01
+
+
+wildcard_constraints:
+    shard=r"\d+",
+    ds="ntu60|ntu120",
+
+
+def ntu_outputs(datasets):
+    return [
+        f"results/{ds}/{name}"
+        for ds in datasets
+        for name in (f"{ds}_3d.pkl", "rejects.tsv", "manifest.json")
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def _index_rows(path, mtime):
+    return read_index(path)
+
+
+def index_rows():
+    """The sample table written by the ntu_index checkpoint (parsed once per DAG build)."""
+    path = checkpoints.ntu_index.get().output[0]
+    return _index_rows(path, os.path.getmtime(path))
+
+
+def shard_inputs(wildcards):
+    """The raw files (or zip archives) a shard reads: touching one reruns only its shard."""
+    rows = shard_rows(index_rows(), int(wildcards.shard))
+    return sorted({Source.from_id(r.source).path for r in rows})
+
+
+def shard_members(wildcards):
+    """Sample -> source of a shard; a params trigger, so changed membership reruns the shard."""
+    return [f"{r.sample}={r.source}" for r in shard_rows(index_rows(), int(wildcards.shard))]
+
+
+def dataset_shards(wildcards):
+    return expand(NTU_SHARD, shard=shards_for(index_rows(), wildcards.ds))
+
+
+def shard_mem_mb(wildcards):
+    return 300 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE)
+
+
+def shard_runtime(wildcards):
+    return 5 + int(NTU["shard_size"] * PARSE_SECONDS_PER_SAMPLE / 60)

@@ -1,0 +1,42 @@
+# NTU RGB+D raw skeletons: index (checkpoint) and per-shard parse + denoise.
+
+
+checkpoint ntu_index:
+    input:
+        NTU["skeletons"],
+    output:
+        NTU_INDEX,
+    params:
+        shard_size=NTU["shard_size"],
+    log:
+        "logs/ntu/index.log",
+    benchmark:
+        "benchmarks/ntu/index.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_index.py"
+
+
+rule ntu_parse_shard:
+    input:
+        # the raw files only: the index is rewritten when a folder changes, which must not
+        # rerun every shard (membership changes rerun a shard through `members`)
+        shard_inputs,
+    output:
+        NTU_SHARD,
+    params:
+        index=NTU_INDEX,
+        denoise=DENOISE,
+        members=shard_members,
+    resources:
+        mem_mb=shard_mem_mb,
+        runtime=shard_runtime,
+    log:
+        f"logs/ntu/3d_{DENOISE}/shard_{{shard}}.log",
+    benchmark:
+        f"benchmarks/ntu/3d_{DENOISE}/shard_{{shard}}.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_parse_shard.py"

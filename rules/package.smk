@@ -1,0 +1,26 @@
+# Shards + splits -> the dataset pickle MMAction2 / PYSKL load, its rejects report and manifest.
+
+
+rule ntu_package:
+    input:
+        index=NTU_INDEX,
+        splits="results/{ds}/splits.json",
+        shards=dataset_shards,
+    output:
+        pkl="results/{ds}/{ds}_3d.pkl",
+        rejects="results/{ds}/rejects.tsv",
+        manifest="results/{ds}/manifest.json",
+    params:
+        config=config,
+        strict=config["strict"],
+    resources:
+        # annotations stream from the shards into the pickle: about one shard in memory
+        mem_mb=lambda wc: 500 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE),
+    log:
+        "logs/{ds}/package_3d.log",
+    benchmark:
+        "benchmarks/{ds}/package_3d.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_package.py"

@@ -1,0 +1,16 @@
+# Official benchmark splits (xsub/xview for NTU60, xsub/xset for NTU120) of the indexed samples.
+
+
+rule ntu_splits:
+    input:
+        NTU_INDEX,
+    output:
+        "results/{ds}/splits.json",
+    log:
+        "logs/{ds}/splits.log",
+    benchmark:
+        "benchmarks/{ds}/splits.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_splits.py"

@@ -1,0 +1,6 @@
+# Snakemake glue for rule ntu_index.
+from skeleton.index import run_index
+from skeleton.logs import log_to
+
+with log_to(snakemake.log[0]):  # noqa: F821
+    run_index(list(snakemake.input), snakemake.params.shard_size, snakemake.output[0])  # noqa: F821

@@ -1,0 +1,7 @@
+# Snakemake glue for rule ntu_parse_shard.
+from skeleton.logs import log_to
+from skeleton.ntu3d import run_shard
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    run_shard(sm.params.index, int(sm.wildcards.shard), sm.params.denoise, sm.output[0])
