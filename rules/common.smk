@@ -8,7 +8,6 @@ from snakemake.utils import validate
 from skeleton.files import Source
 from skeleton.index import read_index, shard_rows, shards_for
 
-
 validate(config, workflow.source_path("../config/schema/config.schema.yaml"))
 
 NTU = config["ntu"]
@@ -54,7 +53,9 @@ def shard_inputs(wildcards):
 
 def shard_members(wildcards):
     """Sample -> source of a shard; a params trigger, so changed membership reruns the shard."""
-    return [f"{r.sample}={r.source}" for r in shard_rows(index_rows(), int(wildcards.shard))]
+    return [
+        f"{r.sample}={r.source}" for r in shard_rows(index_rows(), int(wildcards.shard))
+    ]
 
 
 def dataset_shards(wildcards):

@@ -6,14 +6,14 @@ checkpoint ntu_index:
         NTU["skeletons"],
     output:
         NTU_INDEX,
-    params:
-        shard_size=NTU["shard_size"],
     log:
         "logs/ntu/index.log",
     benchmark:
         "benchmarks/ntu/index.tsv"
     conda:
         "../envs/parse.yaml"
+    params:
+        shard_size=NTU["shard_size"],
     script:
         "../scripts/ntu_index.py"
 
@@ -25,18 +25,18 @@ rule ntu_parse_shard:
         shard_inputs,
     output:
         NTU_SHARD,
-    params:
-        index=NTU_INDEX,
-        denoise=DENOISE,
-        members=shard_members,
-    resources:
-        mem_mb=shard_mem_mb,
-        runtime=shard_runtime,
     log:
         f"logs/ntu/3d_{DENOISE}/shard_{{shard}}.log",
     benchmark:
         f"benchmarks/ntu/3d_{DENOISE}/shard_{{shard}}.tsv"
     conda:
         "../envs/parse.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+        runtime=shard_runtime,
+    params:
+        index=NTU_INDEX,
+        denoise=DENOISE,
+        members=shard_members,
     script:
         "../scripts/ntu_parse_shard.py"

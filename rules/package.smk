@@ -10,17 +10,17 @@ rule ntu_package:
         pkl="results/{ds}/{ds}_3d.pkl",
         rejects="results/{ds}/rejects.tsv",
         manifest="results/{ds}/manifest.json",
-    params:
-        config=config,
-        strict=config["strict"],
-    resources:
-        # annotations stream from the shards into the pickle: about one shard in memory
-        mem_mb=lambda wc: 500 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE),
     log:
         "logs/{ds}/package_3d.log",
     benchmark:
         "benchmarks/{ds}/package_3d.tsv"
     conda:
         "../envs/parse.yaml"
+    resources:
+        # annotations stream from the shards into the pickle: about one shard in memory
+        mem_mb=lambda wc: 500 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE),
+    params:
+        config=config,
+        strict=config["strict"],
     script:
         "../scripts/ntu_package.py"
