@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pickle
 import sys
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UsageError as exc:
         print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except pickle.UnpicklingError as exc:
+        from skeleton.safeload import UnsafePickleError
+
+        if not isinstance(exc, UnsafePickleError):
+            raise
+        print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)  # refused, not run
         return 2
     except KeyboardInterrupt:
         return 130

@@ -271,3 +271,50 @@ def test_top_level_problems() -> None:
     assert "top level is a str" in validate_data("x").problems[0]
     assert "lacks split" in validate_data({"annotations": []}).problems[0]
     assert validate_data({"split": {}, "annotations": []}).kind == "empty"
+
+
+# --- end to end: the real CLI, the backbone's NTU pickle ------------------------------------
+
+SHARED_NTU = Path(__file__).resolve().parents[2] / "shared" / "ntu" / "skeletons"
+
+
+def skeleton_cli(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "skeleton", *argv], capture_output=True, text=True, check=False
+    )
+
+
+def test_cli_refuses_malicious_pickle(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = dump(combined([ann3d("a"), ann3d("b")]), tmp_path / "evil.pkl")
+    data = pickle.dumps(_SystemPayload(marker), protocol=2)
+    path.write_bytes(data)
+    proc = skeleton_cli("validate", str(path))
+    assert proc.returncode == 2, proc.stderr
+    assert "system" in proc.stderr and "refused unsafe pickle" in proc.stderr
+    info = skeleton_cli("info", str(path))  # skeleton info uses the same loader
+    assert info.returncode == 2 and "refused unsafe pickle" in info.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(
+    not SHARED_NTU.is_dir(), reason="needs ../shared/ntu/skeletons (real NTU files)"
+)
+def test_backbone_ntu_pickle_valid_and_corrupted_copy(tmp_path: Path) -> None:
+    out = tmp_path / "ntu60_3d.pkl"
+    built = skeleton_cli("ntu3d", str(SHARED_NTU), "--dataset", "ntu60", "--out", str(out))
+    assert built.returncode == 0, built.stderr[-2000:]
+    proc = skeleton_cli("validate", str(out))
+    assert proc.returncode == 0, proc.stdout
+    assert "valid: 3d combined pickle" in proc.stdout
+    data = safeload.load(out)
+    data["annotations"][0]["total_frames"] += 1
+    data["annotations"][1]["keypoint"][0, 0, 0, 0] = np.nan
+    data["annotations"][2]["label"] = -1
+    data["split"]["xsub_val"].append("S017C003P020R002A060")
+    bad = dump(data, tmp_path / "corrupted.pkl")
+    proc = skeleton_cli("validate", str(bad))
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 5 and "INVALID (4 problems)" in lines[-1]
+    assert "NaN/inf" in proc.stdout and "label must be a non-negative int" in proc.stdout
