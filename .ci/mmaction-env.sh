@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Build, or reuse, the MMAction2 1.2.0 consumer venv used by tests/test_mmaction.py.
+#
+#   bash .ci/mmaction-env.sh          # prints the venv's python on stdout (logs go to stderr)
+#
+# The venv lives outside the clone, at $SKELETON_MMACTION_VENV or
+# ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction, so every clone and CI run on a machine
+# shares it. It is reused when its marker file holds exactly the requirement list below and
+# `import mmaction.datasets` works; otherwise it is rebuilt from scratch. pip's own cache is
+# left on, so a rebuild on the same machine downloads nothing.
+#
+# Nothing here compiles: torch is the CPU build, mmcv-lite has no ops, and mmaction2 is installed
+# with --no-deps because its declared deps (decord, opencv-contrib-python, ...) are only needed
+# for video decoding and models. `import mmaction.datasets` needs scipy on top of mmengine.
+# The mmaction2 1.2.0 wheel lacks mmaction/models/localizers/drn, so importing mmaction.models
+# fails: consumers import only mmaction.datasets and call init_default_scope('mmaction').
+#
+# Environment:
+#   SKELETON_CACHE          cache root (default ~/.cache/skeleton)
+#   SKELETON_MMACTION_VENV  venv path (default $SKELETON_CACHE/venv-mmaction)
+#   SKELETON_MMACTION_PYTHON  interpreter to build it with (default python3, must be >= 3.10)
+#   SKELETON_TORCH_INDEX    extra index for the torch CPU wheel; default: none when a local
+#                           torch-2.13.0+cpu wheel is in pip's find-links, else the PyTorch CPU index
+set -euo pipefail
+
+TORCH_REQ="torch==2.13.0"
+# Versions verified to work together with mmaction2 1.2.0 (numpy 2.x is fine for its
+# dataset pipeline). Changing this list rebuilds the venv (it is the marker's content).
+BASE_REQS=(
+    "mmcv-lite==2.1.0"
+    "mmengine==0.10.7"
+    "importlib-metadata==10.2.0"
+    "numpy==2.4.6"
+    "opencv-python==5.0.0.93"
+    "scipy==1.17.1"
+)
+MMACTION_REQ="mmaction2==1.2.0"
+PYTORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
+
+cache="${SKELETON_CACHE:-$HOME/.cache/skeleton}"
+venv="${SKELETON_MMACTION_VENV:-$cache/venv-mmaction}"
+python="${SKELETON_MMACTION_PYTHON:-python3}"
+marker="$venv/.skeleton-mmaction-complete"
+spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps)"
+
+log() { echo "mmaction-env: $*" >&2; }
+
+venv_ok() {
+    [[ -f "$marker" && "$(cat "$marker")" == "$spec" ]] &&
+        "$venv/bin/python" -c 'import mmaction.datasets' >/dev/null 2>&1
+}
+
+# A local torch CPU wheel reachable through pip's find-links (e.g. /opt/wheels)?
+local_torch_wheel() {
+    local dirs dir
+    dirs="$("$venv/bin/python" -m pip config list 2>/dev/null | sed -n "s/^.*find-links='\(.*\)'$/\1/p")"
+    for dir in ${PIP_FIND_LINKS:-} $dirs; do
+        dir="${dir#file://}"
+        compgen -G "$dir/torch-2.13.0+cpu-*.whl" >/dev/null && return 0
+    done
+    return 1
+}
+
+mkdir -p "$(dirname "$venv")"
+# One builder at a time per venv path (two test runs on one machine would otherwise collide).
+if command -v flock >/dev/null; then
+    exec 9>"$venv.lock"
+    flock 9
+fi
+
+if venv_ok; then
+    log "reusing $venv"
+    echo "$venv/bin/python"
+    exit 0
+fi
+
+"$python" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' ||
+    { log "$python is older than 3.10"; exit 1; }
+
+start=$SECONDS
+log "building $venv ($spec)"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off)
+
+torch_opts=()
+if [[ -n "${SKELETON_TORCH_INDEX:-}" ]]; then
+    torch_opts=(--extra-index-url "$SKELETON_TORCH_INDEX")
+elif ! local_torch_wheel; then
+    # Without the CPU index PyPI would serve the CUDA build (gigabytes of nvidia wheels).
+    torch_opts=(--extra-index-url "$PYTORCH_CPU_INDEX")
+fi
+"${pip[@]}" "${torch_opts[@]}" "$TORCH_REQ" >&2
+"${pip[@]}" "$TORCH_REQ" "${BASE_REQS[@]}" >&2
+"${pip[@]}" --no-deps "$MMACTION_REQ" >&2
+
+"$venv/bin/python" - >&2 <<'EOF'
+import torch
+from mmengine.registry import init_default_scope
+
+import mmaction
+import mmaction.datasets  # noqa: F401
+
+init_default_scope("mmaction")
+print(f"mmaction-env: torch {torch.__version__} (cuda {torch.version.cuda}), mmaction {mmaction.__version__}")
+EOF
+echo "$spec" >"$marker"
+log "built in $((SECONDS - start)) s"
+echo "$venv/bin/python"

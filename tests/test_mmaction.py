@@ -1,0 +1,195 @@
+"""MMAction2 1.2.0 loads our pickles: PoseDataset + the ST-GCN pipelines, every split.
+
+The consumer runs in its own venv (torch CPU, mmcv-lite, mmengine, mmaction2 --no-deps), built or
+reused by `.ci/mmaction-env.sh` outside the clone, so the project's venv never gets torch. The
+pickles come from the real CLI: `skeleton synth-ntu` writes NTU-format files, `skeleton ntu3d`
+parses, denoises, splits and packages them; tests/consumers/mmaction_load.py then builds
+PoseDataset for each split with the training and 10-clip test pipelines and checks every sample
+it loads.
+
+When the venv cannot be built (no network, say) the tests skip with the build log's tail as the
+reason, except under CI=true or SKELETON_REQUIRE_MMACTION=1, where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.mmaction
+
+REPO = Path(__file__).resolve().parent.parent
+ENV_SCRIPT = REPO / ".ci" / "mmaction-env.sh"
+LOADER = REPO / "tests" / "consumers" / "mmaction_load.py"
+
+# Benchmarks per dataset (DESIGN.md: xview is NTU60 only, xset NTU120 only).
+SPLITS = {
+    "ntu60": {"xsub_train", "xsub_val", "xview_train", "xview_val"},
+    "ntu120": {"xsub_train", "xsub_val", "xset_train", "xset_val"},
+}
+NUM_CLASSES = {"ntu60": 60, "ntu120": 120}
+SAMPLES = 48  # synthetic files per dataset: every split gets members
+# Clip lengths on both sides of UniformSampleFrames' branches (< 100, 100-199, >= 200 frames).
+FRAMES = ("20", "240")
+PER_SPLIT = 24  # samples loaded per split and pipeline
+
+
+def run(cmd: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def mmaction_python() -> str:
+    """The consumer venv's interpreter, built on first use (about 2-3 minutes, then cached)."""
+    try:
+        proc = run(["bash", str(ENV_SCRIPT)], timeout=3600)
+        failure = None if proc.returncode == 0 else proc.stderr.strip().splitlines()[-15:]
+    except subprocess.TimeoutExpired:
+        proc, failure = None, ["timed out after 3600 s"]
+    if failure is None:
+        return proc.stdout.strip().splitlines()[-1]
+    reason = f"cannot build the MMAction2 venv with {ENV_SCRIPT.name}:\n" + "\n".join(failure)
+    if os.environ.get("CI") == "true" or os.environ.get("SKELETON_REQUIRE_MMACTION") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def skeleton_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The `skeleton` command of this checkout; fails the test, with its stderr, on error."""
+    proc = run([sys.executable, "-m", "skeleton", *args], timeout=timeout, cwd=REPO)
+    assert proc.returncode == 0, (
+        f"`skeleton {' '.join(args)}` exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def ntu_pickles(tmp_path_factory) -> Callable[[str], Path]:
+    """`get(dataset)`: a 3D pickle built by `skeleton synth-ntu` + `skeleton ntu3d --dataset`."""
+    built: dict[str, Path] = {}
+
+    def get(dataset: str) -> Path:
+        if dataset not in built:
+            work = tmp_path_factory.mktemp(dataset)
+            raw = work / "raw"
+            synth = ["synth-ntu", str(raw), "--samples", str(SAMPLES), "--seed", "7"]
+            synth += ["--frames", *FRAMES, *(["--ntu120"] if dataset == "ntu120" else [])]
+            skeleton_cli(*synth)
+            out = work / f"{dataset}_3d.pkl"
+            rejects = work / "rejects.tsv"
+            skeleton_cli(
+                "ntu3d",
+                str(raw),
+                "--denoise",
+                "pyskl",
+                "--dataset",
+                dataset,
+                "--out",
+                str(out),
+                "--rejects",
+                str(rejects),
+            )
+            assert out.is_file(), f"skeleton ntu3d wrote no {out}"
+            built[dataset] = out
+        return built[dataset]
+
+    return get
+
+
+def load(python: str, pickle_path: Path, *args: str) -> tuple[int, dict, str]:
+    proc = run([python, str(LOADER), str(pickle_path), *args], timeout=1800)
+    try:
+        summary = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"loader printed no JSON (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc.returncode, summary, proc.stderr
+
+
+@pytest.mark.parametrize("dataset", sorted(SPLITS))
+def test_mmaction_loads_every_split(mmaction_python: str, ntu_pickles, dataset: str) -> None:
+    path = ntu_pickles(dataset)
+    with path.open("rb") as fh:
+        data = pickle.load(fh)
+    assert set(data["split"]) == SPLITS[dataset]
+
+    rc, summary, stderr = load(
+        mmaction_python,
+        path,
+        "--num-classes",
+        str(NUM_CLASSES[dataset]),
+        "--max-per-split",
+        str(PER_SPLIT),
+    )
+    assert rc == 0 and summary["ok"], f"{summary.get('problems')}\n{stderr[-2000:]}"
+    assert summary["mmaction"] == "1.2.0"
+    assert summary["annotations"] == len(data["annotations"])
+    assert set(summary["splits"]) == SPLITS[dataset]
+    for split, info in summary["splits"].items():
+        members = len(data["split"][split])
+        assert info["samples"] == members > 0, split
+        for mode, clips in (("train", 1), ("test", 10)):
+            assert info[mode]["checked"] == min(members, PER_SPLIT), (split, mode)
+            assert info[mode]["input_shape"] == [clips, 2, 100, 25, 3], (split, mode)
+
+
+def test_loader_reports_broken_pickles(mmaction_python: str, ntu_pickles, tmp_path) -> None:
+    """The consumer check is not vacuous: format breaks MMAction2 would trip on are reported."""
+    path = ntu_pickles("ntu60")
+    with path.open("rb") as fh:
+        data = pickle.load(fh)
+    first, second = data["annotations"][:2]
+    first["total_frames"] += 1
+    second["keypoint"] = second["keypoint"].astype(np.float32)
+    split = sorted(data["split"])[0]
+    data["split"][split].append("S001C001P001R001A999")
+    broken = tmp_path / "broken.pkl"
+    with broken.open("wb") as fh:
+        pickle.dump(data, fh)
+
+    rc, summary, _ = load(mmaction_python, broken)
+    assert rc == 1 and not summary["ok"]
+    problems = "\n".join(summary["problems"])
+    assert f"{first['frame_dir']}: total_frames" in problems
+    assert f"{second['frame_dir']}: keypoint dtype float32" in problems
+    assert f"{split}: 1 frame_dirs not in annotations" in problems
+
+
+# NTU Kinect joint (0-based) standing in for each COCO-17 keypoint: nose, eyes and ears -> head
+# (3), shoulders 4/8, elbows 5/9, wrists 6/10, hips 12/16, knees 13/17, ankles 14/18 (left, right).
+COCO_FROM_NTU = [3, 3, 3, 3, 3, 4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18]
+
+
+def test_mmaction_loads_2d_pickle(mmaction_python: str, ntu_pickles, tmp_path) -> None:
+    """The --kind 2d path (GenSkeFeat coco, PreNormalize2D), on a projection of the 3D data."""
+    dataset = "ntu60"
+    path = ntu_pickles(dataset)
+    with path.open("rb") as fh:
+        data = pickle.load(fh)
+    height, width = 1080, 1920
+    for ann in data["annotations"]:
+        xyz = ann["keypoint"][:, :, COCO_FROM_NTU].astype(np.float32)
+        present = np.abs(xyz).sum(-1) > 0
+        depth = np.where(present, np.maximum(xyz[..., 2], 0.5), 1.0)
+        # pinhole camera, focal length 1000 px, principal point at the image centre
+        u = width / 2 + 1000 * xyz[..., 0] / depth
+        v = height / 2 - 1000 * xyz[..., 1] / depth
+        ann["keypoint"] = np.stack([u, v], -1) * present[..., None]
+        ann["keypoint_score"] = np.where(present, 0.9, 0.0).astype(np.float32)
+        ann["img_shape"] = ann["original_shape"] = (height, width)
+    path2d = tmp_path / f"{dataset}_2d.pkl"
+    with path2d.open("wb") as fh:
+        pickle.dump(data, fh)
+
+    rc, summary, stderr = load(mmaction_python, path2d, "--kind", "2d", "--max-per-split", "8")
+    assert rc == 0 and summary["ok"], f"{summary.get('problems')}\n{stderr[-2000:]}"
+    assert set(summary["splits"]) == SPLITS[dataset]
+    for info in summary["splits"].values():
+        assert info["test"]["input_shape"] == [10, 2, 100, 17, 3]
