@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/ntu_raw.smk"
 include: "rules/splits.smk"
 include: "rules/package.smk"
+include: "rules/download.smk"
 
 
 if "demo" in config:

@@ -3,7 +3,10 @@
 # (OpenMMLab checkpoint names carry one), then safe-loaded and validated.
 # URLs: config/releases.yaml, overridable per entry with a `releases:` / `checkpoints:` section.
 
-from skeleton.releases import load_releases
+import re
+from pathlib import Path
+
+from skeleton.releases import load_releases, raw_downloads
 
 RELEASES = load_releases(
     workflow.source_path("../config/releases.yaml"), config.get("releases")
@@ -31,6 +34,7 @@ RELEASED_PICKLES = [
 localrules:
     fetch_release,
     fetch_checkpoint,
+    fetch_raw,
 
 
 wildcard_constraints:
@@ -153,3 +157,31 @@ rule fetch_released:
 rule fetch_pose_checkpoints:
     input:
         expand("data/checkpoints/{checkpoint}.pth", checkpoint=CHECKPOINTS),
+
+
+# Raw archives given as URLs in `ntu.skeletons` (the official NTU archives need a login, so a
+# local path is the normal case): downloaded to data/raw/ntu/<file name>; the NTU rules read
+# `skeleton.releases.local_inputs(config["ntu"]["skeletons"])`.
+RAW_DOWNLOADS = raw_downloads(config.get("ntu", {}).get("skeletons", []))
+
+
+rule fetch_raw:
+    output:
+        "data/raw/{dataset}/{file}",
+    log:
+        "logs/download/raw_{dataset}_{file}.log",
+    benchmark:
+        "benchmarks/download/raw_{dataset}_{file}.tsv"
+    wildcard_constraints:
+        dataset="ntu",
+        file="|".join(re.escape(Path(p).name) for p in RAW_DOWNLOADS) or "(?!)",
+    conda:
+        "../envs/parse.yaml"
+    params:
+        name=lambda wc: wc.file,
+        url=lambda wc: RAW_DOWNLOADS[f"data/raw/{wc.dataset}/{wc.file}"],
+        sha256="",
+        sha256_prefix="",
+        offline=OFFLINE,
+    script:
+        "../scripts/fetch_release.py"

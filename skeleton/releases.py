@@ -139,3 +139,34 @@ def check_release(
     print(text, end="")
     with atomic_write(report_path) as fh:
         fh.write(text.encode())
+
+
+RAW_FOLDER = "data/raw"
+
+
+def is_url(entry: str) -> bool:
+    """http(s) and file:// entries are downloaded; anything else is a local path."""
+    return entry.split("://", 1)[0].lower() in ("http", "https", "file") and "://" in entry
+
+
+def raw_downloads(entries: list[str], dataset: str = "ntu") -> dict[str, str]:
+    """{local path under data/raw/<dataset>/: URL} for the URL entries of an input list."""
+    downloads: dict[str, str] = {}
+    for entry in entries:
+        if is_url(entry):
+            from urllib.parse import unquote, urlsplit
+
+            name = unquote(Path(urlsplit(entry).path).name)
+            if not name:
+                raise ValueError(f"{entry}: URL names no file")
+            local = f"{RAW_FOLDER}/{dataset}/{name}"
+            if downloads.get(local, entry) != entry:
+                raise ValueError(f"{entry}: file name {name!r} also used by {downloads[local]}")
+            downloads[local] = entry
+    return downloads
+
+
+def local_inputs(entries: list[str], dataset: str = "ntu") -> list[str]:
+    """The input list with each URL replaced by where rule fetch_raw downloads it."""
+    local = {url: path for path, url in raw_downloads(entries, dataset).items()}
+    return [local.get(entry, entry) for entry in entries]

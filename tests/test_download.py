@@ -14,7 +14,7 @@ import yaml
 from loopback_http import serve
 
 from skeleton.annotations import write_annotations
-from skeleton.releases import DEFAULT_RELEASES_YAML, load_releases
+from skeleton.releases import DEFAULT_RELEASES_YAML, load_releases, local_inputs, raw_downloads
 
 REPO = Path(__file__).resolve().parents[1]
 RULE_TARGETS = [
@@ -61,6 +61,25 @@ def test_overrides_merge_per_field() -> None:
     assert releases["ntu60_2d"].kind == "2d"
     with pytest.raises(ValueError, match="no url"):
         load_releases(DEFAULT_RELEASES_YAML, {"mine": {"kind": "3d"}})
+
+
+def test_raw_inputs_given_as_urls() -> None:
+    entries = [
+        "/data/nturgb+d_skeletons",
+        "https://example.org/dl/nturgbd_skeletons_s001_to_s017.zip",
+        "file:///mnt/archives/nturgbd_skeletons_s018_to_s032.zip",
+    ]
+    assert raw_downloads(entries) == {
+        "data/raw/ntu/nturgbd_skeletons_s001_to_s017.zip": entries[1],
+        "data/raw/ntu/nturgbd_skeletons_s018_to_s032.zip": entries[2],
+    }
+    assert local_inputs(entries) == [
+        "/data/nturgb+d_skeletons",
+        "data/raw/ntu/nturgbd_skeletons_s001_to_s017.zip",
+        "data/raw/ntu/nturgbd_skeletons_s018_to_s032.zip",
+    ]
+    with pytest.raises(ValueError, match="also used by"):
+        raw_downloads(["http://a/x.zip", "http://b/x.zip"])
 
 
 def _pickles(folder: Path) -> dict[str, bytes]:
@@ -117,7 +136,9 @@ def test_fetch_targets_through_snakemake(tmp_path: Path) -> None:
                 "hrnet_w32_coco_256x192": f"{base}/files/pose-{prefix}_20200708.pth",
             },
         }
-        ok = _snakemake(work, config, "fetch_ntu60_3d", "fetch_pose_checkpoints")
+        config["ntu"] = {"skeletons": [f"{base}/flaky/good.pkl"]}  # a raw input given as a URL
+        raw = "data/raw/ntu/good.pkl"
+        ok = _snakemake(work, config, "fetch_ntu60_3d", "fetch_pose_checkpoints", raw)
         assert ok.returncode == 0, ok.stderr[-3000:]
         assert (work / "data/released/ntu60_3d.pkl").read_bytes() == files["good.pkl"]
         report = (work / "data/released/ntu60_3d.check.txt").read_text()
@@ -126,6 +147,7 @@ def test_fetch_targets_through_snakemake(tmp_path: Path) -> None:
         assert "annotations: 3" in report  # skeleton info's description
         assert (work / "data/checkpoints/hrnet_w32_coco_256x192.pth").read_bytes() == ckpt
         assert (work / "benchmarks/download/ntu60_3d.tsv").exists()
+        assert (work / raw).read_bytes() == files["good.pkl"]  # after two 500s
         assert ("/cut/good.pkl", None) in state.requests
         assert any(p == "/cut/good.pkl" and r for p, r in state.requests)  # a Range resume
 
