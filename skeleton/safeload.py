@@ -79,6 +79,14 @@ def _allowed_globals() -> dict[tuple[str, str], Callable[..., Any]]:
         table[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
         table[(f"{core}.multiarray", "scalar")] = multiarray.scalar
         table[(f"{core}.numeric", "_frombuffer")] = numeric._frombuffer  # protocol 5
+    try:  # numpy >= 2: arrays of the variable-width StringDType
+        from numpy._core import _internal
+
+        table[("numpy._core._internal", "_convert_to_stringdtype_kwargs")] = (
+            _internal._convert_to_stringdtype_kwargs
+        )
+    except (ImportError, AttributeError):
+        pass
     table[("numpy", "ndarray")] = np.ndarray
     table[("numpy", "dtype")] = np.dtype
     table[("_codecs", "encode")] = _latin1_encode

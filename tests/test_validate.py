@@ -88,6 +88,23 @@ def test_safe_load_roundtrips_numpy_and_builtins(protocol: int, tmp_path: Path) 
     assert back["plain"] == obj["plain"] and back["dtype"] == obj["dtype"]
 
 
+def test_safe_load_other_numpy_dtypes() -> None:
+    arrays = [
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+        np.zeros(2, dtype=[("xy", "<f4", (2,)), ("score", "<f2")]),
+        np.array([1.0], dtype=">f8"),
+    ]
+    if hasattr(np, "dtypes") and hasattr(np.dtypes, "StringDType"):
+        arrays.append(np.array(["a", "bcd"], dtype=np.dtypes.StringDType()))
+    for arr in arrays:
+        for protocol in (2, 5):
+            data = pickle.dumps(arr, protocol=protocol)
+            back, want = safeload.loads(data), pickle.loads(data)  # same as numpy's own load
+            assert back.dtype == want.dtype and np.array_equal(back, arr)
+    with pytest.raises(safeload.UnsafePickleError, match="numpy.ma.core"):
+        safeload.loads(pickle.dumps(np.ma.masked_array([1, 2])))
+
+
 def test_safe_load_reads_numpy1_spelling() -> None:
     # numpy 1.x writes its reconstruction globals under numpy.core, numpy 2 under numpy._core.
     data = pickle.dumps(np.arange(4, dtype=np.float32), protocol=2)
