@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "skeleton.commands.validate",
     "skeleton.commands.fetch",
     "skeleton.commands.convert",
+    "skeleton.commands.pose",
 )
 
 

@@ -1,0 +1,291 @@
+"""`skeleton pose`, `pose-quality`, `pose-drift`, `pose-tag`: 2D pose extraction and checks.
+
+`pose` and `pose-tag` need the pose environment (torch + mmpose or ultralytics); run them with
+its interpreter (`.venv-pose/bin/python -m skeleton pose ...`). `pose-quality` and `pose-drift`
+need numpy only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+BACKENDS = ("mmpose", "yolo")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "pose",
+        help="2D COCO-17 poses of videos into an annotation pickle",
+        description=(
+            "Decode each VIDEO in memory, run the pose backend in batches, track persons into "
+            "consistent slots and write a pickle holding a list of annotations (frame_dir, "
+            "label, total_frames, img_shape, original_shape, keypoint (M,T,17,2), "
+            "keypoint_score (M,T,17)). Videos that cannot be used go to the rejects TSV. "
+            "With --work-dir, finished videos are kept there and a rerun resumes."
+        ),
+    )
+    p.add_argument("videos", nargs="*", metavar="VIDEO")
+    p.add_argument("--list", metavar="FILE", help="read more video paths from FILE, one a line")
+    p.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
+    p.add_argument("--out", required=True, metavar="OUT.pkl")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
+    p.add_argument(
+        "--dataset",
+        choices=("auto", "ntu", "generic"),
+        default="auto",
+        help="ntu: NTU actor-count post-processing; generic: top-M tracks by score; "
+        "auto (default): ntu for videos named like NTU samples, generic otherwise",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default="default",
+        help="'default' (the configured weights), 'none' (random weights, for tests), "
+        "or a weights file (yolo)",
+    )
+    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="frames per call")
+    p.add_argument("--max-persons", type=int, default=2, metavar="M", help="person slots cap")
+    p.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
+    p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
+    p.add_argument("--work-dir", metavar="DIR", help="keep finished videos here (resumable)")
+    p.set_defaults(func=run_pose)
+
+    q = subparsers.add_parser(
+        "pose-quality",
+        help="PCK@0.2 of 2D poses against the NTU Kinect colour-space joints",
+        description=(
+            "Score each annotation of PRED.pkl whose frame_dir has a .skeleton file under "
+            "--skeletons against the Kinect colorX/colorY joints (mirrored to COCO left/right): "
+            "PCK at 0.2 x torso. Prints one TSV row per sample and the mean."
+        ),
+    )
+    q.add_argument("pred", metavar="PRED.pkl")
+    q.add_argument(
+        "--skeletons", nargs="+", required=True, metavar="PATH", help=".skeleton files/folders"
+    )
+    q.add_argument("--alpha", type=float, default=0.2, help="threshold x torso (default 0.2)")
+    q.add_argument("--out", metavar="TSV", help="also write the table here")
+    q.add_argument("--per-joint", action="store_true", help="add per-joint PCK columns")
+    q.set_defaults(func=run_quality)
+
+    d = subparsers.add_parser(
+        "pose-drift",
+        help="per-joint differences between two pose results (two model tags)",
+        description=(
+            "Compare the 2D results of TAG_A and TAG_B (folders under --root, or pickle files / "
+            "folders of pickles) on the videos they share: per COCO joint the mean, median and "
+            "95th percentile pixel distance and the mean score change."
+        ),
+    )
+    d.add_argument("tag_a", metavar="TAG_A")
+    d.add_argument("tag_b", metavar="TAG_B")
+    d.add_argument("--root", default="results/pose", help="default: results/pose")
+    d.add_argument("--out", metavar="TSV", help="also write the table here")
+    d.set_defaults(func=run_drift)
+
+    t = subparsers.add_parser(
+        "pose-tag",
+        help="print the model tag of a pose backend configuration",
+        description=(
+            "The tag hashes backend, model configs, checkpoint hashes and library versions of "
+            "this interpreter; run it with the pose environment's python."
+        ),
+    )
+    t.add_argument("--backend", choices=BACKENDS, default="mmpose")
+    t.add_argument("--checkpoint", default="default")
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--fp16", action="store_true")
+    t.add_argument("--models", metavar="YAML", help="mmpose model configs (config/pose_models)")
+    t.add_argument("--json", action="store_true", help="print the description, not the tag")
+    t.set_defaults(func=run_tag)
+
+
+def _videos(args: argparse.Namespace) -> list[str]:
+    from skeleton.cli import UsageError
+
+    videos = list(args.videos)
+    if args.list:
+        try:
+            with open(args.list) as f:
+                videos += [line.strip() for line in f if line.strip()]
+        except OSError as exc:
+            raise UsageError(f"cannot read --list {args.list}: {exc.strerror or exc}") from exc
+    if not videos:
+        raise UsageError("no videos given (VIDEO... or --list FILE)")
+    return videos
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {"device": args.device, "checkpoint": args.checkpoint}
+    if args.fp16:
+        opts["fp16"] = True
+    if getattr(args, "models", None):
+        import yaml
+
+        with open(args.models) as f:
+            opts["models"] = yaml.safe_load(f)
+    return opts
+
+
+def run_pose(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.pose.base import BackendUnavailable, get_backend
+    from skeleton.pose.extract import ExtractOptions, run_shard
+
+    videos = _videos(args)
+    if args.batch_size < 1 or args.max_persons < 1:
+        raise UsageError("--batch-size and --max-persons must be at least 1")
+    out = Path(args.out)
+    rejects = args.rejects or str(out.with_suffix("")) + ".rejects.tsv"
+    options = ExtractOptions(
+        dataset=args.dataset, max_persons=args.max_persons, batch_size=args.batch_size
+    )
+    bopts = backend_options(args)
+
+    def factory():
+        try:
+            return get_backend(args.backend, **bopts)
+        except (BackendUnavailable, FileNotFoundError, ValueError) as exc:
+            raise UsageError(str(exc)) from exc
+
+    work = args.work_dir
+    temporary = work is None
+    if temporary:
+        import tempfile
+
+        work = tempfile.mkdtemp(
+            prefix=".pose-work.", dir=out.parent if out.parent.exists() else None
+        )
+    try:
+        n, rejected = run_shard(videos, out, factory, options, work, rejects)
+    finally:
+        if temporary:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"{out}: {n} annotation(s); {len(rejected)} rejected -> {rejects}", file=sys.stderr)
+    for r in rejected:
+        print(f"  rejected {r}", file=sys.stderr)
+    return 0 if n or not rejected else 1
+
+
+def _skeleton_files(paths: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for p in map(Path, paths):
+        files = sorted(p.rglob("*.skeleton")) if p.is_dir() else [p]
+        for f in files:
+            found.setdefault(f.name.removesuffix(".skeleton"), str(f))
+    return found
+
+
+def _load_annotations(path: str | os.PathLike) -> list[dict]:
+    from skeleton.annotations import load
+
+    data = load(path)
+    return list(data["annotations"] if isinstance(data, dict) else data)
+
+
+def run_quality(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.pose.quality import COCO_FROM_KINECT, annotation_pck
+
+    try:
+        annotations = _load_annotations(args.pred)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.pred}: {exc.strerror or exc}") from exc
+    skeletons = _skeleton_files(args.skeletons)
+    joints = list(COCO_FROM_KINECT)
+    header = ["sample", "pck", "joints", "frames", "missed_frames"]
+    if args.per_joint:
+        header += joints
+    rows = ["\t".join(header)]
+    scores = []
+    for a in annotations:
+        src = skeletons.get(a["frame_dir"])
+        if src is None:
+            continue
+        r = annotation_pck(a, src, args.alpha)
+        scores.append(r.pck)
+        row = [r.sample, f"{r.pck:.4f}", str(r.joints), str(r.frames), str(r.missed_frames)]
+        if args.per_joint:
+            row += [f"{r.per_joint[j]:.4f}" for j in joints]
+        rows.append("\t".join(row))
+    if not scores:
+        raise UsageError(f"no annotation of {args.pred} has a .skeleton file under --skeletons")
+    text = "\n".join(rows) + "\n"
+    sys.stdout.write(text)
+    mean = sum(scores) / len(scores)
+    print(
+        f"mean PCK@{args.alpha:g}xtorso over {len(scores)} sample(s): {mean:.4f}", file=sys.stderr
+    )
+    if args.out:
+        from skeleton.files import atomic_write
+
+        with atomic_write(args.out, "w") as f:
+            f.write(text)
+    return 0
+
+
+def _result_pickles(ref: str, root: str) -> list[Path]:
+    from skeleton.cli import UsageError
+
+    p = Path(ref)
+    if not p.exists():
+        p = Path(root) / ref
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*.pkl") if not any(x.endswith(".work") for x in f.parts))
+        if files:
+            return files
+    raise UsageError(f"{ref}: no pose results (neither a pickle, a folder of them, nor {p})")
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.pose.quality import drift
+
+    sides = []
+    for ref in (args.tag_a, args.tag_b):
+        annos: list[dict] = []
+        for f in _result_pickles(ref, args.root):
+            try:
+                annos += [a for a in _load_annotations(f) if "keypoint_score" in a]
+            except Exception as exc:
+                raise UsageError(f"{f}: not a 2D annotation pickle ({exc})") from exc
+        sides.append(annos)
+    r = drift(*sides)
+    if not r.samples:
+        raise UsageError(f"{args.tag_a} and {args.tag_b} share no video")
+    rows = ["joint\tmean_px\tmedian_px\tp95_px\tmean_score_change"]
+    for joint, (mean, med, p95) in r.per_joint.items():
+        rows.append(f"{joint}\t{mean:.2f}\t{med:.2f}\t{p95:.2f}\t{r.score_diff[joint]:+.4f}")
+    text = "\n".join(rows) + "\n"
+    sys.stdout.write(text)
+    print(
+        f"{r.samples} shared video(s) ({r.only_a} only in A, {r.only_b} only in B); "
+        f"{r.frames} person-frames compared, {r.presence_mismatch} present in one result only",
+        file=sys.stderr,
+    )
+    if args.out:
+        from skeleton.files import atomic_write
+
+        with atomic_write(args.out, "w") as f:
+            f.write(text)
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.pose.tag import describe_static, model_tag
+
+    try:
+        desc = describe_static(args.backend, **backend_options(args))
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(desc, indent=2, sort_keys=True) if args.json else model_tag(desc))
+    return 0

@@ -1,0 +1,119 @@
+"""The pose backend interface, COCO-17 facts and the backend registry.
+
+A backend turns batches of decoded BGR frames into person boxes and COCO-17 keypoints. Two-stage
+backends (mmdet + mmpose) implement `detect` then `estimate`; a single-stage backend (YOLO-pose)
+may also implement `detect_and_estimate`, which the extractor prefers when present.
+Backends are imported lazily: this module needs numpy only.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# COCO-17 keypoint order (COCO keypoint annotation format, cocodataset.org/#format-data).
+COCO17 = (
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
+NUM_KEYPOINTS = len(COCO17)
+
+# backend name -> module defining `create(**options)` (or the class) and `describe_static`
+BACKEND_MODULES: dict[str, str] = {
+    "mmpose": "skeleton.pose.mmpose_backend",
+    "yolo": "skeleton.pose.yolo",
+}
+BACKEND_CLASSES: dict[str, str] = {"mmpose": "MMPoseBackend", "yolo": "YoloBackend"}
+
+
+@runtime_checkable
+class PoseBackend(Protocol):
+    name: str
+
+    def detect(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """BGR HxWx3 uint8 frames -> per frame (N, 5) float32 [x1, y1, x2, y2, score]."""
+        ...
+
+    def estimate(
+        self, frames: list[np.ndarray], boxes: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per frame (N, 17, 2) float32 xy and (N, 17) float32 scores, rows aligned to boxes."""
+        ...
+
+    def describe(self) -> dict:
+        """Everything that identifies the model, for the model tag."""
+        ...
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's libraries are not installed in this interpreter."""
+
+
+def get_backend(name: str, **options: Any) -> PoseBackend:
+    """Build backend `name` with its options (device, checkpoint, ...); loads the model."""
+    module = _module(name)
+    return getattr(module, BACKEND_CLASSES[name])(**options)
+
+
+def _module(name: str):
+    if name not in BACKEND_MODULES:
+        raise ValueError(f"unknown pose backend {name!r}; choose from {', '.join(BACKEND_MODULES)}")
+    try:
+        return importlib.import_module(BACKEND_MODULES[name])
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise BackendUnavailable(
+            f"pose backend {name!r} cannot be imported here ({exc}); run it with the pose "
+            "environment's python (`skeleton make-env pose`, config pose.python)"
+        ) from exc
+
+
+def empty_frame_result() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """No person: boxes (0, 5), keypoints (0, 17, 2), scores (0, 17)."""
+    return (
+        np.zeros((0, 5), np.float32),
+        np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+        np.zeros((0, NUM_KEYPOINTS), np.float32),
+    )
+
+
+def run_backend(
+    backend: PoseBackend, frames: list[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per frame (boxes (N,5), keypoints (N,17,2), scores (N,17)) float32, fused when possible."""
+    if not frames:
+        return []
+    fused = getattr(backend, "detect_and_estimate", None)
+    if fused is not None:
+        out = list(fused(frames))
+    else:
+        boxes = backend.detect(frames)
+        poses = backend.estimate(frames, boxes)
+        out = [(b, k, s) for b, (k, s) in zip(boxes, poses, strict=True)]
+    if len(out) != len(frames):
+        raise RuntimeError(f"backend {backend.name} returned {len(out)} results for {len(frames)}")
+    checked = []
+    for b, k, s in out:
+        b = np.asarray(b, np.float32).reshape(-1, 5)
+        k = np.asarray(k, np.float32).reshape(-1, NUM_KEYPOINTS, 2)
+        s = np.asarray(s, np.float32).reshape(-1, NUM_KEYPOINTS)
+        if not len(b) == len(k) == len(s):
+            raise RuntimeError(f"backend {backend.name}: {len(b)} boxes, {len(k)} poses")
+        checked.append((b, k, s))
+    return checked

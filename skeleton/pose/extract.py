@@ -1,0 +1,228 @@
+"""Run a pose backend over videos: one annotation per video, resumable shards.
+
+`extract_video` decodes a video in batches (in memory), runs the backend on each batch (the
+fused single-stage call when the backend has one), then turns the per-frame detections into
+person slots (NTU or generic post-processing). `run_shard` does that for a list of videos with
+one model load, keeps every finished video as one small file in the shard's work folder (written
+atomically), so a killed job resumes where it stopped, and turns every failure of a single video
+into a rejects row instead of stopping the shard.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skeleton.files import atomic_write
+from skeleton.pose.base import PoseBackend, run_backend
+from skeleton.pose.ntu import PostOptions, generic_persons, ntu_persons
+from skeleton.rejects import Reject
+from skeleton.video import VideoError, VideoInfo, iter_frame_batches
+
+DATASETS = ("auto", "ntu", "generic")
+NTU_VIDEO_RE = re.compile(r"(S\d{3}C\d{3}P\d{3}R\d{3}A\d{3})(?:_rgb)?")
+UNLABELLED = -1  # label of a video whose class is unknown (MMAction2's demo uses -1 too)
+
+
+class PoseError(Exception):
+    """A video that decoded but gives no usable pose result; `reason` for the rejects report."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    dataset: str = "auto"  # ntu: NTU post-processing; generic: top-M tracks; auto: by name
+    max_persons: int = 2
+    batch_size: int = 16
+    post: PostOptions = field(default_factory=PostOptions)
+
+
+def sample_name(path: str | os.PathLike) -> str:
+    """frame_dir of a video: its file name without extension (and without NTU's `_rgb`)."""
+    stem = Path(path).name.rsplit(".", 1)[0] if "." in Path(path).name else Path(path).name
+    m = NTU_VIDEO_RE.fullmatch(stem)
+    return m.group(1) if m else stem
+
+
+def ntu_action(name: str) -> int | None:
+    """1-based action of an NTU sample name, None when `name` is not one."""
+    from skeleton.ntu import parse_name
+
+    try:
+        return parse_name(name).action
+    except ValueError:
+        return None
+
+
+def extract_video(
+    backend: PoseBackend, path: str | os.PathLike, options: ExtractOptions = ExtractOptions()
+) -> dict[str, Any]:
+    """The annotation of one video; raises VideoError / PoseError for unusable videos."""
+    path = os.fspath(path)
+    name = sample_name(path)
+    action = ntu_action(name)
+    if options.dataset == "ntu" and action is None:
+        raise PoseError("bad_name", f"{name!r} is not an NTU sample name (SsssCcccPpppRrrrAaaa)")
+    ntu_mode = options.dataset == "ntu" or (options.dataset == "auto" and action is not None)
+
+    info = VideoInfo(path, 0, 0.0)
+    detections = []
+    for batch in iter_frame_batches(path, options.batch_size, info):
+        detections += run_backend(backend, batch)
+    if len(detections) != info.decoded_frames:  # pragma: no cover - defensive
+        raise PoseError("misaligned", f"{len(detections)} results for {info.decoded_frames}")
+
+    if ntu_mode:
+        keypoint, score = ntu_persons(detections, action, options.max_persons, options.post)
+    else:
+        keypoint, score = generic_persons(detections, options.max_persons, options.post)
+    if not np.any(score > 0):
+        raise PoseError(
+            "no_person", f"no person detected in any of the {info.decoded_frames} frames"
+        )
+    return {
+        "frame_dir": name,
+        "label": action - 1 if ntu_mode else UNLABELLED,
+        "img_shape": info.img_shape,
+        "original_shape": info.img_shape,
+        "total_frames": int(info.decoded_frames),
+        "keypoint": keypoint,
+        "keypoint_score": score,
+    }
+
+
+def _reject(name: str, path: str, exc: BaseException) -> Reject:
+    if isinstance(exc, (VideoError, PoseError)):
+        return Reject(name, path, exc.reason, exc.detail)
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return Reject(name, path, "pose_failed", f"{type(exc).__name__}: {exc}{at}")
+
+
+def extract_videos(
+    backend: PoseBackend,
+    paths: Sequence[str | os.PathLike],
+    options: ExtractOptions = ExtractOptions(),
+    log: Callable[[str], None] | None = None,
+) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """Annotations of the usable videos and rejects for the others; never raises per video."""
+    annotations, rejects = [], []
+    for i, path in enumerate(paths):
+        result = _one(backend, os.fspath(path), options)
+        (annotations if isinstance(result, dict) else rejects).append(result)
+        if log:
+            log(_progress(i, len(paths), result))
+    return annotations, rejects
+
+
+def _one(backend: PoseBackend, path: str, options: ExtractOptions) -> dict[str, Any] | Reject:
+    try:
+        return extract_video(backend, path, options)
+    except Exception as exc:  # one bad video never takes down the run
+        return _reject(sample_name(path), path, exc)
+
+
+def _progress(i: int, n: int, result: dict[str, Any] | Reject) -> str:
+    if isinstance(result, Reject):
+        return f"[{i + 1}/{n}] rejected {result}"
+    k = result["keypoint"]
+    return f"[{i + 1}/{n}] {result['frame_dir']}: {result['total_frames']} frames, M={k.shape[0]}"
+
+
+# ---- shards ---------------------------------------------------------------------------------
+
+
+def _done_path(work_dir: Path, name: str) -> Path:
+    return work_dir / f"{name}.pkl"
+
+
+def _save_done(path: Path, result: dict[str, Any] | Reject) -> None:
+    if isinstance(result, Reject):
+        record = {"reject": [result.sample, result.source, result.reason, result.detail]}
+    else:
+        record = {"annotation": result}
+    with atomic_write(path) as f:
+        pickle.dump(record, f, protocol=4)
+
+
+def _load_done(path: Path) -> dict[str, Any] | Reject | None:
+    from skeleton.safeload import load
+
+    try:
+        record = load(path)
+    except Exception:  # an unreadable leftover is redone, not trusted
+        return None
+    if isinstance(record, dict) and "annotation" in record:
+        return record["annotation"]
+    if isinstance(record, dict) and "reject" in record:
+        return Reject(*record["reject"])
+    return None
+
+
+def run_shard(
+    videos: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    backend_factory: Callable[[], PoseBackend],
+    options: ExtractOptions = ExtractOptions(),
+    work_dir: str | os.PathLike | None = None,
+    rejects_path: str | os.PathLike | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[int, list[Reject]]:
+    """Pose of every video into `out` (a plain list of annotations) and its rejects TSV.
+
+    Finished videos are kept in `work_dir` (default `<out>.work/`); a rerun after a kill loads
+    them and only processes the rest. The backend is built (model loaded) once, and only if some
+    video still needs it. Returns (annotations written, rejects).
+    """
+    from skeleton.annotations import write_annotations
+    from skeleton.rejects import write_rejects
+
+    out = Path(out)
+    work = Path(work_dir) if work_dir is not None else out.with_name(out.name + ".work")
+    work.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    backend: PoseBackend | None = None
+    results: list[dict[str, Any] | Reject] = []
+    seen: set[str] = set()
+    for i, path in enumerate(map(os.fspath, videos)):
+        name = sample_name(path)
+        if name in seen:
+            results.append(Reject(name, path, "duplicate_sample", "another video has this name"))
+            continue
+        seen.add(name)
+        done = _done_path(work, name)
+        result = _load_done(done) if done.exists() else None
+        if result is not None:
+            results.append(result)
+            log(f"[{i + 1}/{len(videos)}] {name}: kept from an earlier run")
+            continue
+        if backend is None:
+            started = time.perf_counter()
+            backend = backend_factory()
+            log(f"loaded pose backend {backend.name} in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        result = _one(backend, path, options)
+        _save_done(done, result)
+        results.append(result)
+        log(_progress(i, len(videos), result) + f" ({time.perf_counter() - started:.1f} s)")
+
+    annotations = [r for r in results if isinstance(r, dict)]
+    rejects = [r for r in results if isinstance(r, Reject)]
+    write_annotations(out, annotations, split=None)
+    if rejects_path is not None:
+        write_rejects(rejects, rejects_path)
+    return len(annotations), rejects

@@ -1,0 +1,103 @@
+"""In-memory video decoding: frame counts and shapes from the video, clear errors otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from skeleton.video import VideoError, iter_frame_batches, probe, read_video  # noqa: E402
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "video"
+NTU_VIDEO = SHARED / "S001C001P001R001A001_rgb.avi"
+needs_video = pytest.mark.skipif(not NTU_VIDEO.is_file(), reason=f"{NTU_VIDEO} not available")
+
+
+def write_counter_video(path: Path, n: int, size: tuple[int, int] = (96, 64)) -> None:
+    """MJPG video whose frame i is uniformly grey level 10 i mod 250 (order is checkable)."""
+    w, h = size
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (w, h))
+    assert out.isOpened()
+    for i in range(n):
+        out.write(np.full((h, w, 3), (10 * i) % 250, np.uint8))
+    out.release()
+
+
+def test_batches_keep_order_and_count(tmp_path):
+    path = tmp_path / "counter.avi"
+    write_counter_video(path, 23)
+    batches = list(iter_frame_batches(path, 8))
+    assert [len(b) for b in batches] == [8, 8, 7]
+    levels = [int(round(f.mean())) for b in batches for f in b]
+    assert all(abs(level - 10 * i) <= 2 for i, level in enumerate(levels))
+    frames, info = read_video(path)
+    assert len(frames) == info.decoded_frames == 23
+    assert info.img_shape == (64, 96)
+    assert frames[0].dtype == np.uint8 and frames[0].shape == (64, 96, 3)
+
+
+@needs_video
+def test_real_ntu_video_shape_and_frame_count():
+    info = probe(NTU_VIDEO)
+    assert info.decoded_frames == 103
+    assert info.img_shape == (1080, 1920)
+
+
+@needs_video
+def test_demo_clip_decodes():
+    info = probe(SHARED / "demo_skeleton.mp4")
+    assert info.decoded_frames > 0 and info.img_shape == (1080, 1920)
+
+
+def reason_of(path) -> str:
+    with pytest.raises(VideoError) as err:
+        probe(path)
+    assert str(path) in str(err.value)
+    return err.value.reason
+
+
+def test_missing_file(tmp_path):
+    assert reason_of(tmp_path / "absent.avi") == "missing_video"
+
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.avi"
+    path.write_bytes(b"")
+    assert reason_of(path) == "empty_video"
+
+
+def test_not_a_video(tmp_path):
+    path = tmp_path / "notes.avi"
+    path.write_text("this is not a video\n" * 50)
+    assert reason_of(path) == "undecodable_video"
+
+
+def test_directory_is_not_a_video(tmp_path):
+    assert reason_of(tmp_path) == "not_a_video"
+
+
+def test_video_without_frames(tmp_path):
+    path = tmp_path / "zero.avi"
+    cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (96, 64)).release()
+    assert path.stat().st_size > 0
+    assert reason_of(path) in {"no_frames", "undecodable_video"}
+
+
+@needs_video
+def test_truncated_real_video(tmp_path):
+    data = NTU_VIDEO.read_bytes()
+    path = tmp_path / "S001C001P001R001A001_rgb.avi"
+    path.write_bytes(data[: len(data) * 2 // 5])
+    assert reason_of(path) == "truncated_video"
+
+
+def test_truncated_synthetic_video(tmp_path):
+    full = tmp_path / "full.avi"
+    write_counter_video(full, 60, size=(320, 240))
+    data = full.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    assert reason_of(cut) in {"truncated_video", "undecodable_video"}
