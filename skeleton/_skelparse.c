@@ -54,7 +54,9 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-static inline int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static inline int is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 static int fail(Reader *r, long line, const char *fmt, const char *tok, size_t toklen) {
     char shown[48];
