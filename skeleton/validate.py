@@ -9,7 +9,9 @@ The contract (docs/HELPERS.md, PYSKL tools/data/README.md): a dict
 * 2D: `keypoint` (M, T, V, 2) float, `keypoint_score` (M, T, V), `img_shape` (h, w);
 * 2D compressed (Kinetics-400 in PYSKL/MMAction2): no `keypoint`; `raw_file` names the kpfile,
   `frame_inds` / `box_score` give the frame and box score of each stored skeleton, `valid`
-  counts frames kept per box-score threshold, plus `img_shape`.
+  counts frames kept per box-score threshold, plus `img_shape`. With the kpfile's skeletons
+  merged in, `keypoint` is (N, V, 3) (x, y, score) beside `frame_inds` (N,) (MMAction2
+  `DecompressPose` input).
 
 Pickles are read with the restricted loader (`skeleton.safeload`); an unsafe pickle raises
 `UnsafePickleError` before anything is checked.
@@ -77,9 +79,11 @@ def _is_int(value: Any) -> bool:
 
 
 def _kind_of(ann: Mapping[str, Any]) -> str:
-    if "keypoint" not in ann and all(k in ann for k in COMPRESSED_KEYS):
-        return KIND_2D_COMPRESSED
     kp = ann.get("keypoint")
+    if "keypoint" not in ann and any(k in ann for k in COMPRESSED_KEYS):
+        return KIND_2D_COMPRESSED
+    if "frame_inds" in ann and isinstance(kp, np.ndarray) and kp.ndim == 3:
+        return KIND_2D_COMPRESSED  # kpfile skeletons merged in: keypoint (N, V, 3)
     if "keypoint_score" in ann or (isinstance(kp, np.ndarray) and kp.shape[-1:] == (2,)):
         return KIND_2D
     return KIND_3D
@@ -134,23 +138,53 @@ def _check_keypoints(ann: Mapping[str, Any], kind: str, where: str, problems: li
     return f"({v}, {c})"
 
 
-def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -> None:
-    if not isinstance(ann.get("raw_file"), str) or not ann["raw_file"]:
+def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -> str:
+    """The compressed form: a table-of-contents entry (raw_file, frame_inds, box_score, valid)
+    or one with its kpfile skeletons merged in (keypoint (N, V, 3) with x, y, score)."""
+    kp = ann.get("keypoint")
+    shape_key = ""
+    if isinstance(kp, np.ndarray):
+        need: tuple[str, ...] = ("frame_inds",)
+        if kp.ndim != 3 or kp.shape[-1] != 3:
+            problems.append(f"{where}: compressed keypoint must be (N, V, 3), got {kp.shape}")
+        else:
+            shape_key = f"({kp.shape[1]}, 2)"
+        if kp.dtype.kind != "f":
+            problems.append(f"{where}: keypoint dtype {kp.dtype} is not floating point")
+        _check_finite("keypoint", kp, where, problems)
+    else:
+        need = COMPRESSED_KEYS
+    missing = [k for k in need if k not in ann]
+    if missing:
+        problems.append(f"{where}: compressed annotation lacks {', '.join(missing)}")
+    if "raw_file" in need and (not isinstance(ann.get("raw_file"), str) or not ann["raw_file"]):
         problems.append(f"{where}: raw_file must be a non-empty str")
     inds = np.asarray(ann.get("frame_inds"))
-    score = np.asarray(ann.get("box_score"))
     if inds.ndim != 1 or inds.dtype.kind not in "iu":
         problems.append(f"{where}: frame_inds not a 1-D int array, got {inds.shape} {inds.dtype}")
-        return
+        return shape_key
     total = ann.get("total_frames")
     if inds.size and _is_int(total) and (inds.min() < 0 or inds.max() >= total):
         problems.append(
             f"{where}: frame_inds span [{inds.min()}, {inds.max()}] outside total_frames={total}"
         )
-    if score.shape != inds.shape:
-        problems.append(f"{where}: box_score shape {score.shape} != frame_inds shape {inds.shape}")
-    elif score.dtype.kind == "f":
-        _check_finite("box_score", score, where, problems)
+    if isinstance(kp, np.ndarray) and kp.ndim == 3 and kp.shape[0] != inds.shape[0]:
+        problems.append(f"{where}: {kp.shape[0]} skeletons but {inds.shape[0]} frame_inds")
+    if "box_score" in ann:
+        score = np.asarray(ann["box_score"])
+        if score.shape != inds.shape:
+            problems.append(
+                f"{where}: box_score shape {score.shape} != frame_inds shape {inds.shape}"
+            )
+        elif score.dtype.kind == "f":
+            _check_finite("box_score", score, where, problems)
+    valid = ann.get("valid")
+    if isinstance(valid, Mapping) and _is_int(total):
+        # frames kept per box-score threshold (MMAction2 PoseDataset's valid_ratio filter)
+        bad = [k for k, v in valid.items() if not (_is_int(v) and 0 <= v <= total)]
+        if bad:
+            problems.append(f"{where}: valid[{bad[0]!r}] is not a frame count <= total_frames")
+    return shape_key
 
 
 def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, str, str | None]:
@@ -179,7 +213,7 @@ def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, s
     kind = _kind_of(ann)
     shape_key = ""
     if kind == KIND_2D_COMPRESSED:
-        _check_compressed(ann, where, problems)
+        shape_key = _check_compressed(ann, where, problems)
     else:
         shape_key = _check_keypoints(ann, kind, where, problems)
     if kind != KIND_3D:

@@ -221,6 +221,14 @@ def test_k400_compressed_form_is_valid() -> None:
     report = validate_data(combined([ann, dict(ann, frame_dir="b")]))
     assert report.ok, report.problems
     assert report.kind == "2d-compressed"
+    merged = {k: v for k, v in ann.items() if k not in ("raw_file", "box_score", "valid")}
+    merged["keypoint"] = np.random.default_rng(0).random((5, 17, 3)).astype(np.float16)
+    assert validate_data([merged]).ok and validate_data([merged]).shapes == {"(17, 2)": 1}
+    short = dict(merged, keypoint=merged["keypoint"][:4])
+    assert "4 skeletons but 5 frame_inds" in validate_data([short]).problems[0]
+    no_valid = {k: v for k, v in ann.items() if k != "valid"}
+    assert "compressed annotation lacks valid" in validate_data([no_valid]).problems[0]
+    assert "valid[0.5]" in validate_data([dict(ann, valid={0.5: 301})]).problems[0]
     bad = dict(ann, frame_inds=np.array([0, 300]), box_score=np.array([0.5]))
     problems = validate_data([bad]).problems
     assert any("outside total_frames=300" in p for p in problems)
