@@ -6,7 +6,7 @@
 import re
 from pathlib import Path
 
-from skeleton.releases import load_releases, raw_downloads
+from skeleton.releases import fetch_params, load_releases, raw_downloads
 
 RELEASES = load_releases(
     workflow.source_path("../config/releases.yaml"), config.get("releases")
@@ -42,17 +42,6 @@ wildcard_constraints:
     checkpoint="|".join(CHECKPOINTS),
 
 
-def _fetch_params(entries):
-    """url and checksums as plain strings: changing one in the config reruns the download."""
-    return dict(
-        name=lambda wc: entries[wc[0]].name,
-        url=lambda wc: entries[wc[0]].url,
-        sha256=lambda wc: entries[wc[0]].sha256 or "",
-        sha256_prefix=lambda wc: entries[wc[0]].expected_prefix or "",
-        offline=OFFLINE,
-    )
-
-
 rule fetch_release:
     output:
         "data/released/{release}.pkl",
@@ -63,7 +52,7 @@ rule fetch_release:
     conda:
         "../envs/parse.yaml"
     params:
-        **_fetch_params(RELEASES),
+        **fetch_params(RELEASES, OFFLINE),
     script:
         "../scripts/fetch_release.py"
 
@@ -98,7 +87,7 @@ rule fetch_checkpoint:
     conda:
         "../envs/parse.yaml"
     params:
-        **_fetch_params(CHECKPOINTS),
+        **fetch_params(CHECKPOINTS, OFFLINE),
     script:
         "../scripts/fetch_release.py"
 

@@ -41,6 +41,20 @@ class Release:
         return ["--sha256-prefix", prefix] if prefix else []
 
 
+def fetch_params(entries: Mapping[str, Release], offline: bool = False) -> dict[str, Any]:
+    """Params of a workflow fetch rule whose one wildcard names an entry (scripts/fetch_release).
+
+    URL and checksums are plain strings, so changing one in the config reruns the download.
+    """
+    return {
+        "name": lambda wc: entries[wc[0]].name,
+        "url": lambda wc: entries[wc[0]].url,
+        "sha256": lambda wc: entries[wc[0]].sha256 or "",
+        "sha256_prefix": lambda wc: entries[wc[0]].expected_prefix or "",
+        "offline": offline,
+    }
+
+
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any] | None) -> dict[str, dict]:
     merged = {name: dict(entry) for name, entry in base.items()}
     for name, entry in (override or {}).items():
