@@ -60,10 +60,27 @@ class SkeletonData:
         )
 
 
-def parse_skeleton(data: bytes, source: str = "<bytes>") -> SkeletonData:
-    """Parse the bytes of one `.skeleton` file; raise SkeletonFormatError when malformed."""
+def parse_skeleton(data: bytes, source: str = "<bytes>", engine: str | None = None) -> SkeletonData:
+    """Parse the bytes of one `.skeleton` file; raise SkeletonFormatError when malformed.
+
+    engine: "c" (default when built) or "python" (the reference reader).
+    """
+    use_c = _skelparse is not None if engine is None else engine == "c"
+    try:
+        return _parse_c(data, source) if use_c else _parse_python(data, source)
+    except SkeletonFormatError as exc:
+        # A short last line without its newline is a cut-off file, not a bad line.
+        last = data.count(b"\n") + 1
+        if data and not data.endswith(b"\n") and exc.line == last and "truncated" not in exc.reason:
+            raise SkeletonFormatError(
+                source, exc.line, f"{exc.reason}: the file ends mid-line (truncated)"
+            ) from None
+        raise
+
+
+def _parse_c(data: bytes, source: str) -> SkeletonData:
     if _skelparse is None:
-        return _parse_python(data, source)
+        raise RuntimeError("the C reader (skeleton._skelparse) was not built")
     try:
         n_frames, bpf, ids, joints = _skelparse.parse(data)
     except ValueError as exc:

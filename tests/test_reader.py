@@ -8,7 +8,7 @@ from conftest import MALFORMED, REAL_SKELETONS, need_shared
 
 from skeleton import reader
 from skeleton.ntu import parse_name
-from skeleton.reader import SkeletonFormatError, _parse_python, parse_skeleton
+from skeleton.reader import SkeletonFormatError, parse_skeleton
 from skeleton.synth import sample_text
 
 JOINT = (
@@ -33,8 +33,8 @@ def text(frames: list[list[str]]) -> bytes:
 def both(data: bytes):
     """Parse with the C reader and the pure-Python one; they must agree exactly."""
     assert reader._skelparse is not None, "the C reader was not built"
-    fast = parse_skeleton(data, "f.skeleton")
-    slow = _parse_python(data, "f.skeleton")
+    fast = parse_skeleton(data, "f.skeleton", engine="c")
+    slow = parse_skeleton(data, "f.skeleton", engine="python")
     assert fast.n_frames == slow.n_frames
     for a, b in [(fast.bodies_per_frame, slow.bodies_per_frame), (fast.body_ids, slow.body_ids)]:
         assert np.array_equal(a, b)
@@ -44,9 +44,9 @@ def both(data: bytes):
 
 def errors(data: bytes) -> tuple[tuple[int, str], tuple[int, str]]:
     out = []
-    for fn in (parse_skeleton, _parse_python):
+    for engine in ("c", "python"):
         with pytest.raises(SkeletonFormatError) as e:
-            fn(data, "bad.skeleton")
+            parse_skeleton(data, "bad.skeleton", engine=engine)
         assert str(e.value).startswith(f"bad.skeleton:{e.value.line}: ")
         out.append((e.value.line, e.value.reason))
     assert out[0] == out[1], "C and Python readers disagree"
@@ -133,7 +133,7 @@ def replace_line(n: int, new: str) -> bytes:
         (b"\n", 1, "frame-count line has 0 tokens, expected 1"),
         (b"-2\n", 1, "frame count must be a non-negative integer, got '-2'"),
         (GOOD[: GOOD.index(b"\n", 500)] + b"\n", 10, "file ends inside frame 1 of 2, body 1: joint 6 of 25 missing (truncated)"),
-        (GOOD[:-40], 57, "joint line (frame 2, body 1, joint 25) has 6 tokens, expected 12"),
+        (GOOD[:-40], 57, "joint line (frame 2, body 1, joint 25) has 6 tokens, expected 12: the file ends mid-line (truncated)"),
         (replace_line(1, "3"), 58, "file ends before the body count of frame 3 of 3 (truncated)"),
         (replace_line(30, "3"), 58, "file ends inside frame 2 of 2: body 2 of 3 missing (truncated)"),
         (replace_line(2, "4"), 30, "body line (frame 1, body 2) has 1 tokens, expected 10"),
