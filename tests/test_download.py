@@ -151,27 +151,21 @@ def test_fetch_targets_through_snakemake(tmp_path: Path) -> None:
         assert ("/cut/good.pkl", None) in state.requests
         assert any(p == "/cut/good.pkl" and r for p, r in state.requests)  # a Range resume
 
-        bad = _snakemake(work, config, "fetch_ntu60_2d")
-        assert bad.returncode != 0
-        log = (work / "logs/download/ntu60_2d.check.log").read_text()
-        assert "T=12 but total_frames=99" in log
-        assert not (work / "data/released/ntu60_2d.check.txt").exists()
-
-        missing = _snakemake(work, config, "fetch_ntu120_3d")
-        assert missing.returncode != 0
-        assert "HTTP 404" in (work / "logs/download/ntu120_3d.log").read_text()
-        assert not (work / "data/released/ntu120_3d.pkl").exists()
-
+        # Three failures in one run (--keep-going): invalid pickle, 404, wrong name hash.
         config["checkpoints"]["hrnet_w32_coco_256x192"] = (
             f"{base}/files/wrong_20201216-0badf00d.pth"
         )
         (work / "data/checkpoints/hrnet_w32_coco_256x192.pth").unlink()
-        wrong = _snakemake(work, config, "fetch_pose_checkpoints")
-        assert wrong.returncode != 0
-        assert (
-            "sha256 prefix mismatch"
-            in (work / "logs/download/hrnet_w32_coco_256x192.log").read_text()
-        )
+        targets = ("fetch_ntu60_2d", "fetch_ntu120_3d", "fetch_pose_checkpoints", "--keep-going")
+        failed = _snakemake(work, config, *targets)
+        assert failed.returncode != 0
+        log = (work / "logs/download/ntu60_2d.check.log").read_text()
+        assert "T=12 but total_frames=99" in log
+        assert not (work / "data/released/ntu60_2d.check.txt").exists()
+        assert "HTTP 404" in (work / "logs/download/ntu120_3d.log").read_text()
+        assert not (work / "data/released/ntu120_3d.pkl").exists()
+        ckpt_log = (work / "logs/download/hrnet_w32_coco_256x192.log").read_text()
+        assert "sha256 prefix mismatch" in ckpt_log
         assert not (work / "data/checkpoints/hrnet_w32_coco_256x192.pth").exists()
 
         n_requests = len(state.requests)
