@@ -265,6 +265,7 @@ def build(
     rejects_tsv: str | None = None,
     manifest: str | None = None,
     chunk: int = 200,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Parse every usable sample (in `jobs` processes) and package one dataset in memory."""
     todo = [r for s in shards_for(rows, dataset) for r in shard_rows(rows, s)]
@@ -281,4 +282,6 @@ def build(
             results.append(_parse_job(c))
             bar.update(len(c[0]))
     bar.close()
-    return package(rows, results, dataset, out_pkl, rejects_tsv, manifest, {"denoise": mode})
+    return package(
+        rows, results, dataset, out_pkl, rejects_tsv, manifest, {"denoise": mode}, strict=strict
+    )

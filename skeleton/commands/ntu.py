@@ -92,6 +92,7 @@ def run_ntu3d(args: argparse.Namespace) -> int:
         try:
             counts = build(
                 rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
+                strict=args.strict,
             )  # fmt: skip
         except StrictModeError:
             counts = None
