@@ -2,16 +2,21 @@
 
 Bytes go to `OUT.part`; an interrupted transfer keeps it and the next call resumes with an HTTP
 Range request (a 206 must start where the part ends; a 200 means the server ignored the range,
-so the part restarts from zero). Only once the whole file is there and its checksum matches is it
-renamed to OUT, so OUT is either absent or verified. A checksum mismatch deletes the part;
-transient failures (5xx, 408, 429, connection reset/refused, timeouts, a body shorter than its
-Content-Length) are retried with exponential backoff, client errors such as 404 are not.
+so the part restarts from zero). `OUT.part.json` records the source URL and the server's ETag or
+Last-Modified: a part from another URL is discarded, and the resume carries `If-Range`, so a file
+changed on the server since is fetched whole instead of spliced. Only once the whole file is
+there and its checksum matches is it renamed to OUT, so OUT is either absent or verified. A
+checksum mismatch deletes the part; transient failures (5xx, 408, 429, connection
+reset/refused, timeouts, a body shorter than its Content-Length) are retried with exponential
+backoff, client errors such as 404 are not.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
+import json
 import logging
 import os
 import posixpath
@@ -34,6 +39,8 @@ MAX_BACKOFF_S = 60.0
 DEFAULT_TIMEOUT_S = 60.0
 # Statuses worth retrying: server-side and rate limiting (RFC 9110 / RFC 6585).
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Local write failures that retrying cannot fix.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EISDIR})
 # OpenMMLab checkpoint names end in the first 8 hex digits of the file's sha256, either
 # `<name>_<date>-<hash>.pth` (mmdet, mmaction2) or `<name>-<hash>_<date>.pth` (mmpose 0.x),
 # as written by their publish_model tools.
@@ -128,7 +135,7 @@ def _copy_stream(src: IO[bytes], dst: IO[bytes], bar) -> int:  # noqa: ANN001
     return n
 
 
-def _copy_local(src: Path, part: Path, progress: bool | None) -> None:
+def _copy_local(src: Path, part: Path, progress: bool | None, url: str) -> None:
     if not src.is_file():
         raise FetchError(f"{src}: no such file")
     done = part.stat().st_size if part.exists() else 0
@@ -136,6 +143,8 @@ def _copy_local(src: Path, part: Path, progress: bool | None) -> None:
     if done > size:
         part.unlink()
         done = 0
+    if not done:
+        _write_meta(part, url=url)
     with open(src, "rb") as fin, open(part, "ab") as fout:
         fin.seek(done)
         with _progress(size, done, src.name, progress) as bar:
@@ -151,12 +160,36 @@ def _content_range_start(header: str | None) -> tuple[int, int | None] | None:
     return int(match.group(1)), total
 
 
+def _meta_path(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def _read_meta(part: Path) -> dict[str, str]:
+    try:
+        meta = json.loads(_meta_path(part).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _write_meta(part: Path, **meta: str) -> None:
+    _meta_path(part).write_text(json.dumps(meta))
+
+
+def _drop_part(part: Path) -> None:
+    for path in (part, _meta_path(part)):
+        path.unlink(missing_ok=True)
+
+
 def _download_http_once(url: str, part: Path, timeout: float, progress: bool | None) -> None:
     """One attempt: append to `part` from where it ends. Raises _Transient or FetchError."""
     done = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if done:
         headers["Range"] = f"bytes={done}-"
+        validator = _read_meta(part).get("validator")
+        if validator:  # the server sends the whole file (200) if it changed since
+            headers["If-Range"] = validator
     request = urllib.request.Request(url, headers=headers)
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
@@ -168,7 +201,7 @@ def _download_http_once(url: str, part: Path, timeout: float, progress: bool | N
             total = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", span)
             if total and int(total.group(1)) == done:
                 return
-            part.unlink()
+            _drop_part(part)
             raise _Transient(f"HTTP 416 for a {done}-byte resume; restarting from zero") from None
         if exc.code in TRANSIENT_STATUS:
             raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
@@ -184,7 +217,7 @@ def _download_http_once(url: str, part: Path, timeout: float, progress: bool | N
         if done and status == 206:
             span = _content_range_start(response.headers.get("Content-Range"))
             if span is None or span[0] != done:
-                part.unlink()
+                _drop_part(part)
                 raise _Transient(
                     f"206 response with Content-Range {response.headers.get('Content-Range')!r} "
                     f"does not continue the {done}-byte part; restarting from zero"
@@ -195,15 +228,21 @@ def _download_http_once(url: str, part: Path, timeout: float, progress: bool | N
             mode, done = "wb", 0
         elif status != 206:
             raise FetchError(f"{url}: unexpected HTTP status {status}")
+        if mode == "wb":
+            # Remember what the bytes are, so a resume asks only for the same version of it.
+            etag = response.headers.get("ETag", "")
+            validator = etag if etag and not etag.startswith("W/") else ""
+            validator = validator or response.headers.get("Last-Modified", "")
+            _write_meta(part, url=url, validator=validator)
         total = done + expected if expected is not None else None
-        received = 0
         try:
             with open(part, mode) as fout, _progress(total, done, part.stem, progress) as bar:
                 received = _copy_stream(response, fout, bar)
         except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, OSError) and exc.filename is not None:
+            if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
                 raise FetchError(f"{part}: {exc.strerror}") from None
-            raise _Transient(f"transfer broken after {done + received} bytes: {exc!r}") from None
+            got = part.stat().st_size if part.exists() else 0
+            raise _Transient(f"transfer broken after {got} bytes: {exc!r}") from None
         if expected is not None and received < expected:
             raise _Transient(f"body truncated: got {received} of {expected} bytes")
 
@@ -246,13 +285,17 @@ def fetch(
         raise FetchError(f"offline: {out} does not exist (source would be {url})")
     out.parent.mkdir(parents=True, exist_ok=True)
     local = _local_source(url)
+    meta = _read_meta(part)
+    if part.exists() and meta.get("url", url) != url:
+        log.info("%s: partial data came from %s; starting again", part, meta["url"])
+        _drop_part(part)
     restarted = False
     attempt = 0
     while True:
         resumed = part.exists() and part.stat().st_size > 0
         try:
             if local is not None:
-                _copy_local(local, part, progress)
+                _copy_local(local, part, progress, url)
             else:
                 _download_http_once(url, part, timeout_s, progress)
         except _Transient as exc:
@@ -269,7 +312,7 @@ def fetch(
         try:
             digest = verify(part, sha256, sha256_prefix)
         except ChecksumMismatch as exc:
-            part.unlink()
+            _drop_part(part)
             if resumed and not restarted:
                 # The earlier partial data may be what is wrong: one clean full download.
                 log.warning("%s after resuming; downloading again from zero", exc)
@@ -277,5 +320,6 @@ def fetch(
                 continue
             raise ChecksumMismatch(f"{url}: {exc}; nothing written to {out}") from None
         os.replace(part, out)
+        _meta_path(part).unlink(missing_ok=True)
         log.info("%s: fetched (sha256 %s)", out, digest)
         return out

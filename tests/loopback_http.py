@@ -3,12 +3,13 @@
 `serve()` yields (base URL, state). Paths are `/<mode>/<name>` for a file in `state.files`:
 `files` serves it with Range support, `cut` sends half the body then drops the connection (once
 per file), `flaky` answers 500 twice before serving, `always500` always answers 500, `norange`
-ignores Range; anything unknown is a 404. `state.requests` records (path, Range header).
+ignores Range; anything unknown is a 404. Responses carry an ETag and honour If-Range. `state.requests` records (path, Range header).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import re
 import threading
@@ -56,7 +57,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if left > 0:
                 return self._error(500)
         start = 0
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         match = re.fullmatch(r"bytes=(\d+)-", rng or "")
+        if_range = self.headers.get("If-Range")
+        if match and if_range is not None and if_range != etag:
+            match = None  # RFC 9110 If-Range: the file changed, send all of it
         if match and mode != "norange":
             start = int(match.group(1))
             if start >= len(data):
@@ -70,6 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
+        self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if mode == "cut" and name not in st.cut_done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,32 @@ def test_resume_after_cut(server: tuple[str, State], tmp_path: Path) -> None:
     fetch(url, out, sha256=SHA, retries=0, progress=False)
     assert out.read_bytes() == PAYLOAD and not part.exists()
     assert state.requests[-1] == ("/cut/data.pkl", f"bytes={kept}-")
+
+
+def test_changed_file_is_not_spliced(server: tuple[str, State], tmp_path: Path) -> None:
+    # Cut midway, then the file changes on the server: If-Range makes the resume a full 200.
+    base, state = server
+    out = tmp_path / "data.pkl"
+    url = f"{base}/cut/data.pkl"
+    with pytest.raises(FetchError):
+        fetch(url, out, retries=0, progress=False)
+    meta = json.loads((tmp_path / "data.pkl.part.json").read_text())
+    assert meta["url"] == url and meta["validator"].startswith('"')
+    new = PAYLOAD[::-1]
+    state.files["data.pkl"] = new
+    fetch(url, out, retries=0, progress=False)  # no checksum: only If-Range protects
+    assert out.read_bytes() == new
+    assert not (tmp_path / "data.pkl.part.json").exists()
+
+
+def test_part_from_another_url_discarded(server: tuple[str, State], tmp_path: Path) -> None:
+    base, state = server
+    out = tmp_path / "data.pkl"
+    (tmp_path / "data.pkl.part").write_bytes(b"bytes of some other file")
+    (tmp_path / "data.pkl.part.json").write_text(json.dumps({"url": f"{base}/files/other"}))
+    fetch(f"{base}/files/data.pkl", out, progress=False)
+    assert out.read_bytes() == PAYLOAD
+    assert state.requests == [("/files/data.pkl", None)]
 
 
 def test_cut_recovered_by_retry_in_one_call(server: tuple[str, State], tmp_path: Path) -> None:
