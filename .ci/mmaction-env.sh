@@ -75,7 +75,10 @@ if venv_ok; then
 fi
 
 "$python" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' ||
-    { log "$python is older than 3.10"; exit 1; }
+    {
+        log "$python is older than 3.10"
+        exit 1
+    }
 
 start=$SECONDS
 log "building $venv ($spec)"
