@@ -73,6 +73,7 @@ rule check_release:
         mem_mb=lambda wc, input: 500 + int(1.5 * input.size_mb),
     params:
         kind=lambda wc: RELEASES[wc.release].kind,
+        num_classes=lambda wc: RELEASES[wc.release].num_classes,
     script:
         "../scripts/check_release.py"
 

@@ -4,4 +4,4 @@ from skeleton.releases import check_release
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):
-    check_release(sm.input[0], sm.output[0], sm.params.kind)
+    check_release(sm.input[0], sm.output[0], sm.params.kind, sm.params.num_classes)

@@ -24,6 +24,7 @@ class Release:
     sha256: str | None = None
     sha256_prefix: str | None = None
     kind: str | None = None
+    num_classes: int | None = None
     description: str = ""
 
     @property
@@ -86,6 +87,7 @@ def load_releases(
             sha256=entry.get("sha256") or None,
             sha256_prefix=entry.get("sha256_prefix") or None,
             kind=entry.get("kind"),
+            num_classes=entry.get("num_classes"),
             description=str(entry.get("description") or ""),
         )
     return releases
@@ -120,6 +122,7 @@ def check_release(
     pkl: str | os.PathLike[str],
     report_path: str | os.PathLike[str],
     kind: str | None = None,
+    num_classes: int | None = None,
     max_problems: int = 50,
 ) -> None:
     """Safe-load a downloaded pickle, validate it (annotation kinds) and write a text summary.
@@ -140,7 +143,7 @@ def check_release(
     if kind == "boxes":
         lines += _box_summary(data)
     else:
-        report = validate_data(data)
+        report = validate_data(data, num_classes)
         if not report.ok:
             for line in format_problems(report.problems, max_problems):
                 print(f"{source}: {line}")

@@ -250,8 +250,11 @@ def _check_splits(
             problems.append(f"split {name!r}: {len(dups)} duplicate entries (first: {dups[0]})")
 
 
-def validate_data(data: Any) -> ValidationReport:
-    """Checks an unpickled annotation object; problems are one line each, naming the sample."""
+def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport:
+    """Checks an unpickled annotation object; problems are one line each, naming the sample.
+
+    With `num_classes`, labels must also be below it.
+    """
     report = ValidationReport()
     problems = report.problems
     if isinstance(data, Mapping):
@@ -276,6 +279,10 @@ def validate_data(data: Any) -> ValidationReport:
     first_index: dict[str, int] = {}
     for i, ann in enumerate(annotations):
         kind, shape_key, frame_dir = _check_annotation(ann, i, problems)
+        label = ann.get("label") if isinstance(ann, Mapping) else None
+        if num_classes is not None and _is_int(label) and label >= num_classes:
+            where = f"annotations[{i}]" + (f" ({frame_dir})" if frame_dir else "")
+            problems.append(f"{where}: label {label} >= num_classes {num_classes}")
         kinds[kind] += 1
         if shape_key:
             shapes[shape_key] += 1
@@ -308,7 +315,7 @@ def validate_data(data: Any) -> ValidationReport:
     return report
 
 
-def validate_file(path: str | os.PathLike[str]) -> ValidationReport:
+def validate_file(path: str | os.PathLike[str], num_classes: int | None = None) -> ValidationReport:
     """Loads `path` with the restricted unpickler and checks it.
 
     Raises `safeload.UnsafePickleError` when the pickle is refused and `OSError` when it cannot
@@ -324,7 +331,7 @@ def validate_file(path: str | os.PathLike[str]) -> ValidationReport:
         report = ValidationReport()
         report.problems.append(f"cannot unpickle: {type(exc).__name__}: {exc}")
         return report
-    return validate_data(data)
+    return validate_data(data, num_classes)
 
 
 def iter_lines(report: ValidationReport, path: str, max_problems: int) -> Iterable[str]:

@@ -201,6 +201,13 @@ def test_valid_3d_and_2d(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "valid: 3d combined pickle; 2 annotations" in capsys.readouterr().out
 
 
+def test_num_classes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = dump([ann3d("a", label=59), ann3d("b", label=60)], tmp_path / "labels.pkl")
+    assert run_validate(str(path)) == 0
+    assert run_validate(str(path), "--num-classes", "60") == 1
+    assert "annotations[1] (b): label 60 >= num_classes 60" in capsys.readouterr().out
+
+
 def test_plain_list_layout_is_valid() -> None:
     report = validate_data([ann3d("a"), ann3d("b")])
     assert report.ok and report.layout == "list"

@@ -33,6 +33,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="print at most N problems, then a count of the rest (default 50)",
     )
+    p.add_argument(
+        "--num-classes",
+        type=int,
+        metavar="N",
+        help="labels must also be below N (e.g. 60 for NTU60, 120 for NTU120)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from skeleton.validate import iter_lines, validate_file
 
     try:
-        report = validate_file(args.pickle)
+        report = validate_file(args.pickle, args.num_classes)
     except UnsafePickleError as exc:
         print(f"skeleton validate: {exc}", file=sys.stderr)
         return EXIT_UNSAFE
