@@ -64,6 +64,13 @@ def test_cli_success_and_present(server: tuple[str, State], tmp_path: Path) -> N
     assert len(state.requests) == 1  # second call found OUT verified, no request
 
 
+def test_cli_out_folder_keeps_url_name(server: tuple[str, State], tmp_path: Path) -> None:
+    base, _ = server
+    assert run_fetch(f"{base}/files/data.pkl", f"{tmp_path}/new/", "--no-progress") == 0
+    assert (tmp_path / "new" / "data.pkl").read_bytes() == PAYLOAD
+    assert run_fetch(f"{base}/files/data.pkl", str(tmp_path / "new"), "--sha256", SHA) == 0
+
+
 def test_resume_after_cut(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     out = tmp_path / "data.pkl"

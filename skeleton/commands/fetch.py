@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import posixpath
 import sys
+import urllib.parse
 from typing import Any
 
 EXIT_OK = 0
@@ -23,7 +26,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("url", metavar="URL")
-    p.add_argument("out", metavar="OUT")
+    p.add_argument("out", metavar="OUT", help="file to write, or a folder (ending in /) for it")
     check = p.add_mutually_exclusive_group()
     check.add_argument("--sha256", metavar="HEX", help="expected sha256 (64 hex digits)")
     check.add_argument("--sha256-prefix", metavar="HEX", help="expected leading sha256 digits")
@@ -61,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    out = args.out
+    if out.endswith(("/", os.sep)) or os.path.isdir(out):  # a folder: keep the URL's file name
+        name = posixpath.basename(urllib.parse.urlsplit(args.url).path)
+        if not name:
+            raise UsageError(f"{args.url} names no file; give OUT as a file path")
+        out = os.path.join(out, urllib.parse.unquote(name))
     prefix = args.sha256_prefix
     if not args.sha256 and not prefix and not args.no_name_hash:
         prefix = checkpoint_sha256_prefix(args.url)
@@ -69,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fetch(
             args.url,
-            args.out,
+            out,
             sha256=args.sha256,
             sha256_prefix=prefix,
             offline=args.offline,
