@@ -169,6 +169,88 @@ static int parse_double(const char *s, size_t n, double *out) {
     return 0;
 }
 
+/* Read one line of numbers in a single pass: tokens are split and parsed as they are scanned.
+ * Common tokens (sign, <= 19 significant digits, optional fraction and exponent) take the exact
+ * fast path inline; anything else goes through parse_double, which decides and reports.
+ * Returns the token count (values stored for the first `max`), -1 at end of input.
+ * On a bad value, *bad/*badlen/*badrc describe the first one. */
+static int next_numbers(Reader *r, double *vals, int max, long *lineno, const char **bad,
+                        size_t *badlen, int *badrc) {
+    const char *p = r->p, *end = r->end;
+    if (p >= end) return -1;
+    int n = 0;
+    *bad = NULL;
+    while (1) {
+        while (p < end && is_blank(*p)) p++;
+        if (p >= end || *p == '\n') break;
+        const char *s = p;
+        int neg = 0;
+        if (*p == '-' || *p == '+') neg = (*p++ == '-');
+        uint64_t m = 0;
+        int sig = 0, exp10 = 0, any = 0, simple = 1;
+        for (; p < end && (unsigned)(*p - '0') < 10; p++) {
+            any = 1;
+            if (m == 0 && *p == '0') continue;
+            if (sig < 19) {
+                m = m * 10 + (uint64_t)(*p - '0');
+                sig++;
+            } else {
+                simple = 0;
+            }
+        }
+        if (p < end && *p == '.') {
+            for (p++; p < end && (unsigned)(*p - '0') < 10; p++) {
+                any = 1;
+                if (m == 0 && *p == '0') {
+                    exp10--;
+                    continue;
+                }
+                if (sig < 19) {
+                    m = m * 10 + (uint64_t)(*p - '0');
+                    sig++;
+                    exp10--;
+                } else {
+                    simple = 0;
+                }
+            }
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            p++;
+            int eneg = 0, ev = 0, edig = 0;
+            if (p < end && (*p == '-' || *p == '+')) eneg = (*p++ == '-');
+            for (; p < end && (unsigned)(*p - '0') < 10; p++) {
+                if (ev < 100000) ev = ev * 10 + (*p - '0');
+                edig++;
+            }
+            if (!edig) simple = 0;
+            exp10 += eneg ? -ev : ev;
+        }
+        if (p < end && !is_blank(*p) && *p != '\n') {
+            simple = 0;
+            while (p < end && !is_blank(*p) && *p != '\n') p++;
+        }
+        if (n < max) {
+            if (simple && any && m < (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+                double v = (double)m;
+                v = exp10 < 0 ? v / POW10[-exp10] : v * POW10[exp10];
+                vals[n] = neg ? -v : v;
+            } else {
+                int rc = parse_double(s, (size_t)(p - s), &vals[n]);
+                if (rc < 0 && *bad == NULL) {
+                    *bad = s;
+                    *badlen = (size_t)(p - s);
+                    *badrc = rc;
+                }
+            }
+        }
+        n++;
+    }
+    *lineno = r->line;
+    r->p = p < end ? p + 1 : end;
+    r->line++;
+    return n;
+}
+
 /* non-negative integer token; -1 on failure */
 static int parse_count(const char *s, size_t n, long *out) {
     if (n == 0 || n > 9) return -1;
@@ -272,7 +354,10 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
                 return -1;
             }
             for (int j = 0; j < NTU_JOINTS; j++) {
-                n = next_line(r, st, ln, JOINT_FIELDS + 1, &lineno);
+                const char *bad;
+                size_t badlen;
+                int badrc;
+                n = next_numbers(r, row, JOINT_FIELDS, &lineno, &bad, &badlen, &badrc);
                 if (n < 0) {
                     snprintf(r->msg, sizeof(r->msg),
                              "file ends inside frame %ld of %ld, body %ld: joint %d of %d missing "
@@ -288,13 +373,11 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
                     r->err_line = lineno;
                     return -1;
                 }
-                for (int k = 0; k < JOINT_FIELDS; k++) {
-                    int rc = parse_double(st[k], ln[k], &row[k]);
-                    if (rc == -2)
-                        return fail(r, lineno, "non-finite value '%s' in joint line", st[k], ln[k]);
-                    if (rc < 0)
-                        return fail(r, lineno, "non-numeric value '%s' in joint line", st[k], ln[k]);
-                }
+                if (bad)
+                    return fail(r, lineno,
+                                badrc == -2 ? "non-finite value '%s' in joint line"
+                                            : "non-numeric value '%s' in joint line",
+                                bad, badlen);
                 if (buf_push(joints, row, sizeof row) < 0) return -3;
             }
         }
