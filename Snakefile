@@ -16,6 +16,7 @@ include: "rules/ntu_raw.smk"
 include: "rules/splits.smk"
 include: "rules/package.smk"
 include: "rules/download.smk"
+include: "rules/pose.smk"
 
 
 if "demo" in config:

@@ -31,7 +31,9 @@ def ntu_outputs(datasets):
         f"results/{ds}/{name}"
         for ds in datasets
         for name in (f"{ds}_3d.pkl", "rejects.tsv", "manifest.json")
-    ]
+    ] + (  # 2D poses when videos are configured (rules/pose.smk)
+        [f"results/{ds}/{ds}_2d.pkl" for ds in datasets] if NTU.get("videos") else []
+    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -50,6 +50,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="frames per call")
     p.add_argument("--max-persons", type=int, default=2, metavar="M", help="person slots cap")
     p.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
+    p.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
     p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
     p.add_argument("--work-dir", metavar="DIR", help="keep finished videos here (resumable)")
     p.set_defaults(func=run_pose)
@@ -127,7 +128,11 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         import yaml
 
         with open(args.models) as f:
-            opts["models"] = yaml.safe_load(f)
+            models = yaml.safe_load(f) or {}
+        # config/pose_models.yaml holds one section per backend; a bare section works too
+        models = models.get(args.backend, models if args.backend == "mmpose" else {})
+        if models:
+            opts["models"] = models
     return opts
 
 
@@ -285,7 +290,12 @@ def run_tag(args: argparse.Namespace) -> int:
 
     try:
         desc = describe_static(args.backend, **backend_options(args))
-    except (FileNotFoundError, ValueError, ImportError) as exc:
+    except ImportError as exc:
+        raise UsageError(
+            f"backend {args.backend} cannot be described with {sys.executable} ({exc}); "
+            "run this with the pose environment's python (`skeleton make-env pose`)"
+        ) from exc
+    except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     print(json.dumps(desc, indent=2, sort_keys=True) if args.json else model_tag(desc))
     return 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import json
 from typing import Any
 
@@ -34,67 +33,16 @@ def model_tag(description: dict[str, Any]) -> str:
     return f"{description.get('backend', 'pose')}-{digest[:TAG_DIGITS]}"
 
 
-def _versions(names: tuple[str, ...]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for lib in names:
-        try:
-            out[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError:
-            out[lib] = None
-    return out
-
-
-def _mmpose_static(
-    checkpoint: str | None = "default",
-    models: dict[str, dict[str, Any]] | None = None,
-    fp16: bool = False,
-    device: str = "cpu",
-    score_threshold: float | None = None,
-    max_boxes_per_frame: int | None = None,
-    **_ignored: Any,
-) -> dict[str, Any]:
-    """mmpose description from configuration alone (config names, checkpoint hash prefixes).
-
-    The bundled config files are pinned by the mmdet / mmpose versions in `libraries`.
-    """
-    from skeleton.fetch import checkpoint_sha256_prefix
-    from skeleton.pose import mmpose_backend as mb
-
-    random = checkpoint is None or str(checkpoint).lower() == "none"
-    merged = {
-        key: {**mb.DEFAULT_MODELS[key], **(models or {}).get(key, {})} for key in mb.DEFAULT_MODELS
-    }
-    det = dict(merged["detector"])
-    if score_threshold is not None:
-        det["score_threshold"] = float(score_threshold)
-    if max_boxes_per_frame is not None:
-        det["max_boxes_per_frame"] = int(max_boxes_per_frame)
-    out: dict[str, Any] = {"backend": "mmpose"}
-    for key, spec in (("detector", det), ("pose", merged["pose"])):
-        spec = dict(spec)
-        url = None if random else spec.pop("checkpoint")
-        spec.pop("checkpoint", None)
-        spec["checkpoint"] = {
-            "url": url,
-            "sha256_prefix": None if url is None else checkpoint_sha256_prefix(url),
-        }
-        out[key] = spec
-    out["fp16"] = bool(fp16) and str(device).startswith("cuda")
-    out["libraries"] = _versions(tuple(mb.LIBRARIES))
-    return out
-
-
 def describe_static(backend: str, **options: Any) -> dict[str, Any]:
-    """Description of `backend` with `options` (checkpoint, device, fp16, ...), no model loaded."""
+    """Description of `backend` with `options` (checkpoint, device, fp16, ...), no model loaded.
+
+    Each backend module defines `describe_static(**options)`; its backend's `describe()` adds
+    what only the loaded model knows.
+    """
     if backend not in BACKEND_MODULES:
         raise ValueError(
             f"unknown pose backend {backend!r}; choose from {', '.join(BACKEND_MODULES)}"
         )
-    if backend == "mmpose":
-        module = importlib.import_module(BACKEND_MODULES[backend])
-        if hasattr(module, "describe_static"):
-            return module.describe_static(**options)
-        return _mmpose_static(**options)
     module = importlib.import_module(BACKEND_MODULES[backend])
     return module.describe_static(**options)
 
