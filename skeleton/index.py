@@ -122,6 +122,10 @@ def shards_for(rows: list[IndexRow], dataset: str) -> list[int]:
 
 def run_index(inputs: list[str], shard_size: int, out: str | os.PathLike) -> list[IndexRow]:
     """The `ntu_index` step: scan the inputs and write the sample table."""
+    if not inputs:
+        raise ValueError("no NTU inputs configured: set ntu.skeletons to your raw folders or zips")
     rows = build_index(inputs, shard_size)
+    if not rows:
+        raise ValueError(f"no {SKELETON_SUFFIX} files found in: {', '.join(inputs)}")
     write_index(rows, out)
     return rows

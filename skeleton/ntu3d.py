@@ -139,6 +139,14 @@ def package(
                         raise ValueError("shards out of order or overlapping: pass them in order")
                     names.append(a["frame_dir"])
                     w.add(a)
+        if not names:  # abort the write: no empty pickle is left behind
+            if rejects_tsv:
+                write_rejects(rejects, rejects_tsv)
+            raise NoUsableSamples(
+                f"no usable {dataset} sample among the inputs ({len(rejects)} rejected"
+                + (f", see {rejects_tsv})" if rejects_tsv else ")")
+                + (": NTU60 needs S001-S017 / A001-A060 files" if dataset == "ntu60" else "")
+            )
         if splits is None:
             split = make_splits(names, dataset)
         else:
@@ -161,6 +169,10 @@ def package(
             f"see {rejects_tsv or 'the rejects report'}"
         )
     return counts
+
+
+class NoUsableSamples(ValueError):
+    """Nothing to package: every sample was rejected or none belongs to the dataset."""
 
 
 class StrictModeError(RuntimeError):

@@ -76,7 +76,7 @@ def _summary(counts: dict, out: str, rejects: str | None) -> None:
 
 def run_ntu3d(args: argparse.Namespace) -> int:
     from skeleton.index import build_index
-    from skeleton.ntu3d import StrictModeError, build
+    from skeleton.ntu3d import NoUsableSamples, StrictModeError, build
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
@@ -94,20 +94,16 @@ def run_ntu3d(args: argparse.Namespace) -> int:
                 rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
                 strict=args.strict,
             )  # fmt: skip
-        except StrictModeError:
-            counts = None
-        if counts is None or counts["samples"] == 0:
+        except (NoUsableSamples, StrictModeError) as exc:
             from skeleton.rejects import read_rejects
 
             for r in read_rejects(rejects)[:20]:
                 print(f"  {r}", file=sys.stderr)
-        if counts is None:
-            print("strict mode: samples were rejected", file=sys.stderr)
-            return 1
+            if isinstance(exc, StrictModeError):
+                print(f"strict mode: {exc}", file=sys.stderr)
+                return 1
+            raise UsageError(str(exc)) from None
     _summary(counts, args.out, args.rejects)
-    if counts["samples"] == 0:
-        os.unlink(args.out)
-        raise UsageError(f"no usable {dataset} sample in the inputs (all rejected, see above)")
     return 0
 
 
