@@ -1,0 +1,137 @@
+"""The NTU 3D workflow run by real Snakemake: outputs, rerun no-op, partial rebuild, byte identity."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+from skeleton.ntu import parse_name
+from skeleton.rejects import read_rejects
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = SNAKEMAKE + ["--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True)
+    if check and p.returncode:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def make_workdir(path: Path, synth_ntu: Path, **ntu) -> Path:
+    path.mkdir(parents=True)
+    shutil.copytree(synth_ntu / "ntu60", path / "raw60")
+    shutil.copytree(synth_ntu / "ntu120", path / "raw120")
+    cfg = {
+        "ntu": {"skeletons": ["raw60", "raw120"], "denoise": "pyskl", "shard_size": 15,
+                "datasets": ["ntu60", "ntu120"], **ntu},
+        "strict": False,
+    }  # fmt: skip
+    (path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def planned_jobs(p: subprocess.CompletedProcess) -> dict[str, int]:
+    """rule -> count from a dry run's job-stats table."""
+    jobs = {}
+    for m in re.finditer(r"^(\w+)\s+(\d+)$", p.stdout + p.stderr, re.M):
+        if m.group(1) != "total":
+            jobs[m.group(1)] = int(m.group(2))
+    return jobs
+
+
+def pickles(workdir: Path) -> dict[str, bytes]:
+    return {ds: (workdir / f"results/{ds}/{ds}_3d.pkl").read_bytes() for ds in ("ntu60", "ntu120")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, synth_ntu) -> Path:
+    wd = make_workdir(tmp_path_factory.mktemp("wf") / "run", synth_ntu)
+    snakemake(wd, "--cores", "2", "ntu60_xview", "ntu120_xset")
+    return wd
+
+
+def test_outputs(built):
+    for ds, keys in [("ntu60", ["xsub_train", "xsub_val", "xview_train", "xview_val"]),
+                     ("ntu120", ["xsub_train", "xsub_val", "xset_train", "xset_val"])]:  # fmt: skip
+        with open(built / f"results/{ds}/{ds}_3d.pkl", "rb") as f:
+            data = pickle.load(f)
+        assert sorted(data["split"]) == sorted(keys)
+        names = [a["frame_dir"] for a in data["annotations"]]
+        assert names == sorted(names)
+        assert all(parse_name(n).in_ntu60 for n in names) or ds == "ntu120"
+        assert len(names) == (80 if ds == "ntu120" else sum(parse_name(n).in_ntu60 for n in names))
+        for split in data["split"].values():
+            assert set(split) <= set(names)
+        assert read_rejects(built / f"results/{ds}/rejects.tsv") == []
+        assert (built / f"results/{ds}/manifest.json").stat().st_size > 0
+    # every rule has a log and a benchmark; each raw file was parsed once for both datasets
+    assert len(list((built / "benchmarks/ntu/3d_pyskl").glob("shard_*.tsv"))) == 6  # 80 / 15
+    assert (built / "logs/ntu/index.log").exists() and (
+        built / "logs/ntu60/package_3d.log"
+    ).exists()
+
+
+def test_rerun_is_a_noop(built):
+    p = snakemake(built, "--cores", "2", "-n", "ntu60", "ntu120")
+    assert "Nothing to be done" in p.stdout + p.stderr
+
+
+def test_touching_one_file_reruns_its_shard_and_packaging(built):
+    before = pickles(built)
+    raw = sorted((built / "raw120").glob("*.skeleton"))[3]
+    time.sleep(1)
+    os.utime(raw)
+    p = snakemake(built, "--cores", "2", "-n", "ntu60", "ntu120")
+    jobs = planned_jobs(p)
+    assert jobs.get("ntu_parse_shard") == 1 and jobs.get("ntu_package") in (1, 2), jobs
+    assert "ntu_index" not in jobs and "ntu_splits" not in jobs
+    snakemake(built, "--cores", "2", "ntu60", "ntu120")
+    assert pickles(built) == before  # same content -> same bytes
+
+
+def test_cores_1_gives_identical_bytes(built, tmp_path, synth_ntu):
+    wd = make_workdir(tmp_path / "one", synth_ntu)
+    snakemake(wd, "--cores", "1", "ntu60", "ntu120")
+    assert pickles(wd) == pickles(built)
+
+
+def test_config_typo_is_a_clear_error(tmp_path, synth_ntu):
+    wd = make_workdir(tmp_path / "typo", synth_ntu)
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    cfg["ntu"]["shard_sise"] = cfg["ntu"].pop("shard_size")
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    p = snakemake(wd, "--cores", "1", "-n", check=False)
+    assert p.returncode != 0 and "shard_sise" in p.stderr + p.stdout
+    cfg["ntu"]["shard_size"] = "big"
+    del cfg["ntu"]["shard_sise"]
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    p = snakemake(wd, "--cores", "1", "-n", check=False)
+    assert p.returncode != 0 and "'big' is not of type 'integer'" in p.stderr + p.stdout
+
+
+def test_energy_mode_and_strict(tmp_path, synth_ntu):
+    wd = make_workdir(tmp_path / "strict", synth_ntu, denoise="energy")
+    (wd / "raw60" / "S001C001P001R001A1.skeleton").write_text("0\n")
+    cfg = yaml.safe_load((wd / "config.yaml").read_text())
+    cfg["strict"] = True
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    p = snakemake(wd, "--cores", "2", "ntu60", check=False)
+    assert p.returncode != 0 and "ntu_package" in p.stdout + p.stderr
+    assert "bad_name" in (wd / "logs/ntu60/package_3d.log").read_text()
+    cfg["strict"] = False
+    (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "--cores", "2", "ntu60")
+    assert [r.reason for r in read_rejects(wd / "results/ntu60/rejects.tsv")] == ["bad_name"]
+    assert (wd / "results/ntu/3d_energy").is_dir()
