@@ -109,6 +109,7 @@ def test_generic_video_without_person_in_first_frames(tmp_path):
     path = write_video(tmp_path / "clip.avi", 20, lambda t: [50] if t >= 8 else [])
     a = extract_video(BlobBackend(), path, ExtractOptions(batch_size=3))
     assert a["label"] == -1 and a["keypoint"].shape == (1, 20, 17, 2)
+    assert extract_video(BlobBackend(), path, ExtractOptions(label=7))["label"] == 7
     assert not a["keypoint"][:, :8].any() and (a["keypoint_score"][0, 8:] > 0).all()
 
 

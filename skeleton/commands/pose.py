@@ -49,6 +49,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="frames per call")
     p.add_argument("--max-persons", type=int, default=2, metavar="M", help="person slots cap")
+    p.add_argument(
+        "--label",
+        type=int,
+        default=-1,
+        help="class label of generic (non-NTU) videos; default -1: unknown, as MMAction2's "
+        "skeleton demo (training pickles need a real label)",
+    )
     p.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
     p.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
     p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
@@ -147,7 +154,10 @@ def run_pose(args: argparse.Namespace) -> int:
     out = Path(args.out)
     rejects = args.rejects or str(out.with_suffix("")) + ".rejects.tsv"
     options = ExtractOptions(
-        dataset=args.dataset, max_persons=args.max_persons, batch_size=args.batch_size
+        dataset=args.dataset,
+        max_persons=args.max_persons,
+        batch_size=args.batch_size,
+        label=args.label,
     )
     bopts = backend_options(args)
 

@@ -48,6 +48,7 @@ class ExtractOptions:
     dataset: str = "auto"  # ntu: NTU post-processing; generic: top-M tracks; auto: by name
     max_persons: int = 2
     batch_size: int = 16
+    label: int = UNLABELLED  # label of videos not named like NTU samples (generic mode)
     post: PostOptions = field(default_factory=PostOptions)
 
 
@@ -96,7 +97,7 @@ def extract_video(
         )
     return {
         "frame_dir": name,
-        "label": action - 1 if ntu_mode else UNLABELLED,
+        "label": action - 1 if ntu_mode else options.label,
         "img_shape": info.img_shape,
         "original_shape": info.img_shape,
         "total_frames": int(info.decoded_frames),
