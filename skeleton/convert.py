@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def _babel_names(seg_ids: list[Any], fields: dict[str, list[Any]]) -> list[str]:
         parts = [seg_id] + [fields[k][i] for k in BABEL_LABEL_FIELDS[1:] if k in fields]
         name = "_".join(str(p) for p in parts)
         if name in seen:
-            name = f"{name}_l{int(fields['Y1'][i])}"
+            name = f"{name}_l{fields['Y1'][i]}"
             base, k = name, 1
             while name in seen:
                 name, k = f"{base}_{k}", k + 1
@@ -202,26 +202,30 @@ def _babel_names(seg_ids: list[Any], fields: dict[str, list[Any]]) -> list[str]:
     return names
 
 
-def _int_label(value: Any, where: str) -> int:
+def _label_problem(value: Any) -> str | None:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise ConvertError(f"{where}: label {value!r} is not an int")
+        return f"label {value!r} is not an int"
     if value < 0:
-        raise ConvertError(f"{where}: label {value} is negative")
-    return int(value)
+        return f"label {value} is negative"
+    return None
 
 
 def babel_to_mmaction(
     out: str | os.PathLike[str],
     data_paths: Sequence[str | os.PathLike[str]],
     label_paths: Sequence[str | os.PathLike[str]] | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, int]:
     """Convert BABEL `*_ntu_sk_*.npy` + label pickles into one combined MMAction2 pickle.
 
     Each data file becomes one split, named by its `<split>` prefix (train, val, ...). Label
     pickles default to the release's `<split>_label_<n>.pkl` beside each data file. Samples are
-    streamed from a memory map, so the arrays are never all in memory. Returns {split: count}.
+    streamed from a memory map, so the arrays are never all in memory. A sample with a bad label
+    (`bad_label`) or NaN/inf keypoints after the float16 cast (`non_finite`) is left out and
+    listed in the rejects report (`rejects_path`). Returns {split: samples written}.
     """
-    from skeleton.annotations import write_annotations
+    from skeleton.annotations import AnnotationWriter
+    from skeleton.rejects import Reject, write_rejects
 
     if label_paths is not None and len(label_paths) != len(data_paths):
         raise ConvertError(f"{len(label_paths)} label pickles for {len(data_paths)} data files")
@@ -250,18 +254,37 @@ def babel_to_mmaction(
         split[name] = names
         plans.append((os.fspath(data_path), x, names, fields["Y1"]))
 
-    def annotations() -> Iterator[dict[str, Any]]:
+    rejects: list[Reject] = []
+    kept: set[str] = set()
+    with AnnotationWriter(out, combined=True) as writer:
         for data_path, x, names, labels in plans:
             for i, name in enumerate(names):
-                keypoint = np.ascontiguousarray(
-                    np.asarray(x[i]).transpose(3, 1, 2, 0), dtype=KEYPOINT_DTYPE_3D
+                where = f"{data_path}[{i}]"
+                problem = _label_problem(labels[i])
+                if problem:
+                    rejects.append(Reject(name, where, "bad_label", problem))
+                    continue
+                with np.errstate(over="ignore"):  # overflow becomes inf, rejected below
+                    keypoint = np.ascontiguousarray(
+                        np.asarray(x[i]).transpose(3, 1, 2, 0), dtype=KEYPOINT_DTYPE_3D
+                    )
+                bad = int(np.count_nonzero(~np.isfinite(keypoint)))
+                if bad:
+                    detail = f"{bad} NaN/inf keypoint values (float16 holds |x| <= 65504)"
+                    rejects.append(Reject(name, where, "non_finite", detail))
+                    continue
+                writer.add(
+                    {
+                        "frame_dir": name,
+                        "label": int(labels[i]),
+                        "keypoint": keypoint,
+                        "total_frames": int(keypoint.shape[1]),
+                    }
                 )
-                yield {
-                    "frame_dir": name,
-                    "label": _int_label(labels[i], f"{data_path}[{i}]"),
-                    "keypoint": keypoint,
-                    "total_frames": int(keypoint.shape[1]),
-                }
-
-    write_annotations(out, annotations(), split)
-    return {k: len(v) for k, v in split.items()}
+                kept.add(name)
+        if not kept:
+            raise ConvertError(f"no sample converted: all {len(rejects)} rejected")
+        writer.split = {k: [n for n in v if n in kept] for k, v in split.items()}
+    if rejects_path is not None:
+        write_rejects(rejects, rejects_path)
+    return {k: len(v) for k, v in writer.split.items()}

@@ -183,6 +183,29 @@ def test_babel_to_mmaction(tmp_path: Path) -> None:
     assert len(safeload.load(tmp_path / "mma" / "babel60_train.pkl")) == 5
 
 
+def test_babel_bad_samples_rejected_not_fatal(tmp_path: Path) -> None:
+    write_babel_fixture(tmp_path, "train", 5, seed=4)
+    data = tmp_path / "train_ntu_sk_60.npy"
+    x = np.load(data)
+    x[2, 0, 3, 7, 0] = np.nan
+    x[4, 1, 0, 0, 0] = 1e6  # beyond float16
+    np.save(data, x)
+    labels_path = tmp_path / "train_label_60.pkl"
+    seg_ids, (y1, sid, chunk_n, anntr) = pickle.loads(labels_path.read_bytes())
+    y1[3] = -1
+    labels_path.write_bytes(pickle.dumps((seg_ids, (y1, sid, chunk_n, anntr))))
+    out, rejects = tmp_path / "b.pkl", tmp_path / "rejects.tsv"
+    assert run_convert("babel", str(out), str(data), "--rejects", str(rejects)) == 0
+    result = safeload.load(out)
+    assert validate_data(result).ok
+    kept = [a["frame_dir"] for a in result["annotations"]]
+    assert len(kept) == 2 and result["split"] == {"train": kept}
+    rows = [line.split("\t") for line in rejects.read_text().splitlines()]
+    assert rows[0] == ["sample", "source", "reason", "detail"]
+    assert sorted(r[2] for r in rows[1:]) == ["bad_label", "non_finite", "non_finite"]
+    assert any(r[1] == f"{data}[3]" and "negative" in r[3] for r in rows[1:])
+
+
 def test_babel_explicit_labels_and_errors(tmp_path: Path) -> None:
     write_babel_fixture(tmp_path, "train", 4, seed=3, n_classes=120)
     renamed = tmp_path / "my_data.npy"

@@ -58,6 +58,11 @@ def register(subparsers: Any) -> None:
         nargs="+",
         help="label pickles, one per data file (default: SPLIT_label_N.pkl beside each)",
     )
+    b.add_argument(
+        "--rejects",
+        metavar="FILE.tsv",
+        help="list samples left out (bad label, NaN/inf keypoints) here",
+    )
     b.set_defaults(func=run_babel)
 
 
@@ -105,5 +110,7 @@ def run_merge(args: argparse.Namespace) -> None:
 def run_babel(args: argparse.Namespace) -> None:
     from skeleton.convert import babel_to_mmaction
 
-    counts = babel_to_mmaction(args.output, args.data, args.labels)
+    counts = babel_to_mmaction(args.output, args.data, args.labels, args.rejects)
     print(f"{args.output}: " + ", ".join(f"{k} ({n})" for k, n in counts.items()))
+    if args.rejects:
+        print(f"rejected samples: {args.rejects}")
