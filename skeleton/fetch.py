@@ -14,6 +14,7 @@ backoff, client errors such as 404 are not.
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import http.client
 import json
@@ -269,21 +270,55 @@ def fetch(
     sha256 = _normalise_hex(sha256, "sha256")
     sha256_prefix = _normalise_hex(sha256_prefix, "sha256 prefix")
     out = Path(out)
-    part = out.with_name(out.name + ".part")
-    checked = bool(sha256 or sha256_prefix)
-    if out.exists():
-        try:
-            verify(out, sha256, sha256_prefix)
-            log.info("%s: present%s", out, " and verified" if checked else "")
-            return out
-        except ChecksumMismatch as exc:
-            if offline:
-                raise FetchError(f"offline: {exc}") from None
-            log.warning("%s; removing it and downloading again", exc)
-            out.unlink()
-    elif offline:
+    if _present(out, sha256, sha256_prefix, offline):
+        return out
+    if offline:
         raise FetchError(f"offline: {out} does not exist (source would be {url})")
     out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(out.name + ".part.lock")
+    with open(lock_path, "a") as lock:
+        # One download per OUT at a time (parallel jobs sharing a checkpoint cache, say);
+        # whoever waited finds OUT in place.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _present(out, sha256, sha256_prefix, offline):
+            return out
+        try:
+            _download_verified(
+                url, out, sha256, sha256_prefix, retries, backoff_s, timeout_s, progress, sleep
+            )
+        finally:
+            lock_path.unlink(missing_ok=True)
+    return out
+
+
+def _present(out: Path, sha256: str | None, sha256_prefix: str | None, offline: bool) -> bool:
+    """OUT exists and verifies; a mismatching OUT is removed (kept, and an error, offline)."""
+    if not out.exists():
+        return False
+    try:
+        verify(out, sha256, sha256_prefix)
+    except ChecksumMismatch as exc:
+        if offline:
+            raise FetchError(f"offline: {exc}") from None
+        log.warning("%s; removing it and downloading again", exc)
+        out.unlink()
+        return False
+    log.info("%s: present%s", out, " and verified" if sha256 or sha256_prefix else "")
+    return True
+
+
+def _download_verified(
+    url: str,
+    out: Path,
+    sha256: str | None,
+    sha256_prefix: str | None,
+    retries: int,
+    backoff_s: float,
+    timeout_s: float,
+    progress: bool | None,
+    sleep: Callable[[float], None],
+) -> None:
+    part = out.with_name(out.name + ".part")
     local = _local_source(url)
     meta = _read_meta(part)
     if part.exists() and meta.get("url", url) != url:
@@ -322,4 +357,4 @@ def fetch(
         os.replace(part, out)
         _meta_path(part).unlink(missing_ok=True)
         log.info("%s: fetched (sha256 %s)", out, digest)
-        return out
+        return

@@ -113,6 +113,30 @@ def test_part_from_another_url_discarded(server: tuple[str, State], tmp_path: Pa
     assert state.requests == [("/files/data.pkl", None)]
 
 
+def test_concurrent_fetches_download_once(server: tuple[str, State], tmp_path: Path) -> None:
+    import threading
+
+    base, state = server
+    out = tmp_path / "data.pkl"
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            fetch(f"{base}/files/data.pkl", out, sha256=SHA, progress=False)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert out.read_bytes() == PAYLOAD
+    assert len(state.requests) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.pkl"]
+
+
 def test_cut_recovered_by_retry_in_one_call(server: tuple[str, State], tmp_path: Path) -> None:
     base, state = server
     delays: list[float] = []
