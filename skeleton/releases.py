@@ -34,13 +34,6 @@ class Release:
             return None
         return self.sha256_prefix or checkpoint_sha256_prefix(self.url)
 
-    def fetch_args(self) -> list[str]:
-        """`skeleton fetch` checksum arguments for this entry."""
-        if self.sha256:
-            return ["--sha256", self.sha256]
-        prefix = self.expected_prefix
-        return ["--sha256-prefix", prefix] if prefix else []
-
 
 def fetch_params(entries: Mapping[str, Release], offline: bool = False) -> dict[str, Any]:
     """Params of a workflow fetch rule whose one wildcard names an entry (scripts/fetch_release).
