@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -19,10 +21,16 @@ ZIP_SEP = "::"  # "archive.zip::member/path" names a member of a zip input
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Write to a temporary file beside `path`, fsync, then rename over it.
 
-    A killed writer leaves at most a hidden `.name.*.tmp` file, never a partial `path`.
+    A killed writer leaves at most a hidden `.name.*.tmp` file, never a partial `path`; the next
+    write of `path` removes such leftovers (one writer per output, as in the workflow).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    stale = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")  # mkstemp's names
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if stale.fullmatch(old.name):
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as f:
