@@ -7,11 +7,14 @@ from snakemake.utils import validate
 
 from skeleton.files import Source
 from skeleton.index import read_index, shard_rows, shards_for
+from skeleton.releases import local_inputs
 
 validate(config, workflow.source_path("../config/schema/config.schema.yaml"))
 
 NTU = config["ntu"]
 NTU_DATASETS = NTU["datasets"]
+# URLs in ntu.skeletons are downloaded by rule fetch_raw (rules/download.smk) to data/raw/ntu/
+NTU_INPUTS = local_inputs(NTU["skeletons"])
 DENOISE = NTU["denoise"]
 NTU_INDEX = "results/ntu/index.tsv"
 NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"

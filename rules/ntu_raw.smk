@@ -3,7 +3,7 @@
 
 checkpoint ntu_index:
     input:
-        NTU["skeletons"],
+        NTU_INPUTS,
     output:
         NTU_INDEX,
     log:

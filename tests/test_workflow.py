@@ -135,3 +135,18 @@ def test_energy_mode_and_strict(tmp_path, synth_ntu):
     snakemake(wd, "--cores", "2", "ntu60")
     assert [r.reason for r in read_rejects(wd / "results/ntu60/rejects.tsv")] == ["bad_name"]
     assert (wd / "results/ntu/3d_energy").is_dir()
+
+
+def test_raw_archive_given_as_url(tmp_path, synth_ntu):
+    """ntu.skeletons may name a URL: rule fetch_raw downloads it (verified) before indexing."""
+    import zipfile
+
+    archive = tmp_path / "nturgbd_skeletons_s001_to_s017.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted((synth_ntu / "ntu60").glob("*.skeleton")):
+            zf.write(f, f"nturgb+d_skeletons/{f.name}")
+    wd = make_workdir(tmp_path / "url", synth_ntu, skeletons=[archive.as_uri()], datasets=["ntu60"])
+    snakemake(wd, "--cores", "2", "ntu60")
+    assert (wd / "data/raw/ntu" / archive.name).is_file()
+    with open(wd / "results/ntu60/ntu60_3d.pkl", "rb") as f:
+        assert len(pickle.load(f)["annotations"]) == 40
