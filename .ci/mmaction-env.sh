@@ -76,7 +76,7 @@ fi
 
 "$python" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' ||
     {
-        log "$python is older than 3.10"
+        log "$python is missing or older than 3.10"
         exit 1
     }
 

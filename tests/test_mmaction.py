@@ -5,16 +5,11 @@ reused by `.ci/mmaction-env.sh` outside the clone, so the project's venv never g
 pickles come from the real CLI: `skeleton synth-ntu` writes NTU-format files, `skeleton ntu3d`
 parses, denoises, splits and packages them; tests/consumers/mmaction_load.py then builds
 PoseDataset for each split with the training and 10-clip test pipelines and checks every sample
-it loads.
-
-When the venv cannot be built (no network, say) the tests skip with the build log's tail as the
-reason, except under CI=true or SKELETON_REQUIRE_MMACTION=1, where they fail.
+it loads. Plumbing (venv, skip/fail policy) lives in tests/mmaction_consumer.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import pickle
 import subprocess
 import sys
@@ -23,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mmaction_consumer import load_with_mmaction, mmaction_python, run_loader
 
 pytestmark = pytest.mark.mmaction
 
 REPO = Path(__file__).resolve().parent.parent
-ENV_SCRIPT = REPO / ".ci" / "mmaction-env.sh"
-LOADER = REPO / "tests" / "consumers" / "mmaction_load.py"
 
 # Benchmarks per dataset (DESIGN.md: xview is NTU60 only, xset NTU120 only).
 SPLITS = {
@@ -42,29 +36,21 @@ FRAMES = ("20", "240")
 PER_SPLIT = 24  # samples loaded per split and pipeline
 
 
-def run(cmd: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def mmaction_python() -> str:
-    """The consumer venv's interpreter, built on first use (about 2-3 minutes, then cached)."""
-    try:
-        proc = run(["bash", str(ENV_SCRIPT)], timeout=3600)
-        failure = None if proc.returncode == 0 else proc.stderr.strip().splitlines()[-15:]
-    except subprocess.TimeoutExpired:
-        proc, failure = None, ["timed out after 3600 s"]
-    if failure is None:
-        return proc.stdout.strip().splitlines()[-1]
-    reason = f"cannot build the MMAction2 venv with {ENV_SCRIPT.name}:\n" + "\n".join(failure)
-    if os.environ.get("CI") == "true" or os.environ.get("SKELETON_REQUIRE_MMACTION") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+@pytest.fixture(scope="session", autouse=True)
+def consumer_venv() -> str:
+    """Build (or reuse) the consumer venv first: skip or fail here, before making pickles."""
+    return mmaction_python()
 
 
 def skeleton_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The `skeleton` command of this checkout; fails the test, with its stderr, on error."""
-    proc = run([sys.executable, "-m", "skeleton", *args], timeout=timeout, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "skeleton", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, (
         f"`skeleton {' '.join(args)}` exited {proc.returncode}:\n{proc.stderr[-3000:]}"
     )
@@ -96,35 +82,17 @@ def ntu_pickles(tmp_path_factory) -> Callable[..., Path]:
     return get
 
 
-def load(python: str, pickle_path: Path, *args: str) -> tuple[int, dict, str]:
-    proc = run([python, str(LOADER), str(pickle_path), *args], timeout=1800)
-    try:
-        summary = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"loader printed no JSON (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return proc.returncode, summary, proc.stderr
-
-
 @pytest.mark.parametrize(
     ("dataset", "denoise"), [("ntu60", "pyskl"), ("ntu120", "pyskl"), ("ntu60", "energy")]
 )
-def test_mmaction_loads_every_split(
-    mmaction_python: str, ntu_pickles, dataset: str, denoise: str
-) -> None:
+def test_mmaction_loads_every_split(ntu_pickles, dataset: str, denoise: str) -> None:
     path = ntu_pickles(dataset, denoise)
     with path.open("rb") as fh:
         data = pickle.load(fh)
     assert set(data["split"]) == SPLITS[dataset]
 
-    rc, summary, stderr = load(
-        mmaction_python,
-        path,
-        "--num-classes",
-        str(NUM_CLASSES[dataset]),
-        "--max-per-split",
-        str(PER_SPLIT),
-    )
-    assert rc == 0 and summary["ok"], f"{summary.get('problems')}\n{stderr[-2000:]}"
+    args = ["--num-classes", str(NUM_CLASSES[dataset]), "--max-per-split", str(PER_SPLIT)]
+    summary = load_with_mmaction(path, *args)
     assert summary["mmaction"] == "1.2.0"
     assert summary["annotations"] == len(data["annotations"])
     assert set(summary["splits"]) == SPLITS[dataset]
@@ -136,7 +104,7 @@ def test_mmaction_loads_every_split(
             assert info[mode]["input_shape"] == [clips, 2, 100, 25, 3], (split, mode)
 
 
-def test_loader_reports_broken_pickles(mmaction_python: str, ntu_pickles, tmp_path) -> None:
+def test_loader_reports_broken_pickles(ntu_pickles, tmp_path) -> None:
     """The consumer check is not vacuous: format breaks MMAction2 would trip on are reported."""
     path = ntu_pickles("ntu60")
     with path.open("rb") as fh:
@@ -150,7 +118,7 @@ def test_loader_reports_broken_pickles(mmaction_python: str, ntu_pickles, tmp_pa
     with broken.open("wb") as fh:
         pickle.dump(data, fh)
 
-    rc, summary, _ = load(mmaction_python, broken)
+    rc, summary, _ = run_loader(broken)
     assert rc == 1 and not summary["ok"]
     problems = "\n".join(summary["problems"])
     assert f"{first['frame_dir']}: total_frames" in problems
@@ -163,7 +131,7 @@ def test_loader_reports_broken_pickles(mmaction_python: str, ntu_pickles, tmp_pa
 COCO_FROM_NTU = [3, 3, 3, 3, 3, 4, 8, 5, 9, 6, 10, 12, 16, 13, 17, 14, 18]
 
 
-def test_mmaction_loads_2d_pickle(mmaction_python: str, ntu_pickles, tmp_path) -> None:
+def test_mmaction_loads_2d_pickle(ntu_pickles, tmp_path) -> None:
     """The --kind 2d path (GenSkeFeat coco, PreNormalize2D), on a projection of the 3D data."""
     dataset = "ntu60"
     path = ntu_pickles(dataset)
@@ -184,8 +152,7 @@ def test_mmaction_loads_2d_pickle(mmaction_python: str, ntu_pickles, tmp_path) -
     with path2d.open("wb") as fh:
         pickle.dump(data, fh)
 
-    rc, summary, stderr = load(mmaction_python, path2d, "--kind", "2d", "--max-per-split", "8")
-    assert rc == 0 and summary["ok"], f"{summary.get('problems')}\n{stderr[-2000:]}"
+    summary = load_with_mmaction(path2d, "--kind", "2d", "--max-per-split", "8")
     assert set(summary["splits"]) == SPLITS[dataset]
     for info in summary["splits"].values():
         assert info["test"]["input_shape"] == [10, 2, 100, 17, 3]
