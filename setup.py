@@ -5,7 +5,11 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         # optional: without a compiler the pure-Python reader is used (slower, same results)
-        Extension("skeleton._skelparse", ["skeleton/_skelparse.c"], optional=True,
-                  extra_compile_args=["-O2"]),
+        Extension(
+            "skeleton._skelparse",
+            ["skeleton/_skelparse.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
     ]
 )
