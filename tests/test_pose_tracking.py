@@ -137,3 +137,17 @@ def test_long_gaps_are_not_filled():
     assert not sc[0, 1:29].any()
     fill_gaps(kp, sc, max_gap=28)
     assert (sc[0] > 0).all()
+
+
+def test_broken_tracks_of_two_people_resume_in_their_own_slots():
+    """Both people vanish for longer than MAX_AGE; each returns to the nearest slot."""
+    dets = [frame(person(100, score=0.9), person(300, score=0.8)) for _ in range(10)]
+    dets += [frame() for _ in range(12)]
+    # after the gap, the right person scores higher and is seen longer: packed first
+    dets += [frame(person(305, score=0.95), person(105, score=0.6)) for _ in range(20)]
+    kp, _ = slots_to_arrays(pack_tracks(build_tracks(dets), 2), len(dets))
+    xs = kp[:, :, 0, 0]
+    left = int(np.argmin(xs[:, 0]))
+    np.testing.assert_allclose(xs[left, :10], 105)
+    np.testing.assert_allclose(xs[left, 22:], 110)
+    np.testing.assert_allclose(xs[1 - left, 22:], 310)

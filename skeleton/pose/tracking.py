@@ -113,8 +113,12 @@ def _overlaps(slot: list[Track], track: Track) -> bool:
     return any(track.start < s.end and s.start < track.end for s in slot)
 
 
-def _continues(slot: list[Track], track: Track) -> bool:
-    """Does `track` plausibly continue the person of `slot` (spatially, across the time gap)?"""
+def _jump(slot: list[Track], track: Track) -> float:
+    """How far `track` is from continuing the person of `slot`: the largest centre jump to the
+    slot's neighbouring boxes (before and after it in time), in box heights per frame of gap
+    (plus one); compared with CONTINUITY_HEIGHTS. inf when the slot overlaps the track."""
+    if _overlaps(slot, track):
+        return float("inf")
     before = [s for s in slot if s.end <= track.start]
     after = [s for s in slot if s.start >= track.end]
     pairs = []
@@ -124,22 +128,27 @@ def _continues(slot: list[Track], track: Track) -> bool:
     if after:
         s = min(after, key=lambda s: s.start)
         pairs.append((track.boxes[-1], s.boxes[0], s.frames[0] - track.frames[-1]))
+    worst = 0.0
     for a, b, gap in pairs:
         ca = np.array([(a[0] + a[2]) / 2, (a[1] + a[3]) / 2])
         cb = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
         height = max(float(a[3] - a[1]), float(b[3] - b[1]), 1.0)
-        if np.linalg.norm(ca - cb) > CONTINUITY_HEIGHTS * height * (1 + gap):
-            return False
-    return bool(pairs)
+        worst = max(worst, float(np.linalg.norm(ca - cb)) / (height * (1 + gap)))
+    return worst
 
 
 def pack_tracks(tracks: Sequence[Track], max_slots: int) -> list[list[Track]]:
-    """At most `max_slots` slots of time-disjoint tracks, best track first; slots by score."""
+    """At most `max_slots` slots of time-disjoint tracks, best track first; slots by score.
+
+    A track joins the open slot it continues best (smallest jump, at most CONTINUITY_HEIGHTS),
+    else opens a new slot while fewer than `max_slots` are open, else it is dropped.
+    """
     slots: list[list[Track]] = []
     for track in sorted(tracks, key=lambda tr: (-tr.score, tr.start)):
-        home = next((s for s in slots if not _overlaps(s, track) and _continues(s, track)), None)
-        if home is not None:
-            home.append(track)
+        jumps = [_jump(s, track) for s in slots]
+        best = int(np.argmin(jumps)) if jumps else -1
+        if best >= 0 and jumps[best] <= CONTINUITY_HEIGHTS:
+            slots[best].append(track)
         elif len(slots) < max_slots:
             slots.append([track])
     slots.sort(key=lambda s: -sum(tr.score for tr in s))
