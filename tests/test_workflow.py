@@ -83,6 +83,14 @@ def test_outputs(built):
     ).exists()
 
 
+@pytest.mark.mmaction
+@pytest.mark.parametrize("ds", ["ntu60", "ntu120"])
+def test_mmaction_loads_the_workflow_pickles(built, ds):
+    from mmaction_consumer import load_with_mmaction
+
+    load_with_mmaction(built / f"results/{ds}/{ds}_3d.pkl", "--max-per-split", "8")
+
+
 def test_rerun_is_a_noop(built):
     p = snakemake(built, "--cores", "2", "-n", "ntu60", "ntu120")
     assert "Nothing to be done" in p.stdout + p.stderr
