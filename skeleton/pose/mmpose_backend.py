@@ -1,0 +1,291 @@
+"""The `mmpose` pose backend: mmdet person detector + mmpose top-down HRNet, batched.
+
+Both models load once per backend. `detect` runs the detector on all frames of a call as one
+batch (each frame through the detector's test pipeline, then one `model.test_step`), `estimate`
+crops every box of every frame of the call and runs HRNet over them in batches of
+`pose_batch_size` through the pose model's test pipeline and `test_step`. The public inference
+helpers do neither: mmdet's `inference_detector` loops over images and mmpose's
+`inference_topdown` takes one image at a time.
+
+Runs only inside the pose environment (envs/pose.yaml or `skeleton make-env pose`): torch,
+mmcv, mmdet and mmpose are imported when a backend is built, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skeleton.fetch import checkpoint_sha256_prefix
+from skeleton.pose.base import NUM_KEYPOINTS
+
+NAME = "mmpose"
+
+# The models of PYSKL's / MMAction2's NTU RGB+D 2D skeletons (MMAction2
+# tools/data/skeleton/ntu_pose_extraction.py, demo/demo_configs); config/pose_models.yaml
+# carries the same values for the workflow. Config paths are relative to the package's .mim/.
+DEFAULT_MODELS: dict[str, dict[str, Any]] = {
+    "detector": {
+        "package": "mmdet",
+        "config": "configs/faster_rcnn/faster-rcnn_r50-caffe_fpn_ms-1x_coco-person.py",
+        "checkpoint": "https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/"
+        "faster_rcnn_r50_fpn_1x_coco-person/"
+        "faster_rcnn_r50_fpn_1x_coco-person_20201216_175929-d022e227.pth",
+        "person_label": 0,
+        "score_threshold": 0.5,
+        "max_boxes_per_frame": 10,
+    },
+    "pose": {
+        "package": "mmpose",
+        "config": "configs/body_2d_keypoint/topdown_heatmap/coco/"
+        "td-hm_hrnet-w32_8xb64-210e_coco-256x192.py",
+        "checkpoint": "https://download.openmmlab.com/mmpose/top_down/hrnet/"
+        "hrnet_w32_coco_256x192-c78dce93_20200708.pth",
+    },
+}
+LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy")
+DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
+
+
+def resolve_config(package: str, config: str) -> Path:
+    """A config path as given if it exists, else relative to `package`'s bundled `.mim/`."""
+    path = Path(config)
+    if path.is_file():
+        return path.resolve()
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"{config}: not a file, and package {package} is not installed")
+    bundled = Path(spec.origin).parent / ".mim" / config
+    if not bundled.is_file():
+        raise FileNotFoundError(f"{config}: neither a file nor in {package}'s .mim/ folder")
+    return bundled
+
+
+def checkpoint_cache() -> Path:
+    root = os.environ.get("SKELETON_CACHE") or Path.home() / ".cache" / "skeleton"
+    return Path(root) / "checkpoints"
+
+
+def resolve_checkpoint(url_or_path: str, offline: bool = False) -> Path:
+    """A local checkpoint file, verified against the sha256 prefix in its OpenMMLab name.
+
+    URLs are downloaded once into $SKELETON_CACHE/checkpoints (default ~/.cache/skeleton).
+    """
+    from skeleton.fetch import fetch, verify
+
+    prefix = checkpoint_sha256_prefix(url_or_path)
+    if "://" in url_or_path and not url_or_path.startswith("file://"):
+        out = checkpoint_cache() / Path(url_or_path.split("?")[0]).name
+        return fetch(url_or_path, out, sha256_prefix=prefix, offline=offline)
+    path = Path(url_or_path.removeprefix("file://"))
+    verify(path, sha256_prefix=prefix)
+    return path
+
+
+def config_id(path: Path) -> str:
+    """`mmdet:configs/...` for a config bundled in a package, else the path itself."""
+    parts = path.parts
+    if ".mim" in parts:
+        at = len(parts) - 1 - parts[::-1].index(".mim")
+        return f"{parts[at - 1]}:{'/'.join(parts[at + 1 :])}"
+    return str(path)
+
+
+def config_sha256(cfg: Any) -> str:
+    """Hash of a loaded mmengine Config with its bases merged (what the model is built from)."""
+    blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _settings(
+    checkpoint: str | None, models: dict[str, dict[str, Any]] | None
+) -> tuple[bool, dict[str, dict[str, Any]]]:
+    """(random weights?, models merged over DEFAULT_MODELS)."""
+    random_weights = checkpoint is None or str(checkpoint).lower() == "none"
+    if not random_weights and checkpoint != DEFAULT:
+        raise ValueError(f"checkpoint={checkpoint!r}: 'default' or 'none' (URLs go in models=)")
+    merged = {key: {**DEFAULT_MODELS[key], **(models or {}).get(key, {})} for key in DEFAULT_MODELS}
+    return random_weights, merged
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            versions[lib] = None
+    return versions
+
+
+def describe_static(
+    checkpoint: str | None = DEFAULT,
+    models: dict[str, dict[str, Any]] | None = None,
+    fp16: bool = False,
+    device: str = "cpu",
+    score_threshold: float | None = None,
+    max_boxes_per_frame: int | None = None,
+    **_ignored: Any,
+) -> dict[str, Any]:
+    """What identifies the model, without loading it (the model tag is computed from this).
+
+    Configs by package-relative name and by hash of their merged content (bases included);
+    checkpoints by URL and the sha256 prefix in their name (downloads are verified against it).
+    Needs mmengine and the config's package installed (the pose env).
+    """
+    from mmengine.config import Config
+
+    random_weights, models = _settings(checkpoint, models)
+    out: dict[str, Any] = {"backend": NAME}
+    for key in ("detector", "pose"):
+        spec = models[key]
+        path = resolve_config(spec["package"], spec["config"])
+        url = None if random_weights else spec["checkpoint"]
+        out[key] = {
+            "config": config_id(path),
+            "config_sha256": config_sha256(Config.fromfile(str(path))),
+            "checkpoint": url,
+            "checkpoint_sha256_prefix": None if url is None else checkpoint_sha256_prefix(url),
+        }
+    det = models["detector"]
+    out["detector"]["person_label"] = int(det["person_label"])
+    out["detector"]["score_threshold"] = float(
+        det["score_threshold"] if score_threshold is None else score_threshold
+    )
+    out["detector"]["max_boxes_per_frame"] = int(
+        det["max_boxes_per_frame"] if max_boxes_per_frame is None else max_boxes_per_frame
+    )
+    out["fp16"] = bool(fp16) and str(device).startswith("cuda")
+    out["libraries"] = library_versions()
+    return out
+
+
+class MMPoseBackend:
+    """Faster R-CNN person boxes + top-down HRNet COCO-17 keypoints (PoseBackend)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        device: str = "cpu",
+        checkpoint: str | None = DEFAULT,
+        models: dict[str, dict[str, Any]] | None = None,
+        fp16: bool = False,
+        score_threshold: float | None = None,
+        max_boxes_per_frame: int | None = None,
+        pose_batch_size: int = 64,
+        offline: bool = False,
+        **_ignored: Any,
+    ) -> None:
+        import torch
+        from mmdet.apis import init_detector
+        from mmengine.dataset import Compose
+        from mmpose.apis import init_model
+        from mmpose.utils import adapt_mmdet_pipeline
+
+        self._description = describe_static(
+            checkpoint, models, fp16, device, score_threshold, max_boxes_per_frame
+        )
+        random_weights, models = _settings(checkpoint, models)
+        det, pose = models["detector"], models["pose"]
+        self.device = device
+        self.fp16 = self._description["fp16"]
+        self.person_label = self._description["detector"]["person_label"]
+        self.score_threshold = self._description["detector"]["score_threshold"]
+        self.max_boxes = self._description["detector"]["max_boxes_per_frame"]
+        self.pose_batch_size = max(1, int(pose_batch_size))
+        self._torch = torch
+
+        loaded: dict[str, str | None] = {"detector": None, "pose": None}
+        if not random_weights:
+            for key, spec in (("detector", det), ("pose", pose)):
+                loaded[key] = str(resolve_checkpoint(spec["checkpoint"], offline=offline))
+        det_config = resolve_config(det["package"], det["config"])
+        pose_config = resolve_config(pose["package"], pose["config"])
+        self.detector = init_detector(str(det_config), loaded["detector"], device=device)
+        adapt_mmdet_pipeline(self.detector.cfg)  # mmdet transforms, resolved in mmpose's scope
+        # Frames arrive decoded; there is no ground truth to load at inference.
+        det_pipeline = [
+            dict(step)
+            for step in self.detector.cfg.test_dataloader.dataset.pipeline
+            if "LoadAnnotations" not in step["type"]
+        ]
+        det_pipeline[0] = dict(type="mmdet.LoadImageFromNDArray")
+        self._det_pipeline = Compose(det_pipeline)
+
+        self.pose_model = init_model(str(pose_config), loaded["pose"], device=device)
+        self._pose_pipeline = Compose(self.pose_model.cfg.test_dataloader.dataset.pipeline)
+        self._pose_meta = dict(self.pose_model.dataset_meta)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.fp16:
+            return self._torch.autocast("cuda", dtype=self._torch.float16)
+        return contextlib.nullcontext()
+
+    def detect(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Person boxes per frame: (N, 5) float32 [x1, y1, x2, y2, score], best first."""
+        if not frames:
+            return []
+        items = [self._det_pipeline(dict(img=frame, img_id=i)) for i, frame in enumerate(frames)]
+        batch = {
+            "inputs": [item["inputs"] for item in items],
+            "data_samples": [item["data_samples"] for item in items],
+        }
+        with self._torch.no_grad(), self._autocast():
+            results = self.detector.test_step(batch)
+        out = []
+        for result in results:
+            inst = result.pred_instances
+            boxes = inst.bboxes.float().cpu().numpy()
+            scores = inst.scores.float().cpu().numpy()
+            labels = inst.labels.cpu().numpy()
+            keep = (labels == self.person_label) & (scores >= self.score_threshold)
+            boxes, scores = boxes[keep], scores[keep]
+            order = np.argsort(-scores, kind="stable")[: self.max_boxes]
+            out.append(
+                np.concatenate([boxes[order], scores[order, None]], axis=1).astype(np.float32)
+            )
+        return out
+
+    def estimate(
+        self, frames: list[np.ndarray], boxes: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """COCO-17 keypoints (N, 17, 2) and scores (N, 17) per frame, rows aligned with `boxes`."""
+        if len(frames) != len(boxes):
+            raise ValueError(f"{len(frames)} frames but {len(boxes)} box arrays")
+        from mmengine.dataset import pseudo_collate
+
+        owners: list[int] = []
+        items = []
+        for index, (frame, frame_boxes) in enumerate(zip(frames, boxes, strict=True)):
+            arr = np.asarray(frame_boxes, dtype=np.float32)
+            for box in arr.reshape(-1, arr.shape[-1]) if arr.size else ():
+                info = dict(img=frame, bbox=box[None, :4], bbox_score=np.ones(1, np.float32))
+                info.update(self._pose_meta)
+                items.append(self._pose_pipeline(info))
+                owners.append(index)
+        keypoints = np.zeros((len(items), NUM_KEYPOINTS, 2), np.float32)
+        scores = np.zeros((len(items), NUM_KEYPOINTS), np.float32)
+        for start in range(0, len(items), self.pose_batch_size):
+            chunk = items[start : start + self.pose_batch_size]
+            with self._torch.no_grad(), self._autocast():
+                results = self.pose_model.test_step(pseudo_collate(chunk))
+            for offset, result in enumerate(results):
+                inst = result.pred_instances
+                keypoints[start + offset] = np.asarray(inst.keypoints, np.float32)[0]
+                scores[start + offset] = np.asarray(inst.keypoint_scores, np.float32)[0]
+        owner = np.asarray(owners, dtype=np.int64)
+        return [(keypoints[owner == i], scores[owner == i]) for i in range(len(frames))]
+
+    def describe(self) -> dict[str, Any]:
+        """What identifies the model: configs (name, content hash), weights, libraries."""
+        return dict(self._description)
