@@ -67,9 +67,10 @@ def dataset_shards(wildcards):
     return expand(NTU_SHARD, shard=shards_for(index_rows(), wildcards.ds))
 
 
-def shard_mem_mb(wildcards):
-    return 300 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE)
+def shard_mem_mb(wildcards, attempt):
+    # a retry after an out-of-memory kill asks for more
+    return (300 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE)) * attempt
 
 
-def shard_runtime(wildcards):
-    return 5 + int(NTU["shard_size"] * PARSE_SECONDS_PER_SAMPLE / 60)
+def shard_runtime(wildcards, attempt):
+    return (5 + int(NTU["shard_size"] * PARSE_SECONDS_PER_SAMPLE / 60)) * attempt
