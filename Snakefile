@@ -11,12 +11,17 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/ntu_raw.smk"
 include: "rules/splits.smk"
 include: "rules/package.smk"
 include: "rules/download.smk"
 include: "rules/pose.smk"
+include: "rules/visualize.smk"
+include: "rules/report.smk"
 
 
 if "demo" in config:
@@ -28,6 +33,7 @@ rule all:
     default_target: True
     input:
         ntu_outputs(NTU_DATASETS),
+        report_outputs(NTU_DATASETS),  # figures of `snakemake --report` (rules/report.smk)
 
 
 rule ntu60:
