@@ -22,6 +22,7 @@ include: "rules/download.smk"
 include: "rules/pose.smk"
 include: "rules/visualize.smk"
 include: "rules/report.smk"
+include: "rules/datasets.smk"
 
 
 if "demo" in config:

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "skeleton.commands.fetch",
     "skeleton.commands.convert",
     "skeleton.commands.pose",
+    "skeleton.commands.datasets",
     "skeleton.commands.visualize",
     "skeleton.commands.make_env",
 )

@@ -130,9 +130,14 @@ def extract_videos(
     return annotations, rejects
 
 
-def _one(backend: PoseBackend, path: str, options: ExtractOptions) -> dict[str, Any] | Reject:
+Extractor = Callable[[PoseBackend, str, ExtractOptions], dict[str, Any]]
+
+
+def _one(
+    backend: PoseBackend, path: str, options: ExtractOptions, extract: Extractor | None = None
+) -> dict[str, Any] | Reject:
     try:
-        return extract_video(backend, path, options)
+        return (extract or extract_video)(backend, path, options)
     except Exception as exc:  # one bad video never takes down the run
         return _reject(sample_name(path), path, exc)
 
@@ -182,8 +187,11 @@ def run_shard(
     work_dir: str | os.PathLike | None = None,
     rejects_path: str | os.PathLike | None = None,
     log: Callable[[str], None] | None = None,
+    extract: Extractor | None = None,
 ) -> tuple[int, list[Reject]]:
     """Pose of every video into `out` (a plain list of annotations) and its rejects TSV.
+
+    `extract` replaces `extract_video` per video (FineGYM: poses inside ground-truth boxes).
 
     Finished videos are kept in `work_dir` (default `<out>.work/`); a rerun after a kill loads
     them and only processes the rest. The backend is built (model loaded) once, and only if some
@@ -216,7 +224,7 @@ def run_shard(
             backend = backend_factory()
             log(f"loaded pose backend {backend.name} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        result = _one(backend, path, options)
+        result = _one(backend, path, options, extract)
         _save_done(done, result)
         results.append(result)
         log(_progress(i, len(videos), result) + f" ({time.perf_counter() - started:.1f} s)")

@@ -1,0 +1,16 @@
+# Snakemake glue for rule video_package_2d.
+from skeleton.datasets.package import package_dense
+from skeleton.logs import log_to
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    package_dense(
+        sm.wildcards.vds,
+        sm.input.index,
+        list(sm.input.shards),
+        sm.output.pkl,
+        sm.output.rejects,
+        annotation_rejects=sm.input.annotation_rejects,
+        summary_json=sm.output.summary,
+        model_tag=sm.params.tag,
+    )

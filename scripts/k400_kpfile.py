@@ -1,0 +1,9 @@
+# Snakemake glue for rule k400_kpfile.
+from skeleton.datasets.package import compress_shard
+from skeleton.logs import log_to
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    compress_shard(
+        sm.input.index, sm.input.shard, sm.output.kpfile, sm.output.toc, sm.params.raw_file
+    )
