@@ -244,7 +244,7 @@ def plot_pck_examples(
         ax.set_title(f"{title}: best and worst samples by PCK")
         _save(fig, out)
         return
-    fig, axes = plt.subplots(len(rows), k, figsize=(4 * k, 2.6 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), k, figsize=(4 * k, 3.4 * len(rows)), squeeze=False)
     for r, (which, picks) in enumerate(rows):
         for c in range(k):
             ax = axes[r, c]
@@ -255,9 +255,9 @@ def plot_pck_examples(
             anno = by_name[name]
             middle = anno["keypoint"].shape[1] // 2
             img = None
-            for t, frame in enumerate(overlay_images(anno, videos.get(name), label_names, 480)):
+            for t, frame in enumerate(overlay_images(anno, videos.get(name), label_names, 960)):
                 if t == middle:
-                    img = frame
+                    img = _crop_to_people(frame, anno, middle)
                     break
             if img is not None:
                 ax.imshow(img[..., ::-1])
@@ -265,6 +265,23 @@ def plot_pck_examples(
     fig.suptitle(f"{title}: best and worst samples by PCK@0.2 (middle frame)")
     fig.tight_layout()
     _save(fig, out)
+
+
+def _crop_to_people(img: np.ndarray, anno: dict, t: int, margin: float = 0.3) -> np.ndarray:
+    """The part of an overlay frame around frame t's keypoints (people are small in 1080p)."""
+    from skeleton.visualize import overlay_points
+
+    pts, visible, _, (img_h, img_w) = overlay_points(anno)
+    p = pts[:, t][visible[:, t]] * (img.shape[1] / img_w, img.shape[0] / img_h)
+    if not len(p):
+        return img
+    (x0, y0), (x1, y1) = p.min(axis=0), p.max(axis=0)
+    half = max(x1 - x0, y1 - y0, 40) * (0.5 + margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    h, w = img.shape[:2]
+    top, bottom = max(0, int(cy - half)), min(h, int(cy + half))
+    left, right = max(0, int(cx - half * 4 / 3)), min(w, int(cx + half * 4 / 3))
+    return img[top:bottom, left:right]
 
 
 def _label_names(label_map: str | os.PathLike | None) -> list[str]:
