@@ -56,10 +56,12 @@ rule video_pose_shard:
         command=vds_pose_command,
         # finished videos are kept here, so a killed or preempted job resumes
         work=f"{VDS_POSE_DIR}/{{vds}}/shard_{{shard}}.work",
+    # exit 1 with the pickle written: every video of the shard was rejected (an empty pickle and
+    # its rejects are the shard's result); other failures keep the work folder for a rerun
     shell:
         "{params.python} -m skeleton {params.command} {input.videos:q} --out {output.pkl} "
         "--rejects {output.rejects} --work-dir {params.work} > {log} 2>&1 "
-        "&& rm -rf {params.work}"
+        "|| test -s {output.pkl}; rm -rf {params.work}"
 
 
 rule video_package_2d:
