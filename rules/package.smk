@@ -20,11 +20,12 @@ rule ntu_package:
         # annotations stream from the shards into the pickle: about one shard in memory
         mem_mb=lambda wc: 500 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE),
     params:
-        # 3D settings only: 2D ones (pose, ntu.videos) must not rerun the 3D package
+        # 3D settings only: 2D ones (pose, ntu.videos) and pictures (visualize) must not rerun
+        # the 3D package
         config={
             k: {kk: vv for kk, vv in v.items() if kk != "videos"} if k == "ntu" else v
             for k, v in config.items()
-            if k != "pose"
+            if k not in ("pose", "visualize")
         },
         strict=config["strict"],
     script:

@@ -263,6 +263,8 @@ def test_report_and_visualize_rules(tmp_path):
     name = load(tmp_path / "results/ntu60/ntu60_3d.pkl")["annotations"][0]["frame_dir"]
     cfg["visualize"]["samples"] = [name]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    dry = subprocess.run(smk + ["-n"], capture_output=True, text=True)
+    assert "Nothing to be done" in dry.stdout + dry.stderr, "visualize settings reran the build"
     run("--cores", "2", "visualize")
     viz = tmp_path / "results/ntu60/viz/3d"
     assert sorted(p.name for p in viz.iterdir() if not p.name.startswith(".")) == sorted(
