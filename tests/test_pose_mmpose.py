@@ -101,7 +101,7 @@ DRIVER = textwrap.dedent(
         if index % 20 == 0:
             frames.append(frame)
     backend = MMPoseBackend(device="cpu", checkpoint=None, score_threshold=0.0,
-                            max_boxes_per_frame=3, pose_batch_size=4)
+                            max_boxes_per_frame=3, pose_batch_size=4, preprocess_workers=2)
     boxes = backend.detect(frames)
     single_boxes = [backend.detect([frame])[0] for frame in frames[:2]]
     # frame 1 gets no box: its result must stay empty and not shift frame 2's rows

@@ -18,6 +18,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
 }
 LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy")
 DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
+MAX_PREPROCESS_WORKERS = 8  # CPU threads preparing inputs when the models run on a GPU
 
 
 def resolve_config(package: str, config: str) -> Path:
@@ -183,6 +185,7 @@ class MMPoseBackend:
         score_threshold: float | None = None,
         max_boxes_per_frame: int | None = None,
         pose_batch_size: int = 64,
+        preprocess_workers: int | None = None,
         offline: bool = False,
         **_ignored: Any,
     ) -> None:
@@ -203,6 +206,12 @@ class MMPoseBackend:
         self.score_threshold = self._description["detector"]["score_threshold"]
         self.max_boxes = self._description["detector"]["max_boxes_per_frame"]
         self.pose_batch_size = max(1, int(pose_batch_size))
+        # Per-frame resizing and per-box cropping run on the CPU; with the models on a GPU they
+        # dominate a batch unless spread over cores. On a CPU the models use every core already.
+        workers = preprocess_workers
+        if workers is None:
+            workers = min(MAX_PREPROCESS_WORKERS, os.cpu_count() or 1) if device != "cpu" else 1
+        self._pool = ThreadPoolExecutor(workers, "pose-preprocess") if workers > 1 else None
         self._torch = torch
 
         loaded: dict[str, str | None] = {"detector": None, "pose": None}
@@ -226,6 +235,12 @@ class MMPoseBackend:
         self._pose_pipeline = Compose(self.pose_model.cfg.test_dataloader.dataset.pipeline)
         self._pose_meta = dict(self.pose_model.dataset_meta)
 
+    def _map(self, transform: Any, infos: list[dict]) -> list[dict]:
+        """The test pipeline over many inputs; in threads (OpenCV releases the GIL) on a GPU."""
+        if self._pool is None or len(infos) < 2:
+            return [transform(info) for info in infos]
+        return list(self._pool.map(transform, infos))
+
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.fp16:
             return self._torch.autocast("cuda", dtype=self._torch.float16)
@@ -235,7 +250,7 @@ class MMPoseBackend:
         """Person boxes per frame: (N, 5) float32 [x1, y1, x2, y2, score], best first."""
         if not frames:
             return []
-        items = [self._det_pipeline(dict(img=frame, img_id=i)) for i, frame in enumerate(frames)]
+        items = self._map(self._det_pipeline, [dict(img=f, img_id=i) for i, f in enumerate(frames)])
         batch = {
             "inputs": [item["inputs"] for item in items],
             "data_samples": [item["data_samples"] for item in items],
@@ -265,14 +280,15 @@ class MMPoseBackend:
         from mmengine.dataset import pseudo_collate
 
         owners: list[int] = []
-        items = []
+        infos = []
         for index, (frame, frame_boxes) in enumerate(zip(frames, boxes, strict=True)):
             arr = np.asarray(frame_boxes, dtype=np.float32)
             for box in arr.reshape(-1, arr.shape[-1]) if arr.size else ():
                 info = dict(img=frame, bbox=box[None, :4], bbox_score=np.ones(1, np.float32))
                 info.update(self._pose_meta)
-                items.append(self._pose_pipeline(info))
+                infos.append(info)
                 owners.append(index)
+        items = self._map(self._pose_pipeline, infos)
         keypoints = np.zeros((len(items), NUM_KEYPOINTS, 2), np.float32)
         scores = np.zeros((len(items), NUM_KEYPOINTS), np.float32)
         for start in range(0, len(items), self.pose_batch_size):
