@@ -699,7 +699,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.pose
-def test_workflow_ucf101_custom_and_k400(tmp_path, pose_py, real_clips):
+def test_workflow_ucf101_custom_k400_gym(tmp_path, pose_py, real_clips):
     ann = write_ucf101(tmp_path)
     vids = tmp_path / "UCF-101"
     (vids / "Archery").mkdir(parents=True)
@@ -710,6 +710,13 @@ def test_workflow_ucf101_custom_and_k400(tmp_path, pose_py, real_clips):
     (tmp_path / "k" / "--nQbRBEz2s_000104_000114.mp4").write_bytes(real_clips["two"].read_bytes())
     (tmp_path / "k" / "---QUuC4vJs.avi").write_bytes(real_clips["one"].read_bytes())
     (tmp_path / "list.tsv").write_text(f"video\tlabel\n{real_clips['two']}\twave\n")
+    gym = write_gym(tmp_path)  # one element clip, its boxes in the default gym_gt_bboxes.pkl
+    element = "A0xAXXysHUo_E_002184_002237_A_0035_0036"
+    (tmp_path / "g" / "subactions").mkdir(parents=True)
+    (tmp_path / "g" / "subactions" / f"{element}.avi").write_bytes(real_clips["one"].read_bytes())
+    h, w = cv2.VideoCapture(str(real_clips["one"])).read()[1].shape[:2]
+    whole = np.tile(np.array([[0, 0, w, h, 1]], np.float32), (6, 1))
+    (gym / "gym_gt_bboxes.pkl").write_bytes(pickle.dumps({compact_id(element): whole}))
     config = {
         "ntu": {"skeletons": []},
         "pose": {
@@ -722,9 +729,10 @@ def test_workflow_ucf101_custom_and_k400(tmp_path, pose_py, real_clips):
         "ucf101": {"videos": str(vids), "annotations": str(ann)},
         "k400": {"videos": [str(tmp_path / "k")], "annotations": str(k400)},
         "custom": {"list": str(tmp_path / "list.tsv")},
+        "gym": {"videos": str(tmp_path / "g"), "annotations": str(gym)},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path, "--cores", "2", "ucf101", "custom", "k400")
+    snakemake(tmp_path, "--cores", "2", "ucf101", "custom", "k400", "gym")
 
     ucf = load(tmp_path / "results/ucf101/ucf101_2d.pkl")
     (a,) = ucf["annotations"]
@@ -740,6 +748,13 @@ def test_workflow_ucf101_custom_and_k400(tmp_path, pose_py, real_clips):
     assert (tmp_path / "results/custom/label_map.txt").read_text() == "wave\n"
     assert max(a["keypoint"].shape[0] for a in custom["annotations"]) == 2  # two people
 
+    g = load(tmp_path / "results/gym/gym_2d.pkl")
+    assert g["split"] == {"train": [element], "val": []}
+    (a,) = g["annotations"]
+    assert a["label"] == 98 and (a["keypoint_score"][0].sum(-1) > 0).all()
+    missing = {r.sample for r in read_rejects(tmp_path / "results/gym/rejects_2d.tsv")}
+    assert missing == {line.split()[0] for line in GYM_TRAIN + GYM_VAL} - {element}
+
     k = load(tmp_path / "results/k400/k400_2d.pkl")
     assert k["split"] == {"train": ["---QUuC4vJs"], "val": ["--nQbRBEz2s_000104_000114"]}
     assert validate_file(tmp_path / "results/k400/k400_2d.pkl").kind == "2d-compressed"
@@ -752,5 +767,5 @@ def test_workflow_ucf101_custom_and_k400(tmp_path, pose_py, real_clips):
     shard = load(tmp_path / "results/pose" / tag / "k400/shard_0.pkl")
     np.testing.assert_array_equal(back["keypoint"], shard[0]["keypoint"])
     # nothing changed: nothing to do
-    p = snakemake(tmp_path, "-n", "ucf101", "custom", "k400")
+    p = snakemake(tmp_path, "-n", "ucf101", "custom", "k400", "gym")
     assert "Nothing to be done" in p.stdout + p.stderr
