@@ -84,6 +84,7 @@ rule video_package_2d:
         "../envs/parse.yaml"
     params:
         tag=VDS_POSE_TAG,
+        strict=config["strict"],
     script:
         "../scripts/dataset_package_2d.py"
 
@@ -126,6 +127,7 @@ rule k400_package_2d:
         "../envs/parse.yaml"
     params:
         tag=VDS_POSE_TAG,
+        strict=config["strict"],
     script:
         "../scripts/k400_package_2d.py"
 

@@ -14,4 +14,5 @@ with log_to(sm.log[0]):
         annotation_rejects=sm.input.annotation_rejects,
         summary_json=sm.output.summary,
         model_tag=sm.params.tag,
+        strict=sm.params.strict,
     )

@@ -34,6 +34,7 @@ from skeleton.datasets.package import (
     package_dense,
     to_dense,
 )
+from skeleton.ntu3d import StrictModeError
 from skeleton.rejects import read_rejects
 from skeleton.validate import validate_file
 
@@ -457,6 +458,12 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     assert {r.sample for r in rows if r.status == "ok"} >= {
         a["frame_dir"] for a in data["annotations"]
     }
+    with pytest.raises(StrictModeError, match="2 sample"):  # config strict: the report first
+        package_dense(
+            "ucf101", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
+            tmp_path / "strict.pkl", tmp_path / "strict.tsv", strict=True,
+        )  # fmt: skip
+    assert len(read_rejects(tmp_path / "strict.tsv")) == 2  # shard_1's reject not given here
 
 
 def test_compress_round_trip_exact():

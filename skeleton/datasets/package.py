@@ -57,7 +57,7 @@ def _gather(
     return ok, rejects
 
 
-def _split(dataset: str, rows: Mapping[str, IndexRow], got: list[str]) -> dict[str, list[str]]:
+def _split(dataset: str, rows: Mapping[str, IndexRow], got: set[str]) -> dict[str, list[str]]:
     names = {s for r in rows.values() for s in r.split_list}
     split: dict[str, list[str]] = {n: [] for n in split_order(dataset, names)}
     for name in sorted(got):
@@ -92,9 +92,10 @@ def package_dense(
     annotation_rejects: str | os.PathLike | None = None,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
+    strict: bool = False,
 ) -> dict[str, Any]:
     ok, rejects = _gather(index_path, annotation_rejects)
-    got: list[str] = []
+    got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(shard_paths, key=_shard_number):
             rejects += _shard_rejects(path, set(ok))
@@ -103,11 +104,13 @@ def package_dense(
                 if row is None or a["frame_dir"] in got:
                     continue
                 w.add({**a, "label": row.label})
-                got.append(a["frame_dir"])
+                got.add(a["frame_dir"])
         w.split = _split(dataset, ok, got)
     _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
     write_rejects(rejects, rejects_tsv)
-    return _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
+    counts = _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
+    _check_strict(strict, dataset, rejects, rejects_tsv)
+    return counts
 
 
 def _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv) -> None:
@@ -116,6 +119,14 @@ def _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv) -> None:
     write_rejects(rejects, rejects_tsv)
     Path(out_pkl).unlink(missing_ok=True)
     raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected, see {rejects_tsv})")
+
+
+def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
+    """config strict: any reject fails the step, after the report is written (as NTU's)."""
+    if strict and rejects:
+        from skeleton.ntu3d import StrictModeError
+
+        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected; see {rejects_tsv}")
 
 
 # ---- Kinetics-400 compressed form -----------------------------------------------------------
@@ -204,22 +215,25 @@ def package_compressed(
     annotation_rejects: str | os.PathLike | None = None,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
+    strict: bool = False,
 ) -> dict[str, Any]:
     """The main pickle of the compressed form from the per-shard table-of-contents files."""
     ok, rejects = _gather(index_path, annotation_rejects)
     for path in shard_paths:
         rejects += _shard_rejects(path, set(ok))
-    got: list[str] = []
+    got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(toc_paths, key=_shard_number):
             for entry in load(path):
                 if entry["frame_dir"] in ok and entry["frame_dir"] not in got:
                     w.add(entry)
-                    got.append(entry["frame_dir"])
+                    got.add(entry["frame_dir"])
         w.split = _split(dataset, ok, got)
     _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
     write_rejects(rejects, rejects_tsv)
-    return _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
+    counts = _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
+    _check_strict(strict, dataset, rejects, rejects_tsv)
+    return counts
 
 
 def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
