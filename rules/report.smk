@@ -34,6 +34,7 @@ rule ntu_report_plots_2d:
         rejects="results/{ds}/rejects_2d.tsv",
         quality="results/{ds}/pose_quality.tsv",
         videos=NTU_VIDEO_INDEX,
+        skeleton_index=NTU_INDEX,  # the Kinect joints drawn with the best / worst samples
     output:
         **{n: report_png("2d", n, "2D poses") for n in REPORT_2D},
     log:

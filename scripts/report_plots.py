@@ -16,4 +16,5 @@ with log_to(sm.log[0]):
             out,
             sm.params.title,
             sm.params.label_map,
+            sm.input.skeleton_index,
         )

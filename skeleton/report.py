@@ -228,8 +228,13 @@ def plot_pck_examples(
     title: str,
     out,
     k: int = PCK_EXAMPLES,
+    skeletons: dict[str, str] | None = None,
 ) -> None:
-    """Middle-frame overlays of the k best and k worst samples by PCK (a grid, best on top)."""
+    """Middle-frame overlays of the k best and k worst samples by PCK (a grid, best on top).
+
+    skeletons: sample -> `.skeleton` source id (skeleton.files.Source); its Kinect colour
+    joints, the PCK reference, are drawn in magenta under the 2D poses.
+    """
     from skeleton.visualize import overlay_images
 
     plt = _plt()
@@ -255,16 +260,34 @@ def plot_pck_examples(
             anno = by_name[name]
             middle = anno["keypoint"].shape[1] // 2
             img = None
-            for t, frame in enumerate(overlay_images(anno, videos.get(name), label_names, 960)):
+            ref = _kinect_reference((skeletons or {}).get(name))
+            frames = overlay_images(anno, videos.get(name), label_names, 960, ref)
+            for t, frame in enumerate(frames):
                 if t == middle:
                     img = _crop_to_people(frame, anno, middle)
                     break
             if img is not None:
                 ax.imshow(img[..., ::-1])
             ax.set_title(f"{which}: {name}\nPCK {value:.3f}", fontsize=8)
-    fig.suptitle(f"{title}: best and worst samples by PCK@0.2 (middle frame)")
-    fig.tight_layout()
+    ref = " (magenta: Kinect joints)" if skeletons else ""
+    fig.suptitle(f"{title}: best and worst samples by PCK@0.2, middle frame{ref}")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     _save(fig, out)
+
+
+def _kinect_reference(source: str | None) -> np.ndarray | None:
+    """Kinect colour joints of a `.skeleton` source id; None when absent or unreadable."""
+    if not source:
+        return None
+    from skeleton.files import Source
+    from skeleton.reader import parse_skeleton
+    from skeleton.visualize import kinect_colour_joints
+
+    try:
+        return kinect_colour_joints(parse_skeleton(Source.from_id(source).read(), source))
+    except Exception as exc:  # a picture without its reference beats no report
+        print(f"report: {source}: no Kinect reference: {exc}")
+        return None
 
 
 def _crop_to_people(img: np.ndarray, anno: dict, t: int, margin: float = 0.3) -> np.ndarray:
@@ -317,8 +340,12 @@ def plot_2d(
     out: dict[str, str],
     title: str,
     label_map: str | os.PathLike | None = None,
+    skeleton_index: str | os.PathLike | None = None,
 ) -> None:
-    """out keys: splits, scores, rejects, pck, pck_examples."""
+    """out keys: splits, scores, rejects, pck, pck_examples.
+
+    skeleton_index: the NTU index (results/ntu/index.tsv), for the Kinect reference joints.
+    """
     from skeleton.annotations import load
     from skeleton.rejects import read_rejects
 
@@ -333,4 +360,12 @@ def plot_2d(
     plot_scores(annos, title, out["scores"])
     plot_rejects([r.reason for r in read_rejects(rejects_tsv)], title, out["rejects"])
     plot_pck(quality, title, out["pck"])
-    plot_pck_examples(annos, quality, videos, _label_names(label_map), title, out["pck_examples"])
+    skeletons: dict[str, str] = {}
+    if skeleton_index and os.path.exists(skeleton_index):
+        from skeleton.index import read_index
+
+        skeletons = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
+    names = _label_names(label_map)
+    plot_pck_examples(
+        annos, quality, videos, names, title, out["pck_examples"], skeletons=skeletons
+    )

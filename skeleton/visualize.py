@@ -65,6 +65,13 @@ KINECT_COLOR_SHAPE = (1080, 1920)
 PINHOLE_U = (1059.10, 38.06, 964.96)  # fx, bx, cx:  u = fx * x / z + bx / z + cx
 PINHOLE_V = (-1047.70, -88.99, 589.75)  # fy, by, cy: v = fy * y / z + by / z + cy
 
+# Kinect colour-frame coordinates of a `.skeleton` joint line (0-based fields colorX, colorY)
+KINECT_COLOR_X, KINECT_COLOR_Y = 5, 6
+# label box: white on blue, as MMAction2's heatmap-volume demo notebook labels its frames
+LABEL_BG = (182, 119, 0)  # BGR
+LABEL_FONT = 2  # cv2.FONT_HERSHEY_DUPLEX
+LABEL_WRAP = 40  # characters per line
+KINECT_COLOR = (255, 0, 255)  # BGR magenta: the Kinect reference joints on overlays
 SCORE_THRESHOLD = 0.2  # 2D keypoints below this score are not drawn on overlays
 OVERLAY_MAX_WIDTH = 960  # overlays are downscaled to at most this width by default
 DEFAULT_FPS = 30.0  # NTU RGB+D videos are 30 fps
@@ -306,11 +313,17 @@ def heatmap_images(
     size: int = HEATMAP_SIZE,
     sigma: float = HEATMAP_SIGMA,
     scale: int = HEATMAP_DISPLAY_SCALE,
+    label_names: list[str] | None = None,
 ) -> Iterator[np.ndarray]:
+    """Colour-mapped heatmap frames with the action label in a box at the top left."""
     if is_3d(anno):
         raise ValueError("heatmaps are built from 2D keypoints (a 3D annotation was given)")
-    for frame in _heatmap_frames(anno, limbs, size, sigma):
-        yield colorize_heatmap(frame, scale)
+    text = label_text(anno, label_names or [])
+    n = anno["keypoint"].shape[1]
+    for t, frame in enumerate(_heatmap_frames(anno, limbs, size, sigma)):
+        img = colorize_heatmap(frame, scale)
+        label_box(img, [text, f"frame {t + 1}/{n}"])
+        yield img
 
 
 # ---- overlays ------------------------------------------------------------------------------
@@ -359,18 +372,54 @@ def _video_frames(video: str | os.PathLike | None) -> Iterator[np.ndarray | None
         yield None
 
 
+def kinect_colour_joints(skeleton: str | os.PathLike | object) -> np.ndarray:
+    """(B, T, 25, 2) Kinect colour-frame joints (colorX colorY) of every body id of a
+    `.skeleton` (path or parsed `skeleton.reader.SkeletonData`), bodies ordered by frames seen;
+    NaN where a body is absent. T = the frame count in the file's header.
+    """
+    from skeleton.reader import SkeletonData, read_skeleton
+
+    data = skeleton if isinstance(skeleton, SkeletonData) else read_skeleton(os.fspath(skeleton))
+    frames = data.body_frame
+    ids, first, counts = np.unique(data.body_ids, return_index=True, return_counts=True)
+    ranked = ids[np.lexsort((first, -counts))]
+    out = np.full((len(ranked), data.n_frames, 25, 2), np.nan)
+    for b, body_id in enumerate(ranked):
+        rows = np.flatnonzero(data.body_ids == body_id)
+        out[b, frames[rows]] = data.joints[rows][:, :, [KINECT_COLOR_X, KINECT_COLOR_Y]]
+    return out
+
+
+def _draw_skeleton(frame, pts, visible, bones, color, thick) -> None:
+    import cv2
+
+    for i, j in bones:
+        if visible[i] and visible[j]:
+            a, b = tuple(np.round(pts[i]).astype(int)), tuple(np.round(pts[j]).astype(int))
+            cv2.line(frame, a, b, color, thick, cv2.LINE_AA)
+    for v in np.flatnonzero(visible):
+        cv2.circle(frame, tuple(np.round(pts[v]).astype(int)), thick + 1, color, -1, cv2.LINE_AA)
+
+
 def overlay_images(
     anno: dict,
     video: str | os.PathLike | None = None,
     label_names: list[str] | None = None,
     max_width: int | None = OVERLAY_MAX_WIDTH,
+    kinect: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
-    """BGR frames with every person's skeleton, one colour per person, and the label name."""
+    """BGR frames with every person's skeleton, one colour per person, and the label name.
+
+    kinect: (B, T, 25, 2) Kinect colour-frame joints (`kinect_colour_joints`), drawn thin in
+    in magenta under the annotation's persons, as the reference the PCK is measured against.
+    """
     import cv2
 
     pts, visible, bones, (img_h, img_w) = overlay_points(anno)
     n_persons, n_frames = pts.shape[:2]
-    text = f"{anno.get('frame_dir', '')}  {label_text(anno, label_names or [])}"
+    text = [f"{anno.get('frame_dir', '')}  {label_text(anno, label_names or [])}"]
+    if kinect is not None:
+        text.append("magenta: Kinect joints")
     frames = _video_frames(video)
     for t in range(n_frames):
         frame = next(frames)
@@ -383,28 +432,37 @@ def overlay_images(
         # keypoints are in img_shape pixels; the frame may be another size
         sx, sy = frame.shape[1] / img_w, frame.shape[0] / img_h
         thick = max(1, round(frame.shape[0] / 270))
+        if kinect is not None and t < kinect.shape[1]:
+            # Kinect colour joints are in 1920x1080 colour-frame pixels
+            ks = (frame.shape[1] / KINECT_COLOR_SHAPE[1], frame.shape[0] / KINECT_COLOR_SHAPE[0])
+            for body in kinect[:, t]:
+                ok = np.isfinite(body).all(-1)
+                if ok.any():
+                    p = np.nan_to_num(body) * ks
+                    _draw_skeleton(frame, p, ok, NTU_BONES, KINECT_COLOR, max(1, thick // 2))
         for m in range(n_persons):
             color = PERSON_COLORS[m % len(PERSON_COLORS)]
-            p = pts[m, t] * (sx, sy)
-            vis = visible[m, t]
-            for i, j in bones:
-                if vis[i] and vis[j]:
-                    a, b = tuple(np.round(p[i]).astype(int)), tuple(np.round(p[j]).astype(int))
-                    cv2.line(frame, a, b, color, thick, cv2.LINE_AA)
-            for v in np.flatnonzero(vis):
-                c = tuple(np.round(p[v]).astype(int))
-                cv2.circle(frame, c, thick + 1, color, -1, cv2.LINE_AA)
-        _put_text(frame, f"{text}  frame {t + 1}/{n_frames}")
+            _draw_skeleton(frame, pts[m, t] * (sx, sy), visible[m, t], bones, color, thick)
+        label_box(frame, [*text, f"frame {t + 1}/{n_frames}"])
         yield frame
 
 
-def _put_text(frame: np.ndarray, text: str) -> None:
+def label_box(frame: np.ndarray, lines: list[str], wrap: int = LABEL_WRAP) -> None:
+    """White text in a blue box at the top left (long lines wrapped at word boundaries)."""
+    import textwrap
+
     import cv2
 
-    scale = max(0.4, frame.shape[0] / 900)
-    org = (8, 8 + round(22 * scale))
-    cv2.putText(frame, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(frame, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    scale = max(0.45, frame.shape[0] / 900)
+    rows = [r for line in lines for r in (textwrap.wrap(line, wrap) or [""])]
+    sizes = [cv2.getTextSize(r, LABEL_FONT, scale, 1)[0] for r in rows]
+    line_h = max(h for _, h in sizes) + round(8 * scale)
+    cv2.rectangle(
+        frame, (0, 0), (max(w for w, _ in sizes) + 12, line_h * len(rows) + 6), LABEL_BG, -1
+    )
+    for i, r in enumerate(rows):
+        org = (6, line_h * (i + 1))
+        cv2.putText(frame, r, org, LABEL_FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
 # ---- 3D plots ------------------------------------------------------------------------------
@@ -551,10 +609,12 @@ def render(
     max_width: int | None = OVERLAY_MAX_WIDTH,
     heatmap_size: int = HEATMAP_SIZE,
     sigma: float = HEATMAP_SIGMA,
+    kinect: str | os.PathLike | None = None,
 ) -> RenderResult:
     """Render one annotation as `kind` (see KINDS) to `out` (.mp4, .gif or .png).
 
     fps: the video's when a video is given, else 30. frame (.png only): default the middle one.
+    kinect (overlay): the sample's NTU `.skeleton`, whose colour joints are drawn as reference.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
@@ -564,7 +624,8 @@ def render(
     frame = n // 2 if frame is None else frame
     still = Path(out).suffix.lower() == ".png"
     if kind == "overlay":
-        images = overlay_images(anno, video, label_names, max_width)
+        ref = kinect_colour_joints(kinect) if kinect else None
+        images = overlay_images(anno, video, label_names, max_width, ref)
     elif kind == "skeleton3d":
         if still:  # a plot costs ~0.1 s: draw the one frame only
             images = skeleton3d_images(anno, label_names, frames=[frame] if 0 <= frame < n else [])
@@ -572,7 +633,8 @@ def render(
         else:
             images = skeleton3d_images(anno, label_names)
     else:
-        images = heatmap_images(anno, kind == "limb-heatmap", heatmap_size, sigma)
+        limbs = kind == "limb-heatmap"
+        images = heatmap_images(anno, limbs, heatmap_size, sigma, label_names=label_names)
     if fps is None:
         fps = _video_fps(video) or DEFAULT_FPS
     return write_frames(images, out, fps, frame)

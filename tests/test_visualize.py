@@ -209,6 +209,27 @@ def test_overlay_on_the_real_video(tmp_path):
     assert frames[0].mean() > 40  # the room, not a black canvas
 
 
+def test_overlay_with_the_kinect_reference(tmp_path):
+    need_shared(REAL_VIDEO)
+    import cv2
+
+    from skeleton.visualize import KINECT_COLOR, kinect_colour_joints
+
+    skel = SHARED / "ntu" / "skeletons" / "S001C001P001R001A001.skeleton"
+    ref = kinect_colour_joints(skel)
+    assert ref.shape == (1, 103, 25, 2) and np.isfinite(ref).all()
+    # the performer stands in the middle of the 1920x1080 frame
+    assert 800 < np.median(ref[0, :, :, 0]) < 1200 and 300 < np.median(ref[0, :, :, 1]) < 800
+    a = anno_2d(t=3, img_shape=(1080, 1920))
+    a["keypoint_score"][:] = 0  # draw the reference only
+    r = render(a, "overlay", tmp_path / "k.png", video=REAL_VIDEO, kinect=skel, frame=1)
+    img = cv2.imread(str(tmp_path / "k.png"))
+    magenta = np.argwhere(np.abs(img.astype(int) - KINECT_COLOR).sum(-1) < 60)
+    assert r.frames == 1 and len(magenta) > 50
+    # where the Kinect body is, at 960/1920 scale
+    assert abs(magenta[:, 1].mean() - np.nanmean(ref[0, 1, :, 0]) / 2) < 30
+
+
 def test_cli(tmp_path):
     pkl = tmp_path / "a.pkl"
     write_annotations(pkl, [anno_2d(), anno_3d()], split={"xsub_train": [anno_2d()["frame_dir"]]})

@@ -27,6 +27,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="OUT.{mp4,gif,png}")
     p.add_argument("--video", metavar="PATH", help="the sample's video (overlay)")
     p.add_argument(
+        "--kinect",
+        metavar="FILE.skeleton",
+        help="overlay: also draw this NTU file's Kinect colour-frame joints (magenta), the PCK "
+        "reference",
+    )
+    p.add_argument(
         "--label-map",
         metavar="FILE",
         help="class names, one a line (default: config/label_maps/ntu120.txt for NTU names)",
@@ -88,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             max_width=args.max_width or None,
             heatmap_size=args.heatmap_size,
             sigma=args.sigma,
+            kinect=args.kinect,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
