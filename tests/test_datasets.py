@@ -605,6 +605,17 @@ def test_cli_index_and_package(tmp_path):
     reasons = sorted(r.reason for r in read_rejects(tmp_path / "rej.tsv"))
     assert reasons == ["missing_video", "missing_video", "unknown_label"]
     p = subprocess.run(
+        [*run, "dataset-package", "diving48", "--index", str(tmp_path / "videos.tsv"),
+         "--shards", str(tmp_path / "shard_0.pkl"), "--out", str(tmp_path / "c" / "d.pkl"),
+         "--rejects", str(tmp_path / "c" / "rej.tsv"), "--compressed"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert validate_file(tmp_path / "c" / "d.pkl").kind == "2d-compressed"
+    assert (tmp_path / "c" / "kpfiles" / "shard_0.pkl").is_file()
+    back = dense_video(tmp_path / "c" / "d.pkl", "_8Vy3dlHg2w_00000")
+    np.testing.assert_array_equal(back["keypoint"], data["annotations"][0]["keypoint"])
+    p = subprocess.run(
         [
             *run,
             "dataset-index",

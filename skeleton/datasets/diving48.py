@@ -20,7 +20,7 @@ NUM_CLASSES = 48
 
 
 def read(annotations: str | os.PathLike, **_options) -> SampleTable:
-    classes = label_map("diving48") or [""] * NUM_CLASSES
+    classes = label_map("diving48") or [str(i) for i in range(NUM_CLASSES)]
     table = SampleTable("diving48", list(FILES), classes=classes)
     for split, name in FILES.items():
         path = need_file(annotations, name)

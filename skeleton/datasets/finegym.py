@@ -59,7 +59,7 @@ def read(annotations: str | os.PathLike, subset: str = "gym99", **_options) -> S
     if subset not in SUBSETS:
         raise ValueError(f"unknown FineGYM subset {subset!r}; choose from {', '.join(SUBSETS)}")
     n = SUBSETS[subset]
-    classes = label_map(subset) or [""] * n
+    classes = label_map(subset) or [str(i) for i in range(n)]  # no gym288 names shipped
     table = SampleTable("gym", list(SPLITS), classes=classes)
     for split in SPLITS:
         path = element_list(annotations, subset, split)
