@@ -10,8 +10,11 @@ relative to the main pickle's folder), `frame_inds` (N,) int, `box_score` (N,) f
 `valid` ({box threshold: frames with a skeleton at least that good}, thresholds 0.5 ... 0.9 as
 PYSKL / MMAction2 `PoseDataset(box_thr=...)` accept); each kpfile is `{frame_dir: {'keypoint':
 (N, 17, 3) x, y, score}}`, one kpfile per pose shard. A skeleton is one person slot of one frame
-where the person is present. We add `person_inds` (N,) (the slot), so `to_dense` restores the
-dense arrays exactly; readers that do not know it rank a frame's skeletons by box score.
+where the person is present, stored frame by frame in slot order. We add `person_inds` (N,) (the
+slot), so `to_dense` restores the dense arrays exactly; MMAction2's `DecompressPose`
+(mmaction/datasets/transforms/pose_transforms.py), which does not know it, fills a frame's
+persons in stored order: the same slots, except that a frame missing an earlier slot moves the
+later ones up.
 The pose stage keeps no detector box score per slot, so `box_score` is the skeleton's mean
 keypoint score.
 """
@@ -161,12 +164,11 @@ def to_dense(entry: Mapping[str, Any], skeletons: np.ndarray) -> dict[str, Any]:
             f"{entry['frame_dir']}: {len(skeletons)} skeletons, {len(frames)} frame_inds"
         )
     persons = entry.get("person_inds")
-    if persons is None:  # rank within each frame by box score, best first
-        score = np.asarray(entry.get("box_score", np.zeros(len(frames))), np.float32)
+    if persons is None:  # as DecompressPose (without squeeze): a frame's persons in stored order
         persons = np.zeros(len(frames), np.int64)
         for t in np.unique(frames):
             idx = np.flatnonzero(frames == t)
-            persons[idx[np.argsort(-score[idx], kind="stable")]] = np.arange(len(idx))
+            persons[idx] = np.arange(len(idx))
     persons = np.asarray(persons, np.int64)
     m = int(persons.max()) + 1 if len(persons) else 1
     v = skeletons.shape[1] if skeletons.ndim == 3 else 17
