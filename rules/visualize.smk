@@ -11,6 +11,7 @@ rule ntu_visualize:
     input:
         pkl="results/{ds}/{ds}_{dim}.pkl",
         videos=viz_video_index,
+        skeleton_index=NTU_INDEX,  # Kinect colour joints drawn on the overlays as reference
     output:
         directory("results/{ds}/viz/{dim}"),
     log:

@@ -11,4 +11,5 @@ with log_to(sm.log[0]):
         sm.params.format,
         sm.params.label_map,
         sm.input.videos[0] if sm.input.videos else None,
+        sm.input.skeleton_index,
     )

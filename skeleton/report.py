@@ -235,7 +235,7 @@ def plot_pck_examples(
     skeletons: sample -> `.skeleton` source id (skeleton.files.Source); its Kinect colour
     joints, the PCK reference, are drawn in magenta under the 2D poses.
     """
-    from skeleton.visualize import overlay_images
+    from skeleton.visualize import kinect_joints_of_source, overlay_images
 
     plt = _plt()
     ranked = sorted(quality, key=lambda q: (-q[1], q[0]))
@@ -260,7 +260,7 @@ def plot_pck_examples(
             anno = by_name[name]
             middle = anno["keypoint"].shape[1] // 2
             img = None
-            ref = _kinect_reference((skeletons or {}).get(name))
+            ref = kinect_joints_of_source((skeletons or {}).get(name))
             frames = overlay_images(anno, videos.get(name), label_names, 960, ref)
             for t, frame in enumerate(frames):
                 if t == middle:
@@ -273,21 +273,6 @@ def plot_pck_examples(
     fig.suptitle(f"{title}: best and worst samples by PCK@0.2, middle frame{ref}")
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     _save(fig, out)
-
-
-def _kinect_reference(source: str | None) -> np.ndarray | None:
-    """Kinect colour joints of a `.skeleton` source id; None when absent or unreadable."""
-    if not source:
-        return None
-    from skeleton.files import Source
-    from skeleton.reader import parse_skeleton
-    from skeleton.visualize import kinect_colour_joints
-
-    try:
-        return kinect_colour_joints(parse_skeleton(Source.from_id(source).read(), source))
-    except Exception as exc:  # a picture without its reference beats no report
-        print(f"report: {source}: no Kinect reference: {exc}")
-        return None
 
 
 def _crop_to_people(img: np.ndarray, anno: dict, t: int, margin: float = 0.3) -> np.ndarray:

@@ -11,7 +11,9 @@ Kinds (see `render`):
   (configs/skeleton/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py): `PoseCompact`
   (padding 0.25, threshold 10 px, hw_ratio 1, padding outside the image allowed), then a resize
   to a square of `size` px (56: the training input; the val/test pipelines use 64), then one
-  Gaussian per keypoint or limb. Each frame shows the max over channels in the viridis colour map.
+  Gaussian per keypoint or limb. Frames are shown as MMAction2's heatmap-volume demo notebook
+  (demo/visualize_heatmap_volume.ipynb) shows them: the max over channels in the viridis colour
+  map, enlarged 8x, the action label in a blue box at the top left.
 * skeleton3d: matplotlib 3D plots of NTU-25 (x, y, z) sequences.
 
 NTU 3D joints are in the Kinect v2 camera space (metres). The overlay projects them with a pinhole
@@ -20,6 +22,9 @@ fitted here by least squares to the colour-space joints (`colorX colorY`) of the
 the colour camera's offset from the depth camera); median error 0.7 px (u) and 1.8 px (v) on the
 1920x1080 colour frames. Frame t of a 3D annotation is drawn on video frame t (the pyskl denoiser
 can cut leading empty frames, which then shifts the skeleton in time, not in space).
+
+Given the sample's `.skeleton`, overlays also draw the Kinect's own colour-frame joints (magenta),
+the reference of the PCK in skeleton.pose.quality.
 
 Outputs: .mp4 (OpenCV, mp4v), .gif (Pillow) or .png (one frame, the middle one by default).
 """
@@ -390,6 +395,23 @@ def kinect_colour_joints(skeleton: str | os.PathLike | object) -> np.ndarray:
     return out
 
 
+def kinect_joints_of_source(source: str | None) -> np.ndarray | None:
+    """`kinect_colour_joints` of a `.skeleton` source id (skeleton.files.Source: a file or a zip
+    member); None when there is none or it cannot be read (the picture goes without it)."""
+    if not source:
+        return None
+    import sys
+
+    from skeleton.files import Source
+    from skeleton.reader import parse_skeleton
+
+    try:
+        return kinect_colour_joints(parse_skeleton(Source.from_id(source).read(), source))
+    except Exception as exc:
+        print(f"visualize: {source}: no Kinect reference joints: {exc}", file=sys.stderr)
+        return None
+
+
 def _draw_skeleton(frame, pts, visible, bones, color, thick) -> None:
     import cv2
 
@@ -436,7 +458,7 @@ def overlay_images(
             # Kinect colour joints are in 1920x1080 colour-frame pixels
             ks = (frame.shape[1] / KINECT_COLOR_SHAPE[1], frame.shape[0] / KINECT_COLOR_SHAPE[0])
             for body in kinect[:, t]:
-                ok = np.isfinite(body).all(-1)
+                ok = np.isfinite(body).all(-1) & (np.abs(body).sum(-1) > 0)
                 if ok.any():
                     p = np.nan_to_num(body) * ks
                     _draw_skeleton(frame, p, ok, NTU_BONES, KINECT_COLOR, max(1, thick // 2))
@@ -609,12 +631,13 @@ def render(
     max_width: int | None = OVERLAY_MAX_WIDTH,
     heatmap_size: int = HEATMAP_SIZE,
     sigma: float = HEATMAP_SIGMA,
-    kinect: str | os.PathLike | None = None,
+    kinect: str | os.PathLike | np.ndarray | None = None,
 ) -> RenderResult:
     """Render one annotation as `kind` (see KINDS) to `out` (.mp4, .gif or .png).
 
     fps: the video's when a video is given, else 30. frame (.png only): default the middle one.
-    kinect (overlay): the sample's NTU `.skeleton`, whose colour joints are drawn as reference.
+    kinect (overlay): the sample's NTU `.skeleton` (or its `kinect_colour_joints`), whose colour
+    joints are drawn as reference.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
@@ -624,7 +647,9 @@ def render(
     frame = n // 2 if frame is None else frame
     still = Path(out).suffix.lower() == ".png"
     if kind == "overlay":
-        ref = kinect_colour_joints(kinect) if kinect else None
+        ref = kinect if kinect is None or isinstance(kinect, np.ndarray) else None
+        if kinect is not None and ref is None:
+            ref = kinect_colour_joints(kinect)
         images = overlay_images(anno, video, label_names, max_width, ref)
     elif kind == "skeleton3d":
         if still:  # a plot costs ~0.1 s: draw the one frame only
@@ -691,8 +716,12 @@ def render_samples(
     videos: dict[str, str] | None = None,
     fmt: str = "mp4",
     label_map: str | os.PathLike | None = None,
+    skeletons: dict[str, str] | None = None,
 ) -> tuple[list[RenderResult], list]:
     """Draw every applicable kind of each picked sample to out_dir/<sample>.<kind>.<fmt>.
+
+    videos: sample -> video path (overlays); skeletons: sample -> `.skeleton` source id, whose
+    Kinect colour joints are drawn on the overlays as reference.
 
     A middle-frame <sample>.<kind>.png comes with each. A sample that fails to render is
     reported (a `skeleton.rejects.Reject`, reason render_failed) and the others go on.
@@ -712,11 +741,12 @@ def render_samples(
     results, failures = [], []
     for name in pick_samples(annos, samples):
         anno, video = by_name[name], (videos or {}).get(name)
+        ref = kinect_joints_of_source((skeletons or {}).get(name))
         for kind in kinds_for(anno):
             for ext in (fmt, "png"):
                 path = out / f"{name}.{kind}.{ext}"
                 try:
-                    results.append(render(anno, kind, path, video, names or None))
+                    results.append(render(anno, kind, path, video, names or None, kinect=ref))
                 except Exception as exc:  # one bad sample never stops the batch
                     detail = f"{kind} -> {path}: {type(exc).__name__}: {exc}"
                     print(f"visualize: {name}: {detail}", file=sys.stderr)
@@ -731,8 +761,10 @@ def run_visualize(
     fmt: str = "mp4",
     label_map: str | os.PathLike | None = None,
     video_index: str | os.PathLike | None = None,
+    skeleton_index: str | os.PathLike | None = None,
 ) -> list[RenderResult]:
-    """render_samples with the videos of an NTU video index; failures go to out_dir/failures.tsv."""
+    """render_samples with the videos of an NTU video index and the `.skeleton` files of an NTU
+    index (Kinect reference joints on overlays); failures go to out_dir/failures.tsv."""
     from skeleton.rejects import write_rejects
 
     videos: dict[str, str] = {}
@@ -740,7 +772,14 @@ def run_visualize(
         from skeleton.pose.dataset import STATUS_OK, read_video_index
 
         videos = {r.sample: r.path for r in read_video_index(video_index) if r.status == STATUS_OK}
-    results, failures = render_samples(pickle_path, out_dir, samples, videos, fmt, label_map)
+    skeletons: dict[str, str] = {}
+    if skeleton_index:
+        from skeleton.index import read_index
+
+        skeletons = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
+    results, failures = render_samples(
+        pickle_path, out_dir, samples, videos, fmt, label_map, skeletons
+    )
     write_rejects(failures, Path(out_dir) / "failures.tsv")
     print(f"{out_dir}: {len(results)} pictures, {len(failures)} failed", flush=True)
     return results
