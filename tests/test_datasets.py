@@ -787,3 +787,23 @@ def test_workflow_ucf101_custom_k400_gym(tmp_path, pose_py, real_clips):
     # nothing changed: nothing to do
     p = snakemake(tmp_path, "-n", "ucf101", "custom", "k400", "gym")
     assert "Nothing to be done" in p.stdout + p.stderr
+
+
+def test_ntu_named_video_in_a_custom_list(tmp_path):
+    """The pose stage names NTU-named videos without `_rgb`; packaging maps them back."""
+    write_video(tmp_path / "S001C001P001R001A001_rgb.avi")
+    (tmp_path / "list.csv").write_text("S001C001P001R001A001_rgb.avi,drink\n")
+    run_index(
+        "custom", tmp_path / "list.csv", [str(tmp_path)], 5, tmp_path / "i.tsv", tmp_path / "a.tsv"
+    )
+    write_annotations(tmp_path / "shard_0.pkl", [pose_annotation("S001C001P001R001A001", 3, 1, 5)])
+    package_dense(
+        "custom",
+        tmp_path / "i.tsv",
+        [str(tmp_path / "shard_0.pkl")],
+        tmp_path / "c.pkl",
+        tmp_path / "r.tsv",
+    )
+    data = load(tmp_path / "c.pkl")
+    assert [a["frame_dir"] for a in data["annotations"]] == ["S001C001P001R001A001_rgb"]
+    assert data["split"] == {"all": ["S001C001P001R001A001_rgb"]}

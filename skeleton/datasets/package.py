@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,31 @@ def _shard_number(path: str | os.PathLike) -> int:
     return int(digits) if digits else -1
 
 
-def _shard_rejects(path: str | os.PathLike, ours: set[str]) -> list[Reject]:
+def _shard_rejects(path: str | os.PathLike, ours: Mapping[str, IndexRow]) -> list[Reject]:
     rej = Path(str(path).removesuffix(".pkl") + ".rejects.tsv")
-    return [r for r in read_rejects(rej) if r.sample in ours] if rej.exists() else []
+    if not rej.exists():
+        return []
+    return [replace(r, sample=ours[r.sample].sample) for r in read_rejects(rej) if r.sample in ours]
+
+
+def _usable(rows: list[IndexRow]) -> dict[str, IndexRow]:
+    """Usable rows by frame_dir and by the name the pose stage gives their video (a video named
+    like an NTU sample loses `_rgb` there)."""
+    from skeleton.pose.extract import sample_name
+
+    ok: dict[str, IndexRow] = {}
+    for r in rows:
+        if r.status == STATUS_OK:
+            ok[r.sample] = r
+            ok.setdefault(sample_name(r.path), r)
+    return ok
 
 
 def _gather(
     index_path: str | os.PathLike, annotation_rejects: str | os.PathLike | None
 ) -> tuple[dict[str, IndexRow], list[Reject]]:
     rows = read_index(index_path)
-    ok = {r.sample: r for r in rows if r.status == STATUS_OK}
+    ok = _usable(rows)
     rejects = index_rejects(rows)
     if annotation_rejects and Path(annotation_rejects).exists():
         rejects += read_rejects(annotation_rejects)
@@ -101,13 +117,13 @@ def package_dense(
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(shard_paths, key=_shard_number):
-            rejects += _shard_rejects(path, set(ok))
+            rejects += _shard_rejects(path, ok)
             for a in sorted(load(path), key=lambda a: a["frame_dir"]):
                 row = ok.get(a["frame_dir"])
-                if row is None or a["frame_dir"] in got:
+                if row is None or row.sample in got:
                     continue
-                w.add({**a, "label": row.label})
-                got.add(a["frame_dir"])
+                w.add({**a, "frame_dir": row.sample, "label": row.label})
+                got.add(row.sample)
         w.split = _split(dataset, ok, got)
     _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
     write_rejects(rejects, rejects_tsv)
@@ -190,16 +206,16 @@ def compress_shard(
     raw_file: str,
 ) -> int:
     """One pose shard -> its kpfile and its table-of-contents entries (a plain list)."""
-    rows = {r.sample: r for r in read_index(index_path) if r.status == STATUS_OK}
+    rows = _usable(read_index(index_path))
     kpfiles: dict[str, dict[str, np.ndarray]] = {}
     entries = []
     for a in sorted(load(shard_pkl), key=lambda a: a["frame_dir"]):
         row = rows.get(a["frame_dir"])
-        if row is None or a["frame_dir"] in kpfiles:
+        if row is None or row.sample in kpfiles:
             continue
-        entry, skeletons = compress({**a, "label": row.label})
+        entry, skeletons = compress({**a, "frame_dir": row.sample, "label": row.label})
         entry["raw_file"] = raw_file
-        kpfiles[a["frame_dir"]] = {"keypoint": skeletons}
+        kpfiles[row.sample] = {"keypoint": skeletons}
         entries.append(entry)
     with atomic_write(kpfile) as f:
         _Pickler(f).dump(kpfiles)  # numpy-1.x-loadable globals, as the annotation pickles
@@ -222,7 +238,7 @@ def package_compressed(
     """The main pickle of the compressed form from the per-shard table-of-contents files."""
     ok, rejects = _gather(index_path, annotation_rejects)
     for path in shard_paths:
-        rejects += _shard_rejects(path, set(ok))
+        rejects += _shard_rejects(path, ok)
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(toc_paths, key=_shard_number):
