@@ -1,6 +1,7 @@
 # Config validation, constants and input functions shared by the rules.
 
 import functools
+import hashlib
 import os
 
 from snakemake.utils import validate
@@ -50,17 +51,24 @@ def index_rows():
     return _index_rows(path, os.path.getmtime(path))
 
 
-def shard_inputs(wildcards):
-    """The raw files (or zip archives) a shard reads: touching one reruns only its shard."""
-    rows = shard_rows(index_rows(), int(wildcards.shard))
-    return sorted({Source.from_id(r.source).path for r in rows})
+@functools.cache
+def _file_state(path):
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def shard_members(wildcards):
-    """Sample -> source of a shard; a params trigger, so changed membership reruns the shard."""
-    return [
-        f"{r.sample}={r.source}" for r in shard_rows(index_rows(), int(wildcards.shard))
-    ]
+def shard_state(wildcards):
+    """One digest of a shard's members and the size and mtime of their files.
+
+    A params trigger: a touched, changed, added or removed raw file reruns exactly the shards it
+    belongs to. The raw files are not listed as inputs: at NTU120 size that is 114,480 inputs,
+    whose bookkeeping alone makes a dry run take ~25 s instead of ~10 s.
+    """
+    h = hashlib.sha256()
+    for r in shard_rows(index_rows(), int(wildcards.shard)):
+        state = _file_state(Source.from_id(r.source).path)
+        h.update(f"{r.sample}\t{r.source}\t{state}\n".encode())
+    return h.hexdigest()
 
 
 def dataset_shards(wildcards):

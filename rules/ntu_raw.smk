@@ -19,10 +19,8 @@ checkpoint ntu_index:
 
 
 rule ntu_parse_shard:
-    input:
-        # the raw files only: the index is rewritten when a folder changes, which must not
-        # rerun every shard (membership changes rerun a shard through `members`)
-        shard_inputs,
+    # no input: the raw files a shard reads are tracked by `state` (see shard_state), and the
+    # index is rewritten whenever a folder changes, which must not rerun every shard
     output:
         NTU_SHARD,
     log:
@@ -37,6 +35,6 @@ rule ntu_parse_shard:
     params:
         index=NTU_INDEX,
         denoise=DENOISE,
-        members=shard_members,
+        state=shard_state,
     script:
         "../scripts/ntu_parse_shard.py"

@@ -164,6 +164,9 @@ def package(
     if manifest:
         write_manifest(manifest, dataset, counts, checksums, config or {})
     if strict and rejects:
+        # the report is an output of a failed job, which Snakemake deletes: keep it in the log
+        for r in sorted(set(rejects)):
+            print(f"rejected: {r}", file=sys.stderr)
         raise StrictModeError(
             f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); "
             f"see {rejects_tsv or 'the rejects report'}"
