@@ -520,28 +520,29 @@ def skeleton3d_images(
     fig = plt.figure(figsize=(size / dpi, size / dpi), dpi=dpi)
     try:
         ax = fig.add_subplot(projection="3d")
+        # plot axes: x -> x, depth z -> y, up y -> z; one set of artists, updated per frame
+        ax.set_xlim(mid[0] - half, mid[0] + half)
+        ax.set_ylim(mid[2] - half, mid[2] + half)
+        ax.set_zlim(mid[1] - half, mid[1] + half)
+        ax.set_xlabel("x (m)")
+        ax.set_ylabel("z (m)")
+        ax.set_zlabel("y (m)")
+        ax.view_init(elev=15, azim=-70)
+        heading = ax.set_title("", fontsize=8)
+        artists = []
+        for m in range(kp.shape[0]):
+            b, g, r = PERSON_COLORS[m % len(PERSON_COLORS)]
+            color = (r / 255, g / 255, b / 255)
+            lines = [ax.plot([], [], [], color=color, linewidth=2)[0] for _ in bones]
+            artists.append((lines, ax.plot([], [], [], "o", color=color, markersize=3)[0]))
         for t in range(kp.shape[1]) if frames is None else frames:
-            ax.cla()
-            # plot axes: x -> x, depth z -> y, up y -> z
-            ax.set_xlim(mid[0] - half, mid[0] + half)
-            ax.set_ylim(mid[2] - half, mid[2] + half)
-            ax.set_zlim(mid[1] - half, mid[1] + half)
-            ax.set_xlabel("x (m)")
-            ax.set_ylabel("z (m)")
-            ax.set_zlabel("y (m)")
-            ax.view_init(elev=15, azim=-70)
-            ax.set_title(f"{title}\nframe {t + 1}/{kp.shape[1]}", fontsize=8)
-            for m in range(kp.shape[0]):
-                if not present[m, t].any():
-                    continue
-                b, g, r = PERSON_COLORS[m % len(PERSON_COLORS)]
-                color = (r / 255, g / 255, b / 255)
-                j = kp[m, t]
-                for i, k in bones:
-                    if present[m, t, i] and present[m, t, k]:
-                        ax.plot(*(j[[i, k]][:, [0, 2, 1]].T), color=color, linewidth=2)
-                sel = present[m, t]
-                ax.scatter(j[sel, 0], j[sel, 2], j[sel, 1], color=color, s=8)
+            heading.set_text(f"{title}\nframe {t + 1}/{kp.shape[1]}")
+            for m, (lines, dots) in enumerate(artists):
+                j, ok = kp[m, t][:, [0, 2, 1]], present[m, t]
+                for line, (i, k) in zip(lines, bones, strict=True):
+                    seg = j[[i, k]] if ok[i] and ok[k] else np.full((2, 3), np.nan)
+                    line.set_data_3d(seg[:, 0], seg[:, 1], seg[:, 2])
+                dots.set_data_3d(j[ok, 0], j[ok, 1], j[ok, 2])
             fig.canvas.draw()
             rgba = np.asarray(fig.canvas.buffer_rgba())
             yield np.ascontiguousarray(rgba[..., 2::-1])  # RGBA -> BGR
