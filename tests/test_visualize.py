@@ -250,6 +250,40 @@ def test_cli(tmp_path):
     assert not (tmp_path / "x.gif").exists()
 
 
+# ---- report figures ----------------------------------------------------------------------------
+
+
+def test_report_figures_2d(tmp_path):
+    """plot_2d on a small 2D pickle: every figure, best/worst overlays without videos."""
+    from PIL import Image
+
+    from skeleton.rejects import Reject, write_rejects
+    from skeleton.report import plot_2d, read_quality
+
+    annos = []
+    for i in range(4):
+        a = anno_2d(t=4, seed=i)
+        a["frame_dir"] = f"S001C001P00{i + 1}R001A023"
+        annos.append(a)
+    names = [a["frame_dir"] for a in annos]
+    write_annotations(
+        tmp_path / "2d.pkl", annos, split={"xsub_train": names[:3], "xsub_val": names[3:]}
+    )
+    write_rejects([Reject("S001C001P009R001A023", "", "no_video", "no video")], tmp_path / "r.tsv")
+    (tmp_path / "q.tsv").write_text(
+        "sample\tpck\tframes\tmissed_frames\n"
+        + "".join(f"{n}\t{p}\t4\t0\n" for n, p in zip(names, (0.9, 0.5, 0.7, "nan"), strict=True))
+    )
+    assert [q for _, q in read_quality(tmp_path / "q.tsv")] == [0.9, 0.5, 0.7]
+    keys = ("splits", "scores", "rejects", "pck", "pck_examples")
+    out = {k: str(tmp_path / f"{k}.png") for k in keys}
+    plot_2d(tmp_path / "2d.pkl", tmp_path / "r.tsv", tmp_path / "q.tsv", None, out, "t 2D")
+    for k in keys:
+        with Image.open(out[k]) as im:
+            assert im.width >= 400 and im.height >= 200, k
+            assert np.asarray(im.convert("L")).std() > 5, k  # not a blank picture
+
+
 # ---- the workflow: report and visualize rules -------------------------------------------------
 
 
