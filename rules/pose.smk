@@ -58,7 +58,7 @@ rule pose_shard:
         ),
     shell:
         "{params.python} -m skeleton pose {input:q} {params.options} --out {output.pkl} "
-        "--rejects {output.rejects} --work-dir {params.work} > {log} 2>&1 "
+        "--rejects {output.rejects} --work-dir {params.work} --allow-empty > {log} 2>&1 "
         "&& rm -rf {params.work}"
 
 

@@ -60,6 +60,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
     p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
     p.add_argument("--work-dir", metavar="DIR", help="keep finished videos here (resumable)")
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="exit 0 even when every video is rejected (workflow shards: packaging reports them)",
+    )
     p.set_defaults(func=run_pose)
 
     q = subparsers.add_parser(
@@ -185,7 +190,7 @@ def run_pose(args: argparse.Namespace) -> int:
     print(f"{out}: {n} annotation(s); {len(rejected)} rejected -> {rejects}", file=sys.stderr)
     for r in rejected:
         print(f"  rejected {r}", file=sys.stderr)
-    return 0 if n or not rejected else 1
+    return 0 if n or not rejected or args.allow_empty else 1
 
 
 def _skeleton_files(paths: list[str]) -> dict[str, str]:
