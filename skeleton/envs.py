@@ -32,8 +32,10 @@ from pathlib import Path
 
 MARKER = ".skeleton-env.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Project dependencies the pose env does not need: it runs the library, not the workflow.
-PROJECT_DEPS_SKIPPED = ("snakemake",)
+# Project dependencies left out of the pose env: snakemake (the env runs the library, not the
+# workflow) and opencv-python-headless (cv2 comes from opencv-python there, which mmcv and
+# ultralytics require; two cv2 distributions in one env overwrite each other's files).
+PROJECT_DEPS_SKIPPED = ("snakemake", "opencv-python-headless", "opencv_python_headless")
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _project_requirements(repo: Path) -> list[str]:
     meta = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     deps = meta.get("dependencies", [])
-    return [d for d in deps if not d.replace("-", "_").lower().startswith(PROJECT_DEPS_SKIPPED)]
+    return [d for d in deps if not d.lower().startswith(PROJECT_DEPS_SKIPPED)]
 
 
 def build_compiled_wheels(
@@ -161,10 +163,11 @@ def build_compiled_wheels(
 ) -> Path:
     """Compile the recipe's sdists against the venv's torch, once per torch version."""
     wheels = wheel_dir(recipe)
+    tag = "cp" + recipe.python.replace(".", "")  # one folder per torch; wheels per python
     for requirement, env in recipe.compiled:
         project = requirement.split("==")[0].replace("-", "_")
         version = requirement.split("==")[1]
-        if list(wheels.glob(f"{project}-{version}-*.whl")):
+        if list(wheels.glob(f"{project}-{version}-{tag}-*.whl")):
             log(f"{requirement}: using the wheel cached in {wheels}")
             continue
         log(f"{requirement}: compiling against torch {recipe.torch} (takes a while)")

@@ -76,7 +76,8 @@ def test_recipe_digest_is_stable_and_content_addressed():
     assert changed.digest() != recipe.digest()
 
 
-def test_make_env_refuses_a_folder_that_is_not_a_venv(tmp_path):
+def test_make_env_refuses_a_folder_that_is_not_a_venv(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKELETON_CACHE", str(tmp_path / "cache"))  # its lock files
     target = tmp_path / "mine"
     target.mkdir()
     (target / "notes.txt").write_text("keep me")
