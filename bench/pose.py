@@ -19,7 +19,8 @@ torchvision by bench/mmcv_ext_torchvision.py, mmcv having no build for that torc
     --batch 16           frame-by-frame  9.4 frames/s, batched 43.8 frames/s (4.7x)
     --batch 32 --fp16    frame-by-frame  7.3 frames/s, batched 49.0 frames/s (6.7x)
     yolo --batch 32      frame-by-frame 66.7 frames/s, batched 237 frames/s  (3.6x)
-On the 2-core CPU, 4 frames, batch 4 (a shared, busy machine): 0.02 vs 0.03 frames/s (1.2x).
+On the 2-core CPU (torch 2.1.2, real mmcv 2.1.0), 4 frames, batch 4: frame-by-frame 0.13,
+batched 0.12 frames/s (0.9x): batching does not help on a CPU, the convolutions fill its cores.
 """
 
 from __future__ import annotations
