@@ -6,19 +6,18 @@ so it is the same on every machine and run for the same inputs.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from skeleton.files import Source, ZipReader, atomic_write, find_sources
+from skeleton.files import Source, ZipReader, find_sources
 from skeleton.ntu import missing_samples, parse_name
 from skeleton.rejects import Reject
+from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
 
 SKELETON_SUFFIX = ".skeleton"
 
 # index status -> reject reason (status "ok" rows are parsed)
-STATUS_OK = "ok"
 STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
 STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
 STATUS_DUPLICATE = "duplicate_conflict"  # same sample in two inputs with different content
@@ -43,13 +42,8 @@ class IndexRow:
         return Reject(self.sample, self.source, self.status, self.detail)
 
 
-COLUMNS = tuple(f.name for f in fields(IndexRow))
-
-
 def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
     """Scan the inputs and return the sorted sample table."""
-    if shard_size < 1:
-        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
     by_name: dict[str, list[Source]] = defaultdict(list)
     for src in find_sources(inputs, SKELETON_SUFFIX):
         by_name[src.filename[: -len(SKELETON_SUFFIX)]].append(src)
@@ -81,30 +75,15 @@ def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
                     int(s.in_ntu60), int(name in missing), status, -1, srcs[0].id, detail,
                 )
             )  # fmt: skip
-    shard = 0
-    out = []
-    for r in rows:
-        if r.status == STATUS_OK:
-            r = IndexRow(**{**r.__dict__, "shard": shard // shard_size})
-            shard += 1
-        out.append(r)
-    return out
+    return assign_shards(rows, shard_size)
 
 
 def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
-    with atomic_write(path, "w") as f:
-        f.write("\t".join(COLUMNS) + "\n")
-        for r in rows:
-            f.write("\t".join(str(getattr(r, c)).replace("\t", " ") for c in COLUMNS) + "\n")
+    write_table(rows, IndexRow, path)
 
 
 def read_index(path: str | os.PathLike) -> list[IndexRow]:
-    ints = {f.name for f in fields(IndexRow) if f.type in ("int", int)}
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            IndexRow(**{k: int(v) if k in ints else v for k, v in row.items()}) for row in reader
-        ]
+    return read_table(path, IndexRow)
 
 
 def n_shards(rows: list[IndexRow]) -> int:

@@ -10,20 +10,19 @@ status `missing_video` and go to the rejects report.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from skeleton.datasets import SampleTable, read_dataset
 from skeleton.files import atomic_write
 from skeleton.rejects import Reject, write_rejects
+from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
 
 # Containers the released datasets come in (UCF101/HMDB51 .avi, Diving48/FineGYM/K400 .mp4,
 # some K400 mirrors .webm/.mkv) and a few other common ones.
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv")
-STATUS_OK = "ok"
 SPLIT_SEP = ","
 
 
@@ -40,9 +39,6 @@ class IndexRow:
     @property
     def split_list(self) -> list[str]:
         return [s for s in self.splits.split(SPLIT_SEP) if s]
-
-
-COLUMNS = tuple(f.name for f in fields(IndexRow))
 
 
 def find_videos(roots: Iterable[str | os.PathLike]) -> dict[str, list[str]]:
@@ -99,31 +95,15 @@ def build_index(
         )
         rows.append(IndexRow(name, s.label, splits, STATUS_OK, -1, paths[0], detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK))
-    out, k = [], 0
-    for r in rows:
-        if r.status == STATUS_OK:
-            r = IndexRow(**{**asdict(r), "shard": k // shard_size})
-            k += 1
-        out.append(r)
-    return out
+    return assign_shards(rows, shard_size)
 
 
 def write_index(rows: Iterable[IndexRow], path: str | os.PathLike) -> None:
-    with atomic_write(path, "w") as f:
-        f.write("\t".join(COLUMNS) + "\n")
-        for r in rows:
-            f.write("\t".join(" ".join(str(getattr(r, c)).split()) for c in COLUMNS) + "\n")
+    write_table(rows, IndexRow, path)
 
 
 def read_index(path: str | os.PathLike) -> list[IndexRow]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            IndexRow(
-                **{k: int(v) if k in ("label", "shard") else (v or "") for k, v in row.items()}
-            )
-            for row in reader
-        ]
+    return read_table(path, IndexRow)
 
 
 def shard_rows(rows: Iterable[IndexRow], shard: int) -> list[IndexRow]:

@@ -10,19 +10,18 @@ a rejects report and a per-sample quality table (PCK against the Kinect file whe
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from skeleton.files import atomic_write, find_sources
 from skeleton.rejects import Reject, count_reasons, write_rejects
+from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
 
 VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
-STATUS_OK = "ok"
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,6 @@ class VideoRow:
     shard: int  # -1 for videos that are not processed
     path: str
     detail: str
-
-
-COLUMNS = tuple(f.name for f in fields(VideoRow))
 
 
 def build_video_index(inputs: list[str], shard_size: int) -> list[VideoRow]:
@@ -60,29 +56,15 @@ def build_video_index(inputs: list[str], shard_size: int) -> list[VideoRow]:
             seen[name] = src.id
         rows.append(VideoRow(name, ntu60, status, -1, src.id, detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK, r.path))
-    out, k = [], 0
-    for r in rows:
-        if r.status == STATUS_OK:
-            r = VideoRow(**{**r.__dict__, "shard": k // shard_size})
-            k += 1
-        out.append(r)
-    return out
+    return assign_shards(rows, shard_size)
 
 
 def write_video_index(rows: Iterable[VideoRow], path: str | os.PathLike) -> None:
-    with atomic_write(path, "w") as f:
-        f.write("\t".join(COLUMNS) + "\n")
-        for r in rows:
-            f.write("\t".join(str(getattr(r, c)).replace("\t", " ") for c in COLUMNS) + "\n")
+    write_table(rows, VideoRow, path)
 
 
 def read_video_index(path: str | os.PathLike) -> list[VideoRow]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            VideoRow(**{k: int(v) if k in ("ntu60", "shard") else v for k, v in row.items()})
-            for row in reader
-        ]
+    return read_table(path, VideoRow)
 
 
 def run_video_index(inputs: list[str], shard_size: int, out: str | os.PathLike) -> None:

@@ -1,0 +1,53 @@
+"""The sample tables (NTU index, video indexes): frozen dataclass rows <-> TSV, and sharding.
+
+Every table has `status` and `shard` columns: rows whose status is "ok" are numbered in table
+order and get shard = number // shard_size (a pure function of the sorted table), the others -1.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+from collections.abc import Iterable
+from typing import TypeVar
+
+from skeleton.files import atomic_write
+
+STATUS_OK = "ok"
+
+Row = TypeVar("Row")
+
+
+def assign_shards(rows: Iterable[Row], shard_size: int) -> list[Row]:
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    out, k = [], 0
+    for r in rows:
+        if r.status == STATUS_OK:  # type: ignore[attr-defined]
+            r = dataclasses.replace(r, shard=k // shard_size)
+            k += 1
+        out.append(r)
+    return out
+
+
+def columns(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def write_table(rows: Iterable[object], cls: type, path: str | os.PathLike) -> None:
+    """One header line, one line per row; whitespace inside a value becomes one space."""
+    names = columns(cls)
+    with atomic_write(path, "w") as f:
+        f.write("\t".join(names) + "\n")
+        for r in rows:
+            f.write("\t".join(" ".join(str(getattr(r, c)).split()) for c in names) + "\n")
+
+
+def read_table(path: str | os.PathLike, cls: type[Row]) -> list[Row]:
+    ints = {f.name for f in dataclasses.fields(cls) if f.type in ("int", int)}
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [
+            cls(**{k: int(v) if k in ints else (v or "") for k, v in row.items()}) for row in reader
+        ]
