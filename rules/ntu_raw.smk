@@ -14,13 +14,16 @@ checkpoint ntu_index:
         "../envs/parse.yaml"
     params:
         shard_size=NTU["shard_size"],
+        inputs_state=inputs_state(NTU_INPUTS),
     script:
         "../scripts/ntu_index.py"
 
 
 rule ntu_parse_shard:
-    # no input: the raw files a shard reads are tracked by `state` (see shard_state), and the
-    # index is rewritten whenever a folder changes, which must not rerun every shard
+    input:
+        # ancient: the index is rewritten whenever a folder changes, which must not rerun every
+        # shard; the raw files a shard reads are tracked by `state` (see shard_state)
+        ancient(NTU_INDEX),
     output:
         NTU_SHARD,
     log:
@@ -33,7 +36,6 @@ rule ntu_parse_shard:
         mem_mb=shard_mem_mb,
         runtime=shard_runtime,
     params:
-        index=NTU_INDEX,
         denoise=DENOISE,
         state=shard_state,
     script:

@@ -158,3 +158,16 @@ def test_raw_archive_given_as_url(tmp_path, synth_ntu):
     assert (wd / "data/raw/ntu" / archive.name).is_file()
     with open(wd / "results/ntu60/ntu60_3d.pkl", "rb") as f:
         assert len(pickle.load(f)["annotations"]) == 40
+
+
+def test_adding_a_file_reindexes_and_reruns_only_its_shard(tmp_path, synth_ntu):
+    wd = make_workdir(tmp_path / "add", synth_ntu, datasets=["ntu120"])
+    snakemake(wd, "--cores", "2", "ntu120")
+    last = sorted((wd / "raw120").glob("*.skeleton"))[-1]
+    shutil.copy(last, wd / "raw120" / "S032C003P106R002A120.skeleton")  # sorts last: last shard
+    p = snakemake(wd, "--cores", "2", "ntu120")
+    log = p.stdout + p.stderr
+    assert re.search(r"^ntu_index\s+1$", log, re.M), log
+    assert re.findall(r"wildcards: shard=(\d+)", log) == ["5"]  # 81 samples / 15: shard 5 only
+    with open(wd / "results/ntu120/ntu120_3d.pkl", "rb") as f:
+        assert len(pickle.load(f)["annotations"]) == 81
