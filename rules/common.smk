@@ -43,11 +43,14 @@ def ntu_outputs(datasets):
 def inputs_state(paths):
     """Digest of the configured inputs' listing: each folder's (recursive) mtime, each file's
     size and mtime. A params trigger of ntu_index: adding or removing a raw file changes its
-    folder's mtime and so reruns the index; touching a file inside does not (shard_state)."""
+    folder's mtime and so reruns the index; touching a file inside does not (shard_state).
+    """
     h = hashlib.sha256()
     for path in paths:
         if not os.path.isdir(path):
-            h.update(f"{path}\t{_file_state(path) if os.path.exists(path) else '-'}\n".encode())
+            h.update(
+                f"{path}\t{_file_state(path) if os.path.exists(path) else '-'}\n".encode()
+            )
             continue
         for root, dirs, _ in os.walk(path):
             dirs.sort()
