@@ -167,18 +167,17 @@ def sample_names(count: int, seed: int, ntu120: bool) -> list[SampleName]:
     return sorted(names)
 
 
-def write_synthetic(
+def write_names(
     out_dir: str | os.PathLike,
-    samples: int,
+    names: list[SampleName],
     seed: int = 0,
-    ntu120: bool = False,
     frames: tuple[int, int] = (50, 130),
 ) -> list[Path]:
-    """Write `samples` files into out_dir; half of them (by a seeded draw) with CRLF endings."""
+    """One file per name; half of them (by a seeded draw) with CRLF endings."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, name in enumerate(sample_names(samples, seed, ntu120)):
+    for i, name in enumerate(names):
         rng = np.random.default_rng([seed, i])
         text = sample_text(name, rng, frames)
         if rng.random() < 0.5:
@@ -189,20 +188,23 @@ def write_synthetic(
     return paths
 
 
+def write_synthetic(
+    out_dir: str | os.PathLike,
+    samples: int,
+    seed: int = 0,
+    ntu120: bool = False,
+    frames: tuple[int, int] = (50, 130),
+) -> list[Path]:
+    """`samples` files with names drawn from NTU60 (or all of NTU120)."""
+    return write_names(out_dir, sample_names(samples, seed, ntu120), seed, frames)
+
+
 def write_demo(out_dir: str | os.PathLike, samples: int, seed: int = 0) -> list[Path]:
-    """Demo data: half NTU60-range names, half drawn from all of NTU120."""
-    paths = write_synthetic(out_dir, samples - samples // 2, seed, ntu120=False)
-    have = {p.name for p in paths}
-    extra = [
-        n for n in sample_names(samples, seed + 1, ntu120=True) if f"{n.name}.skeleton" not in have
+    """Demo data: half NTU60 samples, half NTU120-only ones (setups 18-32)."""
+    only120 = [
+        n for n in sample_names(3 * samples, seed + 1, ntu120=True) if n.setup > NTU60_MAX_SETUP
     ]
-    out = Path(out_dir)
-    for i, name in enumerate(extra[: samples // 2]):
-        rng = np.random.default_rng([seed + 1, i])
-        text = sample_text(name, rng)
-        if rng.random() < 0.5:
-            text = text.replace("\n", "\r\n")
-        p = out / f"{name.name}.skeleton"
-        p.write_bytes(text.encode())
-        paths.append(p)
-    return sorted(paths)
+    return sorted(
+        write_synthetic(out_dir, samples - samples // 2, seed)
+        + write_names(out_dir, only120[: samples // 2], seed + 1)
+    )
