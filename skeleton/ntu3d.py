@@ -23,6 +23,7 @@ from skeleton.index import STATUS_OK, IndexRow, read_index, shard_rows, shards_f
 from skeleton.ntu import in_dataset, make_splits, parse_name
 from skeleton.reader import SkeletonFormatError, parse_skeleton
 from skeleton.rejects import Reject, count_reasons, write_rejects
+from skeleton.tables import shard_number
 
 REJECT_MALFORMED = "malformed"
 REJECT_UNREADABLE = "unreadable"
@@ -213,15 +214,11 @@ def run_package(
     """The `ntu_package` step."""
     with open(splits_path) as f:
         splits = json.load(f)
-    shard_paths = sorted(shard_paths, key=_shard_number)
+    shard_paths = sorted(shard_paths, key=shard_number)
     return package(
         read_index(index_path), shard_paths, dataset, out_pkl, rejects_tsv, manifest, config,
         splits, strict,
     )  # fmt: skip
-
-
-def _shard_number(path: str) -> int:
-    return int("".join(c for c in os.path.basename(path) if c.isdigit()))
 
 
 def _input_digest(checksums: dict[str, str]) -> dict[str, dict[str, Any]]:

@@ -31,6 +31,12 @@ def assign_shards(rows: Iterable[Row], shard_size: int) -> list[Row]:
     return out
 
 
+def shard_number(path: str | os.PathLike) -> int:
+    """The shard a shard file holds, from the digits of its name (`shard_12.pkl` -> 12)."""
+    digits = "".join(filter(str.isdigit, os.path.basename(path)))
+    return int(digits) if digits else -1
+
+
 def columns(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 

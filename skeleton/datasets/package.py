@@ -35,14 +35,10 @@ from skeleton.datasets import split_order
 from skeleton.datasets.index import STATUS_OK, IndexRow, index_rejects, read_index
 from skeleton.files import atomic_write
 from skeleton.rejects import Reject, count_reasons, read_rejects, write_rejects
+from skeleton.tables import shard_number
 
 BOX_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 KPFILE_DTYPE = np.float32  # dense keypoints are float32: the round trip stays exact
-
-
-def _shard_number(path: str | os.PathLike) -> int:
-    digits = "".join(filter(str.isdigit, Path(path).name))
-    return int(digits) if digits else -1
 
 
 def _shard_rejects(path: str | os.PathLike, ours: Mapping[str, IndexRow]) -> list[Reject]:
@@ -116,7 +112,7 @@ def package_dense(
     ok, rejects = _gather(index_path, annotation_rejects)
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
-        for path in sorted(shard_paths, key=_shard_number):
+        for path in sorted(shard_paths, key=shard_number):
             rejects += _shard_rejects(path, ok)
             for a in sorted(load(path), key=lambda a: a["frame_dir"]):
                 row = ok.get(a["frame_dir"])
@@ -241,7 +237,7 @@ def package_compressed(
         rejects += _shard_rejects(path, ok)
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
-        for path in sorted(toc_paths, key=_shard_number):
+        for path in sorted(toc_paths, key=shard_number):
             for entry in load(path):
                 if entry["frame_dir"] in ok and entry["frame_dir"] not in got:
                     w.add(entry)
