@@ -145,7 +145,8 @@ def _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv) -> None:
         return
     write_rejects(rejects, rejects_tsv)
     Path(out_pkl).unlink(missing_ok=True)
-    raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected, see {rejects_tsv})")
+    # no report path: the failed job's outputs are deleted (the summary names what is left)
+    raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected: {_reasons(rejects)})")
 
 
 def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
@@ -153,7 +154,11 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
     if strict and rejects:
         from skeleton.ntu3d import StrictModeError
 
-        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected; see {rejects_tsv}")
+        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected: {_reasons(rejects)}")
+
+
+def _reasons(rejects: list[Reject]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in count_reasons(rejects).items())
 
 
 # ---- Kinetics-400 compressed form -----------------------------------------------------------
