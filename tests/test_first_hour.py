@@ -169,6 +169,11 @@ def test_config_typo_costs_a_few_lines_naming_the_key(workdir):
     assert "ntu.denoise = 'pysk' (set in my.yaml): allowed: pyskl, energy" in text
     assert "strict = 'maybe' (set in --config)" in text
 
+    p = snakemake(workdir, "-n", "ntu60", "--configfile", str(cfg), "--config", "strct=true")
+    out = (p.stdout + p.stderr).strip().splitlines()  # top level: Snakemake dumps the schema
+    assert p.returncode != 0 and len(out) <= 20, out
+    assert "unknown key strct (set in --config): did you mean strict?" in "\n".join(out)
+
 
 def test_true_and_numbers_are_accepted_from_the_command_line(workdir):
     cfg = write_config(workdir)
