@@ -3,9 +3,15 @@
 #   snakemake --profile profiles/slurm ntu120_xset      (cluster)
 # Targets are defined here; stages live in rules/*.smk; logic lives in the `skeleton` package.
 
+import time
+
 from snakemake.utils import min_version
 
+from skeleton.summary import print_summaries
+
 min_version("9.0")
+# Summaries written after this (less 1 s of file-time rounding) belong to this run.
+RUN_STARTED = time.time() - 1
 
 
 configfile: "config/config.yaml"
@@ -28,6 +34,15 @@ include: "rules/datasets.smk"
 if "demo" in config:
 
     include: "rules/demo.smk"
+
+
+# Each packaging job's summary (samples, rejects by reason, report), once more at the end.
+onsuccess:
+    print_summaries("logs", since=RUN_STARTED)
+
+
+onerror:
+    print_summaries("logs", since=RUN_STARTED)
 
 
 rule all:

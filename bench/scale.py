@@ -10,8 +10,9 @@ What it does, all in `--out` (default /tmp/skeleton-scale, removed at the end un
    A061-A120 in S018-S032): 318 pairs x 360 = 114,480. The pairs (`SETUP_PERFORMERS`) were read
    off the released name lists: the 113,945 available names in CTR-GCN's
    `data/ntu120/statistics/skes_available_name.txt` (github.com/Uason-Chen/CTR-GCN) plus the 535
-   names of the official missing-skeleton list (config/ntu/), which are disjoint and together give
-   exactly those 318 x 360 names. Files are spread over the two official archive folders.
+   names of the official missing-skeleton list (skeleton/data/ntu/), which are disjoint and
+   together give exactly those 318 x 360 names. Files are spread over the two official archive
+   folders.
 2. Content: `--templates` synthetic files from `skeleton.synth` (one- and two-person, noise bodies,
    CRLF/LF), frame counts drawn log-normally (median 72, clipped to NTU's 32..300 frames) so the
    mean file is ~250 KB like the real 114,480 (about 29 GB). Each name gets a template picked by a

@@ -3,14 +3,32 @@
 import functools
 import hashlib
 import os
+import sys
 
 from snakemake.utils import validate
 
+from skeleton.configcheck import ConfigError, check_config, config_sources
 from skeleton.files import Source
 from skeleton.index import read_index, shard_rows, shards_for
 from skeleton.releases import local_inputs
+from skeleton.resources import label_map_path
 
-validate(config, workflow.source_path("../config/schema/config.schema.yaml"))
+CONFIG_SCHEMA = os.path.join(workflow.basedir, "config/schema/config.schema.yaml")
+try:  # a short message naming the bad key, not Snakemake's dump of the whole schema
+    check_config(
+        config,
+        CONFIG_SCHEMA,
+        validate,
+        config_sources(
+            workflow.configfiles,
+            workflow.config_settings.configfiles,
+            workflow.config_settings.config,
+            workflow.basedir,
+        ),
+        os.path.join(workflow.basedir, "config/config.yaml"),
+    )
+except ConfigError as exc:
+    sys.exit(str(exc))
 
 NTU = config["ntu"]
 NTU_DATASETS = NTU["datasets"]

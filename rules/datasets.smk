@@ -76,6 +76,7 @@ rule video_package_2d:
         summary="results/{vds}/summary_2d.json",
     log:
         "logs/{vds}/package_2d.log",
+        summary="logs/{vds}/package_2d.summary.json",
     benchmark:
         "benchmarks/{vds}/package_2d.tsv"
     wildcard_constraints:
@@ -121,6 +122,7 @@ rule k400_package_2d:
         summary="results/k400/summary_2d.json",
     log:
         "logs/k400/package_2d.log",
+        summary="logs/k400/package_2d.summary.json",
     benchmark:
         "benchmarks/k400/package_2d.tsv"
     conda:

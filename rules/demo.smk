@@ -1,9 +1,9 @@
-# Synthetic raw data for the bundled demo (config/demo.yaml).
+# Synthetic raw data for the bundled demo (config/demo.yaml, run by .ci/demo in its own folder).
 
 
 rule demo_data:
     output:
-        directory("demo/ntu_raw"),
+        directory("ntu_raw"),
     log:
         "logs/demo/demo_data.log",
     benchmark:

@@ -12,6 +12,7 @@ rule ntu_package:
         manifest="results/{ds}/manifest.json",
     log:
         "logs/{ds}/package_3d.log",
+        summary="logs/{ds}/package_3d.summary.json",  # printed at the end of the run
     benchmark:
         "benchmarks/{ds}/package_3d.tsv"
     conda:

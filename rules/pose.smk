@@ -76,6 +76,7 @@ rule ntu_package_2d:
         summary="results/{ds}/summary_2d.json",
     log:
         "logs/{ds}/package_2d.log",
+        summary="logs/{ds}/package_2d.summary.json",
     benchmark:
         "benchmarks/{ds}/package_2d.tsv"
     conda:

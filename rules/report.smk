@@ -21,9 +21,7 @@ rule ntu_report_plots:
     params:
         kind="3d",
         title=lambda wc: f"{wc.ds} 3D",
-        label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
-        ),
+        label_map=lambda wc: str(label_map_path(wc.ds)),
     script:
         "../scripts/report_plots.py"
 
@@ -46,8 +44,6 @@ rule ntu_report_plots_2d:
     params:
         kind="2d",
         title=lambda wc: f"{wc.ds} 2D",
-        label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
-        ),
+        label_map=lambda wc: str(label_map_path(wc.ds)),
     script:
         "../scripts/report_plots.py"

@@ -25,9 +25,7 @@ rule ntu_visualize:
     params:
         samples=VIZ["samples"],
         format=VIZ["format"],
-        label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
-        ),
+        label_map=lambda wc: str(label_map_path(wc.ds)),
     script:
         "../scripts/visualize.py"
 

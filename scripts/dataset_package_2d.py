@@ -13,5 +13,7 @@ with log_to(sm.log[0]):
         annotation_rejects=sm.input.annotation_rejects,
         summary_json=sm.output.summary,
         model_tag=sm.params.tag,
+        summary=sm.log.summary,
+        log=sm.log[0],
         strict=sm.params.strict,
     )

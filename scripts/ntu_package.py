@@ -14,4 +14,6 @@ with log_to(sm.log[0]):
         sm.output.manifest,
         dict(sm.params.config),
         sm.params.strict,
+        summary=sm.log.summary,
+        log=sm.log[0],
     )

@@ -15,4 +15,6 @@ with log_to(sm.log[0]):
         skeleton_index=sm.input.index,
         summary_json=sm.output.summary,
         model_tag=sm.params.tag,
+        summary=sm.log.summary,
+        log=sm.log[0],
     )

@@ -196,6 +196,11 @@ def make_env(
 ) -> Path:
     """Create (or bring up to date) the venv `dest` for recipe `name`; returns its python."""
     recipe = RECIPES[name]
+    if not (Path(repo) / "pyproject.toml").is_file():  # a plain (non-editable) install
+        raise EnvError(
+            f"{repo} is not a source checkout: run make-env from a clone of this project "
+            "(pip install -e .), which the env installs itself from"
+        )
     venv = Path(dest).absolute()
     digest = recipe.digest()
     project = str(Path(repo).resolve())

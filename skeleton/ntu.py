@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+
+from skeleton.resources import NTU_MISSING_DIR
 
 NAME_RE = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
 
@@ -34,10 +35,9 @@ XVIEW_TRAIN_CAMERAS = frozenset([2, 3])  # camera 1 is the cross-view test set (
 DATASETS = ("ntu60", "ntu120")
 BENCHMARKS = {"ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 MISSING_LISTS = {
-    "ntu60": CONFIG_DIR / "ntu" / "NTU_RGBD_samples_with_missing_skeletons.txt",
-    "ntu120": CONFIG_DIR / "ntu" / "NTU_RGBD120_samples_with_missing_skeletons.txt",
+    "ntu60": NTU_MISSING_DIR / "NTU_RGBD_samples_with_missing_skeletons.txt",
+    "ntu120": NTU_MISSING_DIR / "NTU_RGBD120_samples_with_missing_skeletons.txt",
 }
 MISSING_HEADER_LINES = 3  # the official lists start with a two-line note and a blank line
 

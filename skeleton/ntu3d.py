@@ -23,6 +23,7 @@ from skeleton.index import STATUS_OK, IndexRow, read_index, shard_rows, shards_f
 from skeleton.ntu import in_dataset, make_splits, parse_name
 from skeleton.reader import SkeletonFormatError, parse_skeleton
 from skeleton.rejects import Reject, count_reasons, write_rejects
+from skeleton.summary import write_summary
 from skeleton.tables import shard_number
 
 REJECT_MALFORMED = "malformed"
@@ -113,13 +114,16 @@ def package(
     config: dict[str, Any] | None = None,
     splits: dict[str, list[str]] | None = None,
     strict: bool = False,
+    summary: str | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     """Stream shard results into `<ds>_3d.pkl` (samples of `dataset` only, sorted by name).
 
     `shards` are ShardResults or paths to shard files, in shard order; `splits` the split
     assignment from `ntu_splits` (computed from the packaged names when None), restricted to the
     packaged samples. Returns the counts; with `strict`, any reject fails after the report is
-    written.
+    written. With `summary` (a file beside the job's log), the summary (skeleton.summary) is
+    printed and written there, on success and failure alike.
     """
     wanted = {
         r.sample
@@ -143,11 +147,9 @@ def package(
         if not names:  # abort the write: no empty pickle is left behind
             if rejects_tsv:
                 write_rejects(rejects, rejects_tsv)
-            raise NoUsableSamples(
-                f"no usable {dataset} sample among the inputs ({len(rejects)} rejected"
-                + (f", see {rejects_tsv})" if rejects_tsv else ")")
-                + (": NTU60 needs S001-S017 / A001-A060 files" if dataset == "ntu60" else "")
-            )
+            error = no_usable_message(rows, dataset, len(rejects))
+            write_summary(summary, dataset, "3d", 0, rejects, rejects_tsv, log, error)
+            raise NoUsableSamples(error, rejects)
         if splits is None:
             split = make_splits(names, dataset)
         else:
@@ -164,23 +166,52 @@ def package(
         write_rejects(rejects, rejects_tsv)
     if manifest:
         write_manifest(manifest, dataset, counts, checksums, config or {})
+    error = None
     if strict and rejects:
+        error = f"strict: {len(rejects)} sample(s) rejected"
+    write_summary(summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error)
+    if error:
         # the report is an output of a failed job, which Snakemake deletes: keep it in the log
         for r in sorted(set(rejects)):
             print(f"rejected: {r}", file=sys.stderr)
-        raise StrictModeError(
-            f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); "
-            f"see {rejects_tsv or 'the rejects report'}"
-        )
+        reasons = ", ".join(f"{k} {v}" for k, v in counts["rejects"].items())
+        raise StrictModeError(f"{dataset}: {error} ({reasons}), listed above", rejects)
     return counts
 
 
-class NoUsableSamples(ValueError):
+def no_usable_message(rows: list[IndexRow], dataset: str, rejected: int) -> str:
+    """Why nothing could be packaged; the NTU60 range hint only when that is the cause."""
+    msg = f"no usable {dataset} sample among the inputs ({rejected} rejected)"
+    outside = sum(
+        r.status == STATUS_OK and not in_dataset(parse_name(r.sample), dataset) for r in rows
+    )
+    if outside and not usable_names(rows, dataset):
+        msg += f": {outside} sample(s) outside {dataset}, which needs S001-S017 / A001-A060"
+    return msg
+
+
+class PackagingError(Exception):
+    """Packaging failed after the rejects were known: `rejects` holds them (for the caller's
+    message, without the report file, which may be temporary or deleted with a failed job)."""
+
+    def __init__(self, message: str, rejects: Iterable[Reject] = ()) -> None:
+        super().__init__(message)
+        self.rejects = sorted(set(rejects))
+
+
+class NoUsableSamples(PackagingError, ValueError):
     """Nothing to package: every sample was rejected or none belongs to the dataset."""
 
 
-class StrictModeError(RuntimeError):
+class StrictModeError(PackagingError, RuntimeError):
     """strict: true and at least one sample was rejected."""
+
+
+def auto_dataset(rows: list[IndexRow]) -> str:
+    """ntu60 when every sample with an NTU name is in NTU60's range (S001-S017, A001-A060),
+    else ntu120: what `skeleton ntu3d --dataset auto` packages."""
+    named = [r for r in rows if r.action]
+    return "ntu60" if named and all(r.ntu60 for r in named) else "ntu120"
 
 
 def usable_names(rows: list[IndexRow], dataset: str) -> list[str]:
@@ -210,6 +241,8 @@ def run_package(
     manifest: str,
     config: dict[str, Any],
     strict: bool = False,
+    summary: str | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     """The `ntu_package` step."""
     with open(splits_path) as f:
@@ -217,7 +250,7 @@ def run_package(
     shard_paths = sorted(shard_paths, key=shard_number)
     return package(
         read_index(index_path), shard_paths, dataset, out_pkl, rejects_tsv, manifest, config,
-        splits, strict,
+        splits, strict, summary, log,
     )  # fmt: skip
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skeleton.resources import label_map_path
+
 KINDS = ("overlay", "keypoint-heatmap", "limb-heatmap", "skeleton3d")
 FORMATS = (".mp4", ".gif", ".png")
 
@@ -83,8 +85,6 @@ DEFAULT_FPS = 30.0  # NTU RGB+D videos are 30 fps
 # person colours, BGR (OpenCV); person k uses PERSON_COLORS[k % len]
 PERSON_COLORS = ((0, 200, 255), (255, 120, 0), (80, 220, 80), (200, 80, 255), (60, 60, 255))
 
-LABEL_MAP_DIR = Path(__file__).resolve().parent.parent / "config" / "label_maps"
-
 
 @dataclass(frozen=True)
 class RenderResult:
@@ -113,7 +113,7 @@ def is_3d(anno: dict) -> bool:
 
 
 def load_label_map(path: str | os.PathLike) -> list[str]:
-    """Class names, one per line, line i = label i (config/label_maps/<dataset>.txt)."""
+    """Class names, one per line, line i = label i (skeleton/data/label_maps/<dataset>.txt)."""
     with open(path, encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
 
@@ -126,7 +126,7 @@ def default_label_map(sample: str) -> list[str]:
         parse_name(sample)
     except ValueError:
         return []
-    path = LABEL_MAP_DIR / "ntu120.txt"
+    path = label_map_path("ntu120")
     return load_label_map(path) if path.exists() else []
 
 

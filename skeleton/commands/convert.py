@@ -26,8 +26,8 @@ def register(subparsers: Any) -> None:
         description="Write one <prefix>_<split>.pkl per split of a combined pickle, each the "
         "plain list of that split's annotations (as older MMAction2 configs expect).",
     )
-    s.add_argument("input", metavar="IN.pkl")
-    s.add_argument("outdir", metavar="OUTDIR")
+    s.add_argument("input", metavar="IN.pkl", help="a combined pickle (split + annotations)")
+    s.add_argument("outdir", metavar="OUTDIR", help="folder for the per-split pickles")
     s.add_argument("--prefix", help="file name prefix (default: IN's stem), e.g. ntu60")
     s.set_defaults(func=run_split)
 
@@ -38,8 +38,10 @@ def register(subparsers: Any) -> None:
         "split comes from --split-json ({name: [frame_dir, ...]}) or, without it, from the "
         "inputs' own splits.",
     )
-    m.add_argument("output", metavar="OUT.pkl")
-    m.add_argument("inputs", metavar="IN.pkl", nargs="+")
+    m.add_argument("output", metavar="OUT.pkl", help="the combined pickle to write")
+    m.add_argument(
+        "inputs", metavar="IN.pkl", nargs="+", help="annotation lists or combined pickles"
+    )
     m.add_argument("--split-json", metavar="SPLITS.json", help="split to store")
     m.set_defaults(func=run_merge)
 
@@ -50,8 +52,10 @@ def register(subparsers: Any) -> None:
         "label pickles into one combined pickle, one split per data file (train, val, ...): "
         "keypoint M x T x V x C float16, frame_dir <seg_id>_<sid>_<chunk_n>_<anntr_id>.",
     )
-    b.add_argument("output", metavar="OUT.pkl")
-    b.add_argument("data", metavar="SPLIT_ntu_sk_N.npy", nargs="+")
+    b.add_argument("output", metavar="OUT.pkl", help="the combined pickle to write")
+    b.add_argument(
+        "data", metavar="SPLIT_ntu_sk_N.npy", nargs="+", help="BABEL data files, one per split"
+    )
     b.add_argument(
         "--labels",
         metavar="SPLIT_label_N.pkl",

@@ -163,11 +163,12 @@ def run_gym_pose(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.cli import UsageError
-    from skeleton.commands.pose import _videos, backend_options
+    from skeleton.commands.pose import _videos, backend_options, need_pose_env
     from skeleton.datasets.finegym import box_extractor, load_boxes
     from skeleton.pose.base import BackendUnavailable, get_backend
     from skeleton.pose.extract import ExtractOptions, run_shard
 
+    need_pose_env(args.backend)
     videos = _videos(args)
     try:
         boxes = load_boxes(args.boxes)

@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
             "is checked when no checksum is given. Exit 0 fetched/present, 1 failed."
         ),
     )
-    p.add_argument("url", metavar="URL")
+    p.add_argument("url", metavar="URL", help="http(s)://, file:// or a local path")
     p.add_argument("out", metavar="OUT", help="file to write, or a folder (ending in /) for it")
     check = p.add_mutually_exclusive_group()
     check.add_argument("--sha256", metavar="HEX", help="expected sha256 (64 hex digits)")
@@ -48,7 +48,9 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="first retry delay in seconds, doubled each retry (default 1)",
     )
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="socket timeout")
+    p.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="socket timeout (default 60)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

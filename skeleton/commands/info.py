@@ -11,8 +11,14 @@ from skeleton.cli import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="summarise an annotation pickle (loaded safely)")
-    p.add_argument("pickle", metavar="FILE.pkl")
+    p = sub.add_parser(
+        "info",
+        help="summarise an annotation pickle (loaded safely)",
+        description="Print what an annotation pickle holds: annotation count, splits, keys, "
+        "keypoint shapes and dtypes, frame counts, labels and image shapes. The file is read "
+        "with the restricted loader (an unsafe pickle is refused, exit 2).",
+    )
+    p.add_argument("pickle", metavar="FILE.pkl", help="a combined pickle or a list of annotations")
     p.set_defaults(func=run)
 
 

@@ -5,63 +5,101 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 
 from skeleton.cli import UsageError
+from skeleton.denoise import DENOISE_MODES
+from skeleton.ntu import DATASETS
+
+INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
+DENOISE_HELP = (
+    "pyskl: the algorithm behind PYSKL's released 3D pickles; energy: MMAction2's raw "
+    "converter (default: %(default)s)"
+)
+DATASET_HELP = "ntu60 (S001-S017, A001-A060) or ntu120 (every sample)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ntu3d",
         help="NTU RGB+D .skeleton files -> 3D annotation pickle",
-        description="Parse, denoise, split and package NTU RGB+D raw skeletons. Each INPUT is a "
-        ".skeleton file, a folder of them (searched recursively) or a .zip of them. Rejected "
+        description="Parse, denoise, split and package NTU RGB+D raw skeletons. Rejected "
         "samples are listed with their reason; the exit code is 0 as long as one sample made it.",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
-    p.add_argument("--denoise", choices=("pyskl", "energy"), default="pyskl")
-    p.add_argument("--out", required=True, metavar="OUT.pkl")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUTS_HELP)
+    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle to write")
     p.add_argument(
         "--dataset",
-        choices=("ntu60", "ntu120"),
-        help="keep only this dataset's samples; default: all inputs, NTU120 split protocol",
+        choices=("auto", *DATASETS),
+        default="auto",
+        help=f"keep this dataset's samples and splits: {DATASET_HELP}; auto (default): ntu60 "
+        "when every input sample is in NTU60's range, else ntu120",
     )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel processes")
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="parallel processes (default: 1)"
+    )
     p.add_argument("--rejects", metavar="FILE", help="write the rejects report (TSV) here")
     p.add_argument("--manifest", metavar="FILE", help="write a JSON manifest here")
     p.add_argument("--strict", action="store_true", help="exit 1 when any sample is rejected")
     p.set_defaults(func=run_ntu3d)
 
-    p = sub.add_parser("ntu-index", help="workflow step: scan inputs, write the sample table")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
-    p.add_argument("--shard-size", type=int, default=2000)
-    p.add_argument("--out", required=True)
+    p = sub.add_parser(
+        "ntu-index",
+        help="workflow step: scan inputs, write the sample table",
+        description="Write the sample table (index.tsv) of rule ntu_index: one row per sample "
+        "with its name fields, NTU60 and missing-list flags, status and parse shard.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUTS_HELP)
+    p.add_argument(
+        "--shard-size",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="usable samples per parse shard (default: %(default)s)",
+    )
+    p.add_argument("--out", required=True, metavar="INDEX.tsv", help="the table to write")
     p.set_defaults(func=run_index)
 
-    p = sub.add_parser("ntu-parse-shard", help="workflow step: parse + denoise one shard")
-    p.add_argument("index")
-    p.add_argument("shard", type=int)
-    p.add_argument("--denoise", choices=("pyskl", "energy"), default="pyskl")
-    p.add_argument("--out", required=True)
+    p = sub.add_parser(
+        "ntu-parse-shard",
+        help="workflow step: parse + denoise one shard",
+        description="Parse and denoise the samples of one shard of the index (rule "
+        "ntu_parse_shard) into a shard file of annotations and rejects.",
+    )
+    p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
+    p.add_argument("shard", type=int, metavar="K", help="shard number (the index's shard column)")
+    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
     p.set_defaults(func=run_shard)
 
-    p = sub.add_parser("ntu-splits", help="workflow step: official splits of the indexed samples")
-    p.add_argument("index")
-    p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
-    p.add_argument("--out", required=True)
+    p = sub.add_parser(
+        "ntu-splits",
+        help="workflow step: official splits of the indexed samples",
+        description="Assign the official benchmark splits (ntu60: xsub, xview; ntu120: xsub, "
+        "xset) to every usable sample of the index (rule ntu_splits).",
+    )
+    p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
+    p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
+    p.add_argument("--out", required=True, metavar="SPLITS.json", help="the splits to write")
     p.set_defaults(func=run_splits)
 
-    p = sub.add_parser("ntu-package", help="workflow step: shards -> <ds>_3d.pkl + report")
-    p.add_argument("index")
-    p.add_argument("shards", nargs="+")
-    p.add_argument("--splits", required=True)
-    p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--rejects", required=True)
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--strict", action="store_true")
+    p = sub.add_parser(
+        "ntu-package",
+        help="workflow step: shards -> <ds>_3d.pkl + report",
+        description="Stream the shard files into the dataset pickle with the given splits, and "
+        "write its rejects report and manifest (rule ntu_package).",
+    )
+    p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
+    p.add_argument("shards", nargs="+", metavar="SHARD.pkl", help="shard files (any order)")
+    p.add_argument("--splits", required=True, metavar="SPLITS.json", help="from ntu-splits")
+    p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
+    p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle to write")
+    p.add_argument("--rejects", required=True, metavar="FILE", help="the rejects report (TSV)")
+    p.add_argument("--manifest", required=True, metavar="FILE", help="the JSON manifest")
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 when any sample is rejected (report first)"
+    )
     p.set_defaults(func=run_package)
 
 
@@ -74,9 +112,12 @@ def _summary(counts: dict, out: str, rejects: str | None) -> None:
         print(f"rejected {counts['rejected']}: {reasons}{where}", file=sys.stderr)
 
 
+SHOWN_REJECTS = 20  # rejected samples printed when nothing could be packaged
+
+
 def run_ntu3d(args: argparse.Namespace) -> int:
     from skeleton.index import build_index
-    from skeleton.ntu3d import NoUsableSamples, StrictModeError, build
+    from skeleton.ntu3d import PackagingError, StrictModeError, auto_dataset, build
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
@@ -86,23 +127,24 @@ def run_ntu3d(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not rows:
         raise UsageError("no .skeleton files found in " + ", ".join(args.inputs))
-    dataset = args.dataset or "ntu120"
-    with tempfile.TemporaryDirectory() as tmp:
-        rejects = args.rejects or os.path.join(tmp, "rejects.tsv")
-        try:
-            counts = build(
-                rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
-                strict=args.strict,
-            )  # fmt: skip
-        except (NoUsableSamples, StrictModeError) as exc:
-            from skeleton.rejects import read_rejects
-
-            for r in read_rejects(rejects)[:20]:
-                print(f"  {r}", file=sys.stderr)
-            if isinstance(exc, StrictModeError):
-                print(f"strict mode: {exc}", file=sys.stderr)
-                return 1
-            raise UsageError(str(exc)) from None
+    dataset = auto_dataset(rows) if args.dataset == "auto" else args.dataset
+    if args.dataset == "auto":
+        print(f"dataset: {dataset} (--dataset auto)", file=sys.stderr)
+    try:
+        counts = build(
+            rows, args.denoise, dataset, args.out, args.jobs, args.rejects, args.manifest,
+            strict=args.strict,
+        )  # fmt: skip
+    except PackagingError as exc:
+        for r in exc.rejects[:SHOWN_REJECTS]:
+            print(f"  {r}", file=sys.stderr)
+        if len(exc.rejects) > SHOWN_REJECTS:
+            print(f"  ... {len(exc.rejects) - SHOWN_REJECTS} more", file=sys.stderr)
+        where = f"; report: {args.rejects}" if args.rejects else ""
+        if isinstance(exc, StrictModeError):
+            print(f"strict mode: {exc}{where}", file=sys.stderr)
+            return 1
+        raise UsageError(f"{exc}{where}") from None
     _summary(counts, args.out, args.rejects)
     return 0
 

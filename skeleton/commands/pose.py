@@ -117,6 +117,23 @@ def register(subparsers: Any) -> None:
     t.set_defaults(func=run_tag)
 
 
+def need_pose_env(backend: str) -> None:
+    """One line, not an ImportError traceback, when this interpreter lacks the pose libraries
+    (they live in the pose environment, not in the workflow's venv)."""
+    from importlib.util import find_spec
+
+    from skeleton.cli import UsageError
+
+    needs = {"mmpose": ("torch", "mmengine", "mmcv", "mmdet", "mmpose"), "yolo": ("ultralytics",)}
+    missing = [m for m in needs.get(backend, ()) if find_spec(m) is None]
+    if missing:
+        raise UsageError(
+            f"backend {backend} needs {', '.join(missing)}, missing in {sys.executable}: run "
+            "`skeleton make-env pose`, then this command with the pose env's python "
+            "(`.venv-pose/bin/python -m skeleton ...`)"
+        )
+
+
 def _videos(args: argparse.Namespace) -> list[str]:
     from skeleton.cli import UsageError
 
@@ -153,6 +170,7 @@ def run_pose(args: argparse.Namespace) -> int:
     from skeleton.pose.base import BackendUnavailable, get_backend
     from skeleton.pose.extract import ExtractOptions, run_shard
 
+    need_pose_env(args.backend)
     videos = _videos(args)
     if args.batch_size < 1 or args.max_persons < 1:
         raise UsageError("--batch-size and --max-persons must be at least 1")
@@ -303,6 +321,7 @@ def run_tag(args: argparse.Namespace) -> int:
     from skeleton.cli import UsageError
     from skeleton.pose.tag import describe_static, model_tag
 
+    need_pose_env(args.backend)
     try:
         desc = describe_static(args.backend, **backend_options(args))
     except ImportError as exc:

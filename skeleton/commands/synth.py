@@ -13,13 +13,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="One- and two-person actions with the noise real files have: empty frames, "
         "ghost and object bodies, id switches, 3-5 bodies, CRLF and LF endings.",
     )
-    p.add_argument("out_dir")
-    p.add_argument("--samples", type=int, required=True, metavar="N")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the files into")
+    p.add_argument("--samples", type=int, required=True, metavar="N", help="how many files")
     p.add_argument(
-        "--ntu120", action="store_true", help="draw names from NTU120 (S001-S032, A001-A120)"
+        "--seed", type=int, default=0, help="random seed: same seed, same files (default: 0)"
     )
-    p.add_argument("--frames", type=int, nargs=2, default=(50, 130), metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--ntu120",
+        action="store_true",
+        help="draw names from NTU120 (S001-S032, A001-A120; default: NTU60's S001-S017, A001-A060)",
+    )
+    p.add_argument(
+        "--frames",
+        type=int,
+        nargs=2,
+        default=(50, 130),
+        metavar=("MIN", "MAX"),
+        help="frame count range per file (default: 50 130)",
+    )
     p.set_defaults(func=run)
 
 

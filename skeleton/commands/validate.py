@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
             "1 invalid (one line per problem), 2 refused as unsafe."
         ),
     )
-    p.add_argument("pickle", metavar="FILE.pkl")
+    p.add_argument("pickle", metavar="FILE.pkl", help="the annotation pickle to check")
     p.add_argument(
         "--max-problems",
         type=int,

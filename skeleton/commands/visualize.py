@@ -21,10 +21,12 @@ def register(subparsers: Any) -> None:
             "OUT ends in .mp4, .gif or .png (one frame)."
         ),
     )
-    p.add_argument("pickle", metavar="PICKLE")
+    p.add_argument("pickle", metavar="PICKLE", help="an annotation pickle (2D or NTU 3D)")
     p.add_argument("--sample", required=True, metavar="FRAME_DIR", help="the sample's frame_dir")
-    p.add_argument("--kind", required=True, choices=KINDS)
-    p.add_argument("--out", required=True, metavar="OUT.{mp4,gif,png}")
+    p.add_argument("--kind", required=True, choices=KINDS, help="what to draw (see above)")
+    p.add_argument(
+        "--out", required=True, metavar="OUT.{mp4,gif,png}", help="the file to write (by suffix)"
+    )
     p.add_argument("--video", metavar="PATH", help="the sample's video (overlay)")
     p.add_argument(
         "--kinect",
@@ -35,7 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--label-map",
         metavar="FILE",
-        help="class names, one a line (default: config/label_maps/ntu120.txt for NTU names)",
+        help="class names, one a line (default: skeleton/data/label_maps/ntu120.txt for NTU names)",
     )
     p.add_argument("--frame", type=int, metavar="N", help=".png: frame N, 0-based (default middle)")
     p.add_argument("--fps", type=float, help="default: the video's, else 30")
@@ -53,7 +55,12 @@ def register(subparsers: Any) -> None:
         metavar="PX",
         help=f"heatmap side after PoseCompact (default {HEATMAP_SIZE}; PoseC3D tests at 64)",
     )
-    p.add_argument("--sigma", type=float, default=HEATMAP_SIGMA, help="Gaussian sigma, heatmap px")
+    p.add_argument(
+        "--sigma",
+        type=float,
+        default=HEATMAP_SIGMA,
+        help=f"Gaussian sigma in heatmap px (default {HEATMAP_SIGMA})",
+    )
     p.set_defaults(func=run)
 
 

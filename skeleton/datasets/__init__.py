@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from skeleton.rejects import Reject
+from skeleton.resources import label_map_path
 
 # dataset -> module with `read(annotations, **options) -> SampleTable`
 ADAPTERS: dict[str, str] = {
@@ -28,7 +29,6 @@ ADAPTERS: dict[str, str] = {
     "custom": "skeleton.datasets.custom",
 }
 VIDEO_DATASETS = tuple(ADAPTERS)
-LABEL_MAP_DIR = Path(__file__).resolve().parent.parent.parent / "config" / "label_maps"
 
 
 class AnnotationError(ValueError):
@@ -95,8 +95,8 @@ def read_label_map(path: str | os.PathLike) -> list[str]:
 
 
 def label_map(name: str) -> list[str]:
-    """A shipped label map (config/label_maps/<name>.txt), [] when there is none."""
-    path = LABEL_MAP_DIR / f"{name}.txt"
+    """A shipped label map (skeleton/data/label_maps/<name>.txt), [] when there is none."""
+    path = label_map_path(name)
     return read_label_map(path) if path.is_file() else []
 
 

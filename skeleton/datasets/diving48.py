@@ -3,7 +3,7 @@
 Format (the V2 annotations from www.svcl.ucsd.edu/projects/resound/dataset.html, as read by
 MMAction2's tools/data/diving48): a JSON list of objects `{"vid_name": ..., "label": <0-based
 int>, "start_frame": ..., "end_frame": ...}`; videos are `<vid_name>.mp4`. Splits `train test`;
-class names from config/label_maps/diving48.txt (Diving48_vocab.json order).
+class names from skeleton/data/label_maps/diving48.txt (Diving48_vocab.json order).
 """
 
 from __future__ import annotations

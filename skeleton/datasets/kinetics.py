@@ -6,7 +6,7 @@ same columns): a header `label,youtube_id,time_start,time_end,split[,is_cc]`, la
 name (quoted when it holds a comma or quote), times in whole seconds. Clips are conventionally
 saved as `<youtube_id>_<time_start:06d>_<time_end:06d>.mp4` (ActivityNet's downloader, the
 cvdfoundation tarballs); a video named just `<youtube_id>.*` is found as well. Labels: index of
-the class name in config/label_maps/k400.txt.
+the class name in skeleton/data/label_maps/k400.txt.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def clip_name(youtube_id: str, start: str, end: str) -> str:
 def read(annotations: str | os.PathLike, **_options) -> SampleTable:
     classes = label_map("k400")
     if not classes:
-        raise AnnotationError("config/label_maps/k400.txt is missing")
+        raise AnnotationError("skeleton/data/label_maps/k400.txt is missing")
     index = {c: i for i, c in enumerate(classes)}
     table = SampleTable("k400", list(FILES), classes=classes)
     for split, name in FILES.items():

@@ -35,6 +35,7 @@ from skeleton.datasets import split_order
 from skeleton.datasets.index import STATUS_OK, IndexRow, index_rejects, read_index
 from skeleton.files import atomic_write
 from skeleton.rejects import Reject, count_reasons, read_rejects, write_rejects
+from skeleton.summary import write_summary
 from skeleton.tables import shard_number
 
 BOX_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -108,6 +109,8 @@ def package_dense(
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
+    summary: str | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     ok, rejects = _gather(index_path, annotation_rejects)
     got: set[str] = set()
@@ -121,6 +124,8 @@ def package_dense(
                 w.add({**a, "frame_dir": row.sample, "label": row.label})
                 got.add(row.sample)
         w.split = _split(dataset, ok, got)
+    error = _error(got, strict, rejects)
+    write_summary(summary, dataset, "2d", len(got), rejects, rejects_tsv, log, error)
     _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
     write_rejects(rejects, rejects_tsv)
     counts = _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
@@ -128,12 +133,20 @@ def package_dense(
     return counts
 
 
+def _error(got: set[str], strict: bool, rejects: list[Reject]) -> str | None:
+    """Why packaging fails, for the summary (_check_no_sample and _check_strict raise)."""
+    if not got:
+        return "no usable sample"
+    return f"strict: {len(rejects)} sample(s) rejected" if strict and rejects else None
+
+
 def _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv) -> None:
     if got:
         return
     write_rejects(rejects, rejects_tsv)
     Path(out_pkl).unlink(missing_ok=True)
-    raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected, see {rejects_tsv})")
+    # no report path: the failed job's outputs are deleted (the summary names what is left)
+    raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected: {_reasons(rejects)})")
 
 
 def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
@@ -141,7 +154,11 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
     if strict and rejects:
         from skeleton.ntu3d import StrictModeError
 
-        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected; see {rejects_tsv}")
+        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected: {_reasons(rejects)}")
+
+
+def _reasons(rejects: list[Reject]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in count_reasons(rejects).items())
 
 
 # ---- Kinetics-400 compressed form -----------------------------------------------------------
@@ -230,6 +247,8 @@ def package_compressed(
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
+    summary: str | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     """The main pickle of the compressed form from the per-shard table-of-contents files."""
     ok, rejects = _gather(index_path, annotation_rejects)
@@ -243,6 +262,8 @@ def package_compressed(
                     w.add(entry)
                     got.add(entry["frame_dir"])
         w.split = _split(dataset, ok, got)
+    error = _error(got, strict, rejects)
+    write_summary(summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log, error)
     _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
     write_rejects(rejects, rejects_tsv)
     counts = _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)

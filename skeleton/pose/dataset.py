@@ -19,6 +19,7 @@ from typing import Any
 
 from skeleton.files import atomic_write, find_sources
 from skeleton.rejects import Reject, count_reasons, write_rejects
+from skeleton.summary import write_summary
 from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
 
 VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
@@ -99,6 +100,8 @@ def package_2d(
     skeleton_index: str | os.PathLike | None = None,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
+    summary: str | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     """`<ds>_2d.pkl`: the pose annotations of the samples in the dataset's (3D) splits.
 
@@ -152,6 +155,7 @@ def package_2d(
         for n in sorted(in_splits - have_video)
     ]
     write_rejects(rejects, rejects_tsv)
+    write_summary(summary, dataset, "2d", len(names), rejects, rejects_tsv, log)
     mean_pck = sum(q[1] for q in quality_rows) / len(quality_rows) if quality_rows else float("nan")
     if quality_tsv:
         with atomic_write(quality_tsv, "w") as f:
