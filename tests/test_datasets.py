@@ -380,7 +380,7 @@ def test_k400_video_found_by_youtube_id(tmp_path):
     write_video(tmp_path / "v" / "--6bJUbfpnQ_000017_000027.mp4")
     rows = build_index(read_dataset("k400", ann), [tmp_path / "v"], shard_size=5)
     assert [(r.sample, r.status) for r in rows] == [
-        ("---QUuC4vJs", "ok"),
+        ("---QUuC4vJs_000003_000013", "ok"),
         ("--6bJUbfpnQ_000017_000027", "ok"),
         ("--nQbRBEz2s_000104_000114", "missing_video"),
     ]
@@ -774,13 +774,16 @@ def test_workflow_ucf101_custom_k400_gym(tmp_path, pose_py, real_clips):
     assert missing == {line.split()[0] for line in GYM_TRAIN + GYM_VAL} - {element}
 
     k = load(tmp_path / "results/k400/k400_2d.pkl")
-    assert k["split"] == {"train": ["---QUuC4vJs"], "val": ["--nQbRBEz2s_000104_000114"]}
+    assert k["split"] == {
+        "train": ["---QUuC4vJs_000003_000013"],
+        "val": ["--nQbRBEz2s_000104_000114"],
+    }
     assert validate_file(tmp_path / "results/k400/k400_2d.pkl").kind == "2d-compressed"
     assert sorted(p.name for p in (tmp_path / "results/k400/kpfiles").iterdir()) == [
         "shard_0.pkl",
         "shard_1.pkl",
     ]
-    back = dense_video(tmp_path / "results/k400/k400_2d.pkl", "---QUuC4vJs")
+    back = dense_video(tmp_path / "results/k400/k400_2d.pkl", "---QUuC4vJs_000003_000013")
     (tag,) = [p.name for p in (tmp_path / "results/pose").iterdir()]
     shard = load(tmp_path / "results/pose" / tag / "k400/shard_0.pkl")
     np.testing.assert_array_equal(back["keypoint"], shard[0]["keypoint"])
