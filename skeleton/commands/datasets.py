@@ -20,8 +20,11 @@ def register(subparsers: Any) -> None:
         description=(
             "Read DATASET's official annotation files from --annotations (custom: the CSV/TSV "
             "list itself), find each sample's video under --videos (searched recursively by file "
-            "name; frame_dir = base name without extension) and write the index TSV, the rejects "
-            "of the official files and the label map."
+            "name) and write the index TSV, the rejects of the official files and the label map. "
+            "frame_dir is named as in the released pickles: the video's base name without its "
+            "last extension; Kinetics-400 <youtube_id>_<start:06d>_<end:06d> and FineGYM "
+            "<videoid>_<ev_start>_<ev_end>_<a_start>_<a_end>, whatever the file is called. The "
+            "log (stderr) says which files and form of them were read."
         ),
     )
     i.add_argument("dataset", choices=DATASETS)
