@@ -46,15 +46,21 @@ def vds_config(ds):
             f"target {ds}: set {ds}.videos (root folder of the videos) and {ds}.annotations "
             "(folder holding the official split files)"
         )
-    options = {"subset": c.get("subset", "gym99")} if ds == "gym" else {}
+    options = (
+        {"subset": c.get("subset", "gym99"), "boxes": gym_boxes()}
+        if ds == "gym"
+        else {}
+    )
     return c["annotations"], as_list(c["videos"]), options
 
 
 def vds_index_inputs(wildcards):
+    """The index reads the official files (FineGYM: also its box file, whose elements without
+    boxes it rejects) and lists the video folders."""
     annotations, videos, options = vds_config(wildcards.vds)
-    return [annotations, *videos] + (
-        [options["label_map"]] if "label_map" in options else []
-    )
+    return [annotations, *videos] + [
+        options[k] for k in ("label_map", "boxes") if k in options
+    ]
 
 
 def gym_boxes():

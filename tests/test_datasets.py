@@ -258,12 +258,12 @@ def test_gym_element_lists_and_ids(tmp_path):
     table = read_dataset("gym", write_gym(tmp_path))
     assert table.split() == {
         "train": [
-            "0LtLS9wROrk_E_002407_002435_A_0003_0005",
-            "A0xAXXysHUo_E_002184_002237_A_0035_0036",
+            "0LtLS9wROrk_002407_002435_0003_0005",
+            "A0xAXXysHUo_002184_002237_0035_0036",
         ],
-        "val": ["0LtLS9wROrk_E_002407_002435_A_0010_0012"],
+        "val": ["0LtLS9wROrk_002407_002435_0010_0012"],
     }
-    assert table.samples["A0xAXXysHUo_E_002184_002237_A_0035_0036"].label == 98
+    assert table.samples["A0xAXXysHUo_002184_002237_0035_0036"].label == 98
     assert (
         compact_id("A0xAXXysHUo_E_002184_002237_A_0035_0036")
         == "A0xAXXysHUo_002184_002237_0035_0036"
@@ -380,7 +380,7 @@ def test_k400_video_found_by_youtube_id(tmp_path):
     write_video(tmp_path / "v" / "--6bJUbfpnQ_000017_000027.mp4")
     rows = build_index(read_dataset("k400", ann), [tmp_path / "v"], shard_size=5)
     assert [(r.sample, r.status) for r in rows] == [
-        ("---QUuC4vJs", "ok"),
+        ("---QUuC4vJs_000003_000013", "ok"),
         ("--6bJUbfpnQ_000017_000027", "ok"),
         ("--nQbRBEz2s_000104_000114", "missing_video"),
     ]
@@ -767,20 +767,25 @@ def test_workflow_ucf101_custom_k400_gym(tmp_path, pose_py, real_clips):
     assert max(a["keypoint"].shape[0] for a in custom["annotations"]) == 2  # two people
 
     g = load(tmp_path / "results/gym/gym_2d.pkl")
-    assert g["split"] == {"train": [element], "val": []}
+    assert g["split"] == {"train": [compact_id(element)], "val": []}
     (a,) = g["annotations"]
     assert a["label"] == 98 and (a["keypoint_score"][0].sum(-1) > 0).all()
     missing = {r.sample for r in read_rejects(tmp_path / "results/gym/rejects_2d.tsv")}
-    assert missing == {line.split()[0] for line in GYM_TRAIN + GYM_VAL} - {element}
+    assert missing == {compact_id(line.split()[0]) for line in GYM_TRAIN + GYM_VAL} - {
+        compact_id(element)
+    }
 
     k = load(tmp_path / "results/k400/k400_2d.pkl")
-    assert k["split"] == {"train": ["---QUuC4vJs"], "val": ["--nQbRBEz2s_000104_000114"]}
+    assert k["split"] == {
+        "train": ["---QUuC4vJs_000003_000013"],
+        "val": ["--nQbRBEz2s_000104_000114"],
+    }
     assert validate_file(tmp_path / "results/k400/k400_2d.pkl").kind == "2d-compressed"
     assert sorted(p.name for p in (tmp_path / "results/k400/kpfiles").iterdir()) == [
         "shard_0.pkl",
         "shard_1.pkl",
     ]
-    back = dense_video(tmp_path / "results/k400/k400_2d.pkl", "---QUuC4vJs")
+    back = dense_video(tmp_path / "results/k400/k400_2d.pkl", "---QUuC4vJs_000003_000013")
     (tag,) = [p.name for p in (tmp_path / "results/pose").iterdir()]
     shard = load(tmp_path / "results/pose" / tag / "k400/shard_0.pkl")
     np.testing.assert_array_equal(back["keypoint"], shard[0]["keypoint"])

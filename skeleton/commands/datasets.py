@@ -20,8 +20,11 @@ def register(subparsers: Any) -> None:
         description=(
             "Read DATASET's official annotation files from --annotations (custom: the CSV/TSV "
             "list itself), find each sample's video under --videos (searched recursively by file "
-            "name; frame_dir = base name without extension) and write the index TSV, the rejects "
-            "of the official files and the label map."
+            "name) and write the index TSV, the rejects of the official files and the label map. "
+            "frame_dir is named as in the released pickles: the video's base name without its "
+            "last extension; Kinetics-400 <youtube_id>_<start:06d>_<end:06d> and FineGYM "
+            "<videoid>_<ev_start>_<ev_end>_<a_start>_<a_end>, whatever the file is called. The "
+            "log (stderr) says which files and form of them were read."
         ),
     )
     i.add_argument("dataset", choices=DATASETS)
@@ -32,6 +35,12 @@ def register(subparsers: Any) -> None:
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument("--subset", default="gym99", choices=("gym99", "gym288"), help="FineGYM")
+    i.add_argument(
+        "--boxes",
+        metavar="BOXES.pkl",
+        help="FineGYM: the ground-truth box file (gym_gt_bboxes.pkl); its layout is checked and "
+        "elements without boxes (Gym288's extra videos) are rejected as no_gt_boxes",
+    )
     i.add_argument("--label-map", metavar="TXT", help="custom: class names, line k = label k")
     i.set_defaults(func=run_index)
 
@@ -109,6 +118,8 @@ def run_index(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.dataset == "gym":
         options["subset"] = args.subset
+        if args.boxes:
+            options["boxes"] = args.boxes
     if args.dataset == "custom" and args.label_map:
         options["label_map"] = args.label_map
     try:
@@ -116,7 +127,7 @@ def run_index(args: argparse.Namespace) -> int:
             args.dataset, args.annotations, videos, args.shard_size, args.out, rejects,
             args.label_map_out, **options,
         )  # fmt: skip
-    except (AnnotationError, FileNotFoundError, ValueError) as exc:
+    except (AnnotationError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     ok = sum(r.status == STATUS_OK for r in rows)
     print(f"{args.out}: {len(rows)} samples, {ok} with a video", file=sys.stderr)

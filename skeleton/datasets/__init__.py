@@ -1,18 +1,22 @@
 """Video datasets: official annotation files -> the sample table the pose pipeline uses.
 
 Each adapter reads a dataset's split / annotation files exactly as released and returns a
-`SampleTable`: one `Sample` per video (frame_dir = the video's base name without extension, as
-in the released pickles), its 0-based label and the splits it belongs to, plus `Reject`s for
-lines it could not use. `skeleton.datasets.index` then finds the videos under a root folder
-(searched recursively by file name), assigns pose shards and records missing videos;
-`skeleton.datasets.package` turns pose shards into `<ds>_2d.pkl` (dense, or Kinetics-400's
-compressed kpfile form).
+`SampleTable`: one `Sample` per video, named (frame_dir) as the released PYSKL / MMAction2
+pickles name it, its 0-based label and the splits it belongs to, plus `Reject`s for lines it
+could not use and `notes` for the index log (which form of the files was found). UCF101,
+HMDB51, Diving48 and custom lists name a sample after its video file (`video_stem`);
+Kinetics-400 and FineGYM build the name from the annotation's ids, so it does not depend on
+what the clip file is called. `skeleton.datasets.index` then finds the videos under a root
+folder (searched recursively by file name, the sample's frame_dir or one of its `names`),
+assigns pose shards and records missing videos; `skeleton.datasets.package` turns pose shards
+into `<ds>_2d.pkl` (dense, or Kinetics-400's compressed kpfile form).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,10 +41,11 @@ class AnnotationError(ValueError):
 
 @dataclass
 class Sample:
-    frame_dir: str  # video base name without extension
+    frame_dir: str  # the sample's name in the released pickles
     label: int  # 0-based
     splits: list[str] = field(default_factory=list)
-    names: tuple[str, ...] = ()  # other video stems that are this sample (K400: youtube id)
+    # other video stems that are this sample (K400: the youtube id; FineGYM: the element id)
+    names: tuple[str, ...] = ()
     path: str = ""  # an explicit video path (custom lists); else searched by name
     source: str = ""  # file:line it came from
 
@@ -56,6 +61,7 @@ class SampleTable:
     samples: dict[str, Sample] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)  # label -> class name ('' if unknown)
     rejects: list[Reject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the index log: files and forms found
 
     def add(self, sample: Sample, split: str | None) -> None:
         """Add `sample` (or its split membership, when it is already known)."""
@@ -83,7 +89,14 @@ class SampleTable:
 
 
 def video_stem(name: str) -> str:
-    """frame_dir of a video file name or path: the base name without its extension."""
+    """frame_dir of a video file name or path: the base name without its extension.
+
+    Only the last dot starts the extension: `my.clip.v2.mp4` is `my.clip.v2`, the same rule as
+    the video search (`index.find_videos`) and the pose stage (`pose.extract.sample_name`), so
+    `clip.1.mp4` and `clip.2.mp4` stay two samples. PYSKL's tools/data/custom_2d_skeleton.py
+    cuts at the first dot instead (`osp.basename(path).split('.')[0]`: `my`), which merges
+    such names. A name listed without its extension loses its last dotted part.
+    """
     base = os.path.basename(name.replace("\\", "/"))
     return base.rsplit(".", 1)[0] if "." in base else base
 
@@ -103,7 +116,10 @@ def label_map(name: str) -> list[str]:
 def read_dataset(dataset: str, annotations: str | os.PathLike, **options) -> SampleTable:
     if dataset not in ADAPTERS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(ADAPTERS)}")
-    return importlib.import_module(ADAPTERS[dataset]).read(annotations, **options)
+    table = importlib.import_module(ADAPTERS[dataset]).read(annotations, **options)
+    for note in table.notes:  # stderr: the index step's log
+        print(f"{dataset}: {note}", file=sys.stderr)
+    return table
 
 
 def need_file(folder: str | os.PathLike, name: str) -> Path:

@@ -1,11 +1,11 @@
 """Custom video lists: a CSV or TSV of `video,label[,split]`.
 
 `video` is a path (absolute, or relative to the list's folder) or a bare file name searched
-under `custom.videos`; `label` a class name or a 0-based int; `split` any split name (default
-`all`). A first row reading `video,label[,split]` is a header. Class names get labels from the
-given label map when there is one (names not in it are rejected), else from the sorted set of
-names; int labels are used as given. Mixing names and ints needs a label map. The label map used
-is written beside the pickle.
+under `custom.videos` (frame_dir: the name without its last extension, `video_stem`); `label` a
+class name or a 0-based int; `split` any split name (default `all`). A first row reading
+`video,label[,split]` is a header. Class names get labels from the given label map when there is
+one (names not in it are rejected), else from the sorted set of names; int labels are used as
+given. Mixing names and ints needs a label map. The label map used is written beside the pickle.
 """
 
 from __future__ import annotations

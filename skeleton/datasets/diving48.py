@@ -2,8 +2,10 @@
 
 Format (the V2 annotations from www.svcl.ucsd.edu/projects/resound/dataset.html, as read by
 MMAction2's tools/data/diving48): a JSON list of objects `{"vid_name": ..., "label": <0-based
-int>, "start_frame": ..., "end_frame": ...}`; videos are `<vid_name>.mp4`. Splits `train test`;
-class names from skeleton/data/label_maps/diving48.txt (Diving48_vocab.json order).
+int>, "start_frame": ..., "end_frame": ...}`; videos are `<vid_name>.mp4`, frame_dir is
+`vid_name`. A leading UTF-8 BOM (files re-saved by some editors) is accepted, as the text
+readers accept one. Splits `train test`; class names from
+skeleton/data/label_maps/diving48.txt (Diving48_vocab.json order).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
     for split, name in FILES.items():
         path = need_file(annotations, name)
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8-sig") as f:
                 items = json.load(f)
         except (OSError, ValueError) as exc:
             raise AnnotationError(f"{path}: not readable JSON ({exc})") from exc

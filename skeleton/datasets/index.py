@@ -2,7 +2,8 @@
 
 Videos are found under the configured root folders, searched recursively by file name (any
 common video extension): a sample's video is the file whose base name without extension is its
-frame_dir (or one of its alternative names, which then becomes the frame_dir). The index is a
+frame_dir or one of its alternative names; the sample keeps its frame_dir either way (the row's
+path is the video found; packaging maps the pose stage's file-named results back). The index is a
 TSV sorted by sample; usable rows get shard = position // shard_size among usable rows, a pure
 function of the sorted sample list (as the NTU video index). Samples without a video get
 status `missing_video` and go to the rejects report.
@@ -83,7 +84,8 @@ def build_index(
                     "missing_video",
                     -1,
                     "",
-                    f"no video named {s.frame_dir}.* under the video folders ({s.source})",
+                    f"no video named {' or '.join(f'{n}.*' for n in (s.frame_dir, *s.names))} "
+                    f"under the video folders ({s.source})",
                 )
             )
             continue
@@ -93,7 +95,7 @@ def build_index(
             if len(paths) > 1
             else ""
         )
-        rows.append(IndexRow(name, s.label, splits, STATUS_OK, -1, paths[0], detail))
+        rows.append(IndexRow(s.frame_dir, s.label, splits, STATUS_OK, -1, paths[0], detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK))
     return assign_shards(rows, shard_size)
 

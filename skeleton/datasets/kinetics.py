@@ -1,29 +1,104 @@
-"""Kinetics-400: `train.csv` / `validate.csv` -> splits `train val`.
+"""Kinetics-400: the train and validation CSVs, in any of their distributed forms -> `train val`.
 
-Format (the official annotations, e.g. s3.amazonaws.com/kinetics/400/annotations/train.csv as
-listed by github.com/cvdfoundation/kinetics-dataset; ActivityNet's Crawler/Kinetics reads the
-same columns): a header `label,youtube_id,time_start,time_end,split[,is_cc]`, label a class
-name (quoted when it holds a comma or quote), times in whole seconds. Clips are conventionally
-saved as `<youtube_id>_<time_start:06d>_<time_end:06d>.mp4` (ActivityNet's downloader, the
-cvdfoundation tarballs); a video named just `<youtube_id>.*` is found as well. Labels: index of
-the class name in skeleton/data/label_maps/k400.txt.
+The same CSVs come under three sets of names; the annotations folder must hold exactly one:
+
+* DeepMind (storage.googleapis.com/deepmind-media/Datasets/kinetics400.tar.gz): `train.csv`,
+  `validate.csv`, `test.csv`;
+* the CVDF mirror (s3.amazonaws.com/kinetics/400/annotations/, as github.com/cvdfoundation/
+  kinetics-dataset k400_downloader.sh fetches them): `train.csv`, `val.csv`, `test.csv`;
+* MMAction2 (tools/data/kinetics/download_annotations.sh renames DeepMind's files;
+  download_backup_annotations.sh fetches the same names): `kinetics_train.csv`,
+  `kinetics_val.csv`, `kinetics_test.csv`.
+
+The form found is written to the index log. The test list is not read: the released K400
+skeleton pickles (PYSKL k400_hrnet.pkl, MMAction2 k400_2d.pkl) have the splits `train` and `val`.
+
+Format: a header `label,youtube_id,time_start,time_end,split[,is_cc]`, label a class name
+(quoted when it holds a comma or quote), times in whole seconds (ActivityNet's Crawler/Kinetics
+reads the same columns). Labels: index of the class name in skeleton/data/label_maps/k400.txt.
+
+Sample names: frame_dir is always the clip name `<youtube_id>_<time_start:06d>_<time_end:06d>`.
+That is the name the distributed clips carry (the CVDF tarballs; MMAction2's tools/data/kinetics/
+download.py writes `'%s_%s_%s.mp4' % (youtube_id, '%06d' % start, '%06d' % end)`), and PYSKL
+names a sample after its video file (tools/data/custom_2d_skeleton.py, also with `--compress`,
+its K400 form), so it is the frame_dir such clips get in the released pickles. A video saved as
+just `<youtube_id>.*` is found as well and keeps the clip name, unless that youtube id names
+more than one clip in the lists.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map, need_file
+from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map
 from skeleton.rejects import Reject
 
-FILES = {"train": "train.csv", "val": "validate.csv"}
-SPLITS = tuple(FILES)
+SPLITS = ("train", "val")
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    source: str
+    files: dict[str, str]  # split -> file name
+    test: str  # the test list's name (not read)
+
+
+FORMS = (
+    Form(
+        "DeepMind",
+        "kinetics400.tar.gz",
+        {"train": "train.csv", "val": "validate.csv"},
+        "test.csv",
+    ),
+    Form(
+        "CVDF mirror",
+        "s3.amazonaws.com/kinetics/400/annotations",
+        {"train": "train.csv", "val": "val.csv"},
+        "test.csv",
+    ),
+    Form(
+        "MMAction2",
+        "tools/data/kinetics/download_annotations.sh",
+        {"train": "kinetics_train.csv", "val": "kinetics_val.csv"},
+        "kinetics_test.csv",
+    ),
+)
 
 
 def clip_name(youtube_id: str, start: str, end: str) -> str:
     return f"{youtube_id}_{int(float(start)):06d}_{int(float(end)):06d}"
+
+
+def _files(form: Form) -> str:
+    return " + ".join(form.files.values())
+
+
+def find_form(annotations: str | os.PathLike) -> Form:
+    """The one distributed form whose train and validation files are all in `annotations`."""
+    folder = Path(annotations)
+    if not folder.is_dir():
+        raise AnnotationError(f"{folder}: no such folder (the Kinetics-400 annotation CSVs)")
+    found = [f for f in FORMS if all((folder / n).is_file() for n in f.files.values())]
+    if len(found) > 1:
+        raise AnnotationError(
+            f"{folder}: holds the lists of several forms ("
+            + "; ".join(f"{_files(f)} ({f.name})" for f in found)
+            + "): keep one"
+        )
+    if not found:
+        have = sorted(p.name for p in folder.glob("*.csv")) or ["no .csv file"]
+        raise AnnotationError(
+            f"{folder}: no Kinetics-400 train/validation lists; expected "
+            + ", or ".join(f"{_files(f)} ({f.name})" for f in FORMS)
+            + f"; found {', '.join(have)}"
+        )
+    return found[0]
 
 
 def read(annotations: str | os.PathLike, **_options) -> SampleTable:
@@ -31,9 +106,14 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
     if not classes:
         raise AnnotationError("skeleton/data/label_maps/k400.txt is missing")
     index = {c: i for i, c in enumerate(classes)}
-    table = SampleTable("k400", list(FILES), classes=classes)
-    for split, name in FILES.items():
-        path = need_file(annotations, name)
+    form = find_form(annotations)
+    table = SampleTable("k400", list(SPLITS), classes=classes)
+    note = f"{form.name} form of the annotations ({form.source}): {_files(form)}"
+    if (Path(annotations) / form.test).is_file():
+        note += f"; {form.test} not read (the released pickles have train and val only)"
+    table.notes.append(note)
+    for split, name in form.files.items():
+        path = Path(annotations) / name
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
@@ -54,4 +134,19 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     )
                     continue
                 table.add(Sample(stem, label, names=(yid,), source=where), split)
+    _drop_shared_ids(table)
     return table
+
+
+def _drop_shared_ids(table: SampleTable) -> None:
+    """A youtube id that names several clips cannot tell which one `<id>.mp4` is."""
+    uses = Counter(n for s in table.samples.values() for n in s.names)
+    shared = sorted(n for n, k in uses.items() if k > 1)
+    for key, s in table.samples.items():
+        if any(n in shared for n in s.names):
+            table.samples[key] = replace(s, names=())
+    if shared:
+        table.notes.append(
+            f"{len(shared)} youtube id(s) name more than one clip (e.g. {shared[0]}): their "
+            "videos are found only under the clip name <id>_<start>_<end>"
+        )
