@@ -2,12 +2,12 @@
 
 Runs tests/pose_env/mm_inference.py in the pose env. Same weights on both sides: the backend's
 seeded `checkpoint="none"` initialisation, saved to checkpoint files that our backend and the
-reference models (`init_detector`, `init_model`) both load. On 3 real frames of the NTU video:
-our batched detector == `mmdet.apis.inference_detector` frame by frame (every person box and
-score, threshold 0), our batched HRNet on given boxes == `mmpose.apis.inference_topdown` frame
-by frame. The frames keep their 1080p size: the detector's pipeline resizes them to 1333x800
-whatever they are, so smaller inputs would not make it cheaper. About 60 s of CPU (Faster R-CNN
-R50 twice on 3 frames, 5 model builds); the configs test takes ~10 s.
+reference models (`init_detector`, `init_model`) both load. On 2 real frames of the NTU video
+(first and last, one batch): our batched detector == `mmdet.apis.inference_detector` frame by
+frame (every person box and score, threshold 0), our batched HRNet on given boxes ==
+`mmpose.apis.inference_topdown` frame by frame; measured bit-identical on a CPU. The frames keep their 1080p size: the detector's pipeline resizes them to 1333x800
+whatever they are, so smaller inputs would not make it cheaper. About 45 s of CPU (Faster R-CNN
+R50 twice on 2 frames, 4 model builds); the configs test takes ~10 s.
 """
 
 from __future__ import annotations

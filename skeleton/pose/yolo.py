@@ -186,9 +186,7 @@ class YoloBackend:
             ious = iou_matrix(wanted[i][j : j + 1, :4], pb[:, :4] + np.tile(shift, 2))[0]
             best = int(np.argmax(ious))
             if ious[best] > 0:
-                # Ultralytics puts keypoints it does not see at (0, 0): they stay there
-                unseen = (pk[best] == 0).all(axis=-1, keepdims=True)
-                out[i][0][j] = np.where(unseen, 0, pk[best] + shift)
+                out[i][0][j] = pk[best] + shift  # Ultralytics clips keypoints to the crop
                 out[i][1][j] = ps[best]
         return out
 
