@@ -167,6 +167,16 @@ def test_detector_threshold_is_strict():
     np.testing.assert_array_equal(mm.detector_boxes(b), b[1:])
 
 
+def test_yolo_estimates_a_box_in_its_padded_region():
+    from skeleton.pose.yolo import CROP_PADDING, crop_window
+
+    assert CROP_PADDING == 1.25  # mmpose's top-down box padding
+    assert crop_window(box(100, 200, 80, 160), (1080, 1920)) == (90, 180, 190, 380)
+    assert crop_window(box(-30, 1000, 60, 100), (1080, 1920)) == (0, 987, 38, 1080)  # clipped
+    x0, y0, x1, y1 = crop_window(box(2000, 20), (1080, 1920))
+    assert x1 <= x0  # outside the frame: no region, no pose
+
+
 def test_postproc_names_in_cli_config_and_schema():
     from skeleton.commands import pose
 

@@ -40,6 +40,7 @@ DEFAULT_MAX_DET = 20
 RANDOM_INIT_SEED = 0  # torch seed of `checkpoint="none"` weights
 # Context around a box for `estimate`: mmpose's top-down GetBBoxCenterScale padding (1.25).
 CROP_PADDING = 1.25
+CROP_BATCH = 32  # box regions per model call in `estimate`
 
 
 def default_weights() -> Path:
@@ -177,7 +178,9 @@ class YoloBackend:
                 if x1 > x0 and y1 > y0:
                     crops.append(f[y0:y1, x0:x1])
                     owners.append((i, j, x0, y0))
-        results = self._predict(crops) if crops else []
+        results = []
+        for start in range(0, len(crops), CROP_BATCH):
+            results += self._predict(crops[start : start + CROP_BATCH])
         for (i, j, x0, y0), result in zip(owners, results, strict=True):
             pb, pk, ps = _result_arrays(result)
             if not len(pb):
