@@ -94,7 +94,7 @@ def test_ntu_two_person_video_late_entry(tmp_path):
         25,
         lambda t: [20 + t] + ([120 - t] if t >= 6 else []),
     )
-    a = extract_video(BlobBackend(), path, ExtractOptions(batch_size=4))
+    a = extract_video(BlobBackend(), path, ExtractOptions(batch_size=4, postproc="tracks"))
     assert a["frame_dir"] == "S001C001P001R001A050" and a["label"] == 49
     assert a["total_frames"] == 25 and a["img_shape"] == a["original_shape"] == (H, W)
     k, s = a["keypoint"], a["keypoint_score"]
@@ -132,7 +132,7 @@ def test_shard_rejects_bad_videos_and_resumes(tmp_path):
         builds.append(1)
         return backend
 
-    opts = ExtractOptions(dataset="ntu")
+    opts = ExtractOptions(dataset="ntu", postproc="tracks")  # blobs: too small for mmaction2
     paths = [good, empty, junk, nobody, badname]
     n, rejects = run_shard(paths, out, factory, opts, tmp_path / "work", rejects_tsv)
     assert n == 1 and len(builds) == 1
@@ -167,7 +167,9 @@ def test_unreadable_leftover_is_redone(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     (work / "S001C001P001R001A001.pkl").write_bytes(b"\x80\x04garbage")
-    n, rejects = run_shard([good], tmp_path / "o.pkl", BlobBackend, ExtractOptions(), work)
+    n, rejects = run_shard(
+        [good], tmp_path / "o.pkl", BlobBackend, ExtractOptions(postproc="tracks"), work
+    )
     assert n == 1 and not rejects
 
 
@@ -180,6 +182,7 @@ def test_backend_crash_on_one_video_is_a_reject(tmp_path):
 
     a = write_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
     b = write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 5, lambda t: [30])
-    n, rejects = run_shard([a, b], tmp_path / "o.pkl", Flaky, ExtractOptions(batch_size=5))
+    opts = ExtractOptions(batch_size=5, postproc="tracks")
+    n, rejects = run_shard([a, b], tmp_path / "o.pkl", Flaky, opts)
     assert n == 1 and [r.reason for r in rejects] == ["pose_failed"]
     assert "RuntimeError" in rejects[0].detail

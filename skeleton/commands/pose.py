@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 BACKENDS = ("mmpose", "yolo")
+POSTPROCS = ("mmaction2", "tracks")  # skeleton.pose.extract.POSTPROCS (numpy-free here)
 
 
 def register(subparsers: Any) -> None:
@@ -22,10 +23,12 @@ def register(subparsers: Any) -> None:
         "pose",
         help="2D COCO-17 poses of videos into an annotation pickle",
         description=(
-            "Decode each VIDEO in memory, run the pose backend in batches, track persons into "
-            "consistent slots and write a pickle holding a list of annotations (frame_dir, "
-            "label, total_frames, img_shape, original_shape, keypoint (M,T,17,2), "
-            "keypoint_score (M,T,17)). Videos that cannot be used go to the rejects TSV. "
+            "Decode each VIDEO in memory, run the pose backend in batches, sort persons into "
+            "consistent slots (NTU videos: see --postproc) and write a pickle holding a list of "
+            "annotations (frame_dir, label, total_frames, img_shape, original_shape, keypoint "
+            "(M,T,17,2), keypoint_score (M,T,17), bbox (M,T,4) and bbox_score (M,T): each "
+            "person's detector box and score, 0 where absent). Videos that cannot be used go "
+            "to the rejects TSV. "
             "With --work-dir, finished videos are kept there and a rerun resumes."
         ),
     )
@@ -40,6 +43,15 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="ntu: NTU actor-count post-processing; generic: top-M tracks by score; "
         "auto (default): ntu for videos named like NTU samples, generic otherwise",
+    )
+    p.add_argument(
+        "--postproc",
+        choices=POSTPROCS,
+        default="mmaction2",
+        help="box post-processing of NTU videos: mmaction2 (default): MMAction2's "
+        "ntu_pose_extraction procedure (actors' boxes chosen from the whole video's detections "
+        "first, then pose in those boxes on every frame); tracks: our IoU tracking of every "
+        "detection's pose, gaps of up to 15 frames interpolated",
     )
     p.add_argument(
         "--checkpoint",
@@ -181,6 +193,7 @@ def run_pose(args: argparse.Namespace) -> int:
         max_persons=args.max_persons,
         batch_size=args.batch_size,
         label=args.label,
+        postproc=args.postproc,
     )
     bopts = backend_options(args)
 

@@ -9,6 +9,7 @@ Backends are imported lazily: this module needs numpy only.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -60,6 +61,37 @@ class PoseBackend(Protocol):
     def describe(self) -> dict:
         """Everything that identifies the model, for the model tag."""
         ...
+
+
+@dataclass
+class Persons:
+    """The person slots of one video: keypoints and the detector box behind them, per frame.
+
+    Annotation fields of the same names; `bbox` and `bbox_score` are the detector's box (xyxy,
+    pixels) and score (K400's `box_score`), zero where the person is absent.
+    """
+
+    keypoint: np.ndarray  # (M, T, 17, 2) float32
+    keypoint_score: np.ndarray  # (M, T, 17) float32
+    bbox: np.ndarray  # (M, T, 4) float32
+    bbox_score: np.ndarray  # (M, T) float32
+
+    @classmethod
+    def empty(cls, persons: int, frames: int) -> Persons:
+        return cls(
+            np.zeros((persons, frames, NUM_KEYPOINTS, 2), np.float32),
+            np.zeros((persons, frames, NUM_KEYPOINTS), np.float32),
+            np.zeros((persons, frames, 4), np.float32),
+            np.zeros((persons, frames), np.float32),
+        )
+
+    def fields(self) -> dict[str, np.ndarray]:
+        return {
+            "keypoint": self.keypoint,
+            "keypoint_score": self.keypoint_score,
+            "bbox": self.bbox,
+            "bbox_score": self.bbox_score,
+        }
 
 
 class BackendUnavailable(RuntimeError):

@@ -1,8 +1,13 @@
 """Run a pose backend over videos: one annotation per video, resumable shards.
 
-`extract_video` decodes a video in batches (in memory), runs the backend on each batch (the
-fused single-stage call when the backend has one), then turns the per-frame detections into
-person slots (NTU or generic post-processing). `run_shard` does that for a list of videos with
+`extract_video` decodes a video in batches (in memory) and turns it into person slots. NTU videos
+under `postproc="mmaction2"` (the default) follow MMAction2's procedure: detect on every frame,
+choose the actors' boxes from the whole video (`skeleton.pose.postproc_mmaction2`), then decode
+again and estimate the pose in those boxes on every frame. Otherwise (`tracks`, and videos that
+are not NTU samples) the backend detects and estimates each batch at once (the fused
+single-stage call when the backend has one) and the detections are tracked into slots
+(`skeleton.pose.ntu`). Every annotation keeps each person's detector box and score per frame
+(`bbox`, `bbox_score`). `run_shard` does that for a list of videos with
 one model load, keeps every finished video as one small file in the shard's work folder (written
 atomically), so a killed job resumes where it stopped, and turns every failure of a single video
 into a rejects row instead of stopping the shard.
@@ -24,12 +29,14 @@ from typing import Any
 import numpy as np
 
 from skeleton.files import atomic_write
-from skeleton.pose.base import PoseBackend, run_backend
-from skeleton.pose.ntu import PostOptions, generic_persons, ntu_persons
+from skeleton.pose.base import Persons, PoseBackend, run_backend
+from skeleton.pose.ntu import PostOptions, generic_tracks, n_actors, ntu_tracks
 from skeleton.rejects import Reject
 from skeleton.video import VideoError, VideoInfo, iter_frame_batches
 
 DATASETS = ("auto", "ntu", "generic")
+# pose.postproc, for NTU videos: MMAction2's ntu_pose_extraction boxes, or our IoU tracks
+POSTPROCS = ("mmaction2", "tracks")
 NTU_VIDEO_RE = re.compile(r"(S\d{3}C\d{3}P\d{3}R\d{3}A\d{3})(?:_rgb)?")
 UNLABELLED = -1  # label of a video whose class is unknown (MMAction2's demo uses -1 too)
 
@@ -49,7 +56,8 @@ class ExtractOptions:
     max_persons: int = 2
     batch_size: int = 16
     label: int = UNLABELLED  # label of videos not named like NTU samples (generic mode)
-    post: PostOptions = field(default_factory=PostOptions)
+    postproc: str = "mmaction2"  # NTU mode: one of POSTPROCS
+    post: PostOptions = field(default_factory=PostOptions)  # the `tracks` settings
 
 
 def sample_name(path: str | os.PathLike) -> str:
@@ -76,22 +84,26 @@ def extract_video(
     path = os.fspath(path)
     name = sample_name(path)
     action = ntu_action(name)
+    if options.postproc not in POSTPROCS:
+        raise ValueError(f"postproc {options.postproc!r}: choose from {', '.join(POSTPROCS)}")
     if options.dataset == "ntu" and action is None:
         raise PoseError("bad_name", f"{name!r} is not an NTU sample name (SsssCcccPpppRrrrAaaa)")
     ntu_mode = options.dataset == "ntu" or (options.dataset == "auto" and action is not None)
 
     info = VideoInfo(path, 0, 0.0)
-    detections = []
-    for batch in iter_frame_batches(path, options.batch_size, info):
-        detections += run_backend(backend, batch)
-    if len(detections) != info.decoded_frames:  # pragma: no cover - defensive
-        raise PoseError("misaligned", f"{len(detections)} results for {info.decoded_frames}")
-
-    if ntu_mode:
-        keypoint, score = ntu_persons(detections, action, options.max_persons, options.post)
+    if ntu_mode and options.postproc == "mmaction2":
+        persons = mmaction2_persons(backend, path, action, options, info)
     else:
-        keypoint, score = generic_persons(detections, options.max_persons, options.post)
-    if not np.any(score > 0):
+        detections = []
+        for batch in iter_frame_batches(path, options.batch_size, info):
+            detections += run_backend(backend, batch)
+        if len(detections) != info.decoded_frames:  # pragma: no cover - defensive
+            raise PoseError("misaligned", f"{len(detections)} results for {info.decoded_frames}")
+        if ntu_mode:
+            persons = ntu_tracks(detections, action, options.max_persons, options.post)
+        else:
+            persons = generic_tracks(detections, options.max_persons, options.post)
+    if not np.any(persons.keypoint_score > 0):
         raise PoseError(
             "no_person", f"no person detected in any of the {info.decoded_frames} frames"
         )
@@ -101,9 +113,69 @@ def extract_video(
         "img_shape": info.img_shape,
         "original_shape": info.img_shape,
         "total_frames": int(info.decoded_frames),
-        "keypoint": keypoint,
-        "keypoint_score": score,
+        **persons.fields(),
     }
+
+
+def _detect(backend: PoseBackend, batch: list[np.ndarray]) -> list[np.ndarray]:
+    boxes = backend.detect(batch)
+    if len(boxes) != len(batch):
+        raise RuntimeError(f"backend {backend.name} returned {len(boxes)} results for {len(batch)}")
+    return [np.asarray(b, np.float32).reshape(-1, 5) for b in boxes]
+
+
+def mmaction2_persons(
+    backend: PoseBackend, path: str, action: int, options: ExtractOptions, info: VideoInfo
+) -> Persons:
+    """MMAction2's NTU procedure: boxes of the whole video first, then pose in them.
+
+    Pass 1 decodes the video and detects persons on every frame; the actors' boxes are chosen
+    as MMAction2's ntu_pose_extraction chooses them; pass 2 decodes the video again (frames are
+    never kept or written out) and runs the pose model on those boxes in every frame. M = the
+    actors of the action class (capped by max_persons); a person whose box slot is empty in a
+    frame (score 0, the reference's zero box) stays zero there, no pose is run on it.
+    """
+    from skeleton.pose.postproc_mmaction2 import NoActorBoxes, actor_boxes, detector_boxes
+
+    detections: list[np.ndarray] = []
+    for batch in iter_frame_batches(path, options.batch_size, info):
+        detections += [detector_boxes(b) for b in _detect(backend, batch)]
+    total = info.decoded_frames
+    if not any(len(b) for b in detections):
+        raise PoseError("no_person", f"no person detected in any of the {total} frames")
+    try:
+        chosen = actor_boxes(detections, n_actors(action)).boxes  # (T, M', 5)
+    except NoActorBoxes as exc:
+        raise PoseError(exc.reason, exc.detail) from exc
+    m = max(1, min(n_actors(action), options.max_persons))
+    chosen = chosen[:, :m]
+    persons = Persons.empty(m, total)
+    # Departure: the reference gives a two-actor video with a single tracklet M = 1; here the
+    # class decides M and the missing actor stays an all-zero person (as in the 3D data).
+    persons.bbox[: chosen.shape[1]] = chosen[..., :4].transpose(1, 0, 2)
+    persons.bbox_score[: chosen.shape[1]] = chosen[..., 4].T
+
+    again = VideoInfo(path, 0, 0.0)
+    start = 0
+    for batch in iter_frame_batches(path, options.batch_size, again):
+        frames = range(start, start + len(batch))
+        slots = [np.flatnonzero(persons.bbox_score[:, t] > 0) for t in frames]
+        boxes = [
+            np.concatenate([persons.bbox[s, t], persons.bbox_score[s, t, None]], axis=1)
+            for s, t in zip(slots, frames, strict=True)
+        ]
+        poses = backend.estimate(batch, boxes)
+        if len(poses) != len(batch):
+            raise RuntimeError(f"backend {backend.name}: {len(poses)} poses for {len(batch)}")
+        for t, s, (k, sc) in zip(frames, slots, poses, strict=True):
+            persons.keypoint[s, t] = np.asarray(k, np.float32).reshape(len(s), -1, 2)
+            persons.keypoint_score[s, t] = np.asarray(sc, np.float32).reshape(len(s), -1)
+        start += len(batch)
+    if again.decoded_frames != total:
+        raise PoseError(
+            "misaligned", f"the second decoding gave {again.decoded_frames} of {total} frames"
+        )
+    return persons
 
 
 def _reject(name: str, path: str, exc: BaseException) -> Reject:

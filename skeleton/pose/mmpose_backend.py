@@ -53,6 +53,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
 }
 LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy")
 DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
+RANDOM_INIT_SEED = 0  # torch seed before building each model with random weights
 MAX_PREPROCESS_WORKERS = 8  # CPU threads preparing inputs when the models run on a GPU
 
 
@@ -171,6 +172,23 @@ def describe_static(
     return out
 
 
+def detector_pipeline(cfg: Any) -> list[dict]:
+    """The detector config's test pipeline for decoded frames, as `detect` runs it.
+
+    Frames arrive as arrays: the loading step becomes mmdet.LoadImageFromNDArray (what mmdet's
+    `inference_detector` does for an array), and there is no ground truth to load.
+    """
+    steps = [dict(s) for s in cfg.test_dataloader.dataset.pipeline]
+    steps = [s for s in steps if "LoadAnnotations" not in s["type"]]
+    steps[0] = dict(type="mmdet.LoadImageFromNDArray")
+    return steps
+
+
+def pose_pipeline(cfg: Any) -> list[dict]:
+    """The pose config's test pipeline as `estimate` runs it (LoadImage takes arrays as is)."""
+    return [dict(s) for s in cfg.test_dataloader.dataset.pipeline]
+
+
 class MMPoseBackend:
     """Faster R-CNN person boxes + top-down HRNet COCO-17 keypoints (PoseBackend)."""
 
@@ -220,19 +238,16 @@ class MMPoseBackend:
                 loaded[key] = str(resolve_checkpoint(spec["checkpoint"], offline=offline))
         det_config = resolve_config(det["package"], det["config"])
         pose_config = resolve_config(pose["package"], pose["config"])
+        if random_weights:  # `--checkpoint none`: the same random weights on every run
+            torch.manual_seed(RANDOM_INIT_SEED)
         self.detector = init_detector(str(det_config), loaded["detector"], device=device)
         adapt_mmdet_pipeline(self.detector.cfg)  # mmdet transforms, resolved in mmpose's scope
-        # Frames arrive decoded; there is no ground truth to load at inference.
-        det_pipeline = [
-            dict(step)
-            for step in self.detector.cfg.test_dataloader.dataset.pipeline
-            if "LoadAnnotations" not in step["type"]
-        ]
-        det_pipeline[0] = dict(type="mmdet.LoadImageFromNDArray")
-        self._det_pipeline = Compose(det_pipeline)
+        self._det_pipeline = Compose(detector_pipeline(self.detector.cfg))
 
+        if random_weights:
+            torch.manual_seed(RANDOM_INIT_SEED)
         self.pose_model = init_model(str(pose_config), loaded["pose"], device=device)
-        self._pose_pipeline = Compose(self.pose_model.cfg.test_dataloader.dataset.pipeline)
+        self._pose_pipeline = Compose(pose_pipeline(self.pose_model.cfg))
         self._pose_meta = dict(self.pose_model.dataset_meta)
 
     def _map(self, transform: Any, infos: list[dict]) -> list[dict]:

@@ -1,7 +1,9 @@
-"""From per-frame detections to person slots: NTU RGB+D mode and generic mode.
+"""From per-frame detections to person slots: NTU RGB+D `tracks` mode and generic mode.
 
-NTU mode knows how many actors a sample has (two for the mutual actions A050-A060 and
-A106-A120, one otherwise; `skeleton.ntu.TWO_PERSON_ACTIONS`) and uses it:
+`pose.postproc: tracks` (our design; the default `mmaction2` is MMAction2's own procedure, in
+`skeleton.pose.postproc_mmaction2`) works on the poses of every detection. NTU mode knows how
+many actors a sample has (two for the mutual actions A050-A060 and A106-A120, one otherwise;
+`skeleton.ntu.TWO_PERSON_ACTIONS`) and uses it:
 
 1. drop weak boxes (score below `min_box_score`);
 2. de-duplicate nested boxes: when most of a box lies inside a better-scored box of the same
@@ -11,8 +13,9 @@ A106-A120, one otherwise; `skeleton.ntu.TWO_PERSON_ACTIONS`) and uses it:
    shorter than `min_track_frames` unless nothing longer exists;
 4. pack tracklets into exactly n_actors person slots, best first (time-disjoint tracklets that
    continue the same person share a slot);
-5. fill gaps of at most `max_gap` frames inside a slot by linear interpolation of keypoints and
-   scores (leading and trailing frames without the person stay zero).
+5. fill gaps of at most `max_gap` frames inside a slot by linear interpolation of keypoints,
+   their scores, the box and its score (leading and trailing frames without the person stay
+   zero).
 
 The result always has M = n_actors persons (capped by max_persons), so two-person samples keep
 an all-zero second person when only one was found, as the 3D data does.
@@ -29,12 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from skeleton.ntu import TWO_PERSON_ACTIONS
+from skeleton.pose.base import Persons
 from skeleton.pose.tracking import (
     FrameDetections,
     Track,
     build_tracks,
     pack_tracks,
-    slots_to_arrays,
+    slots_to_persons,
 )
 
 
@@ -83,8 +87,18 @@ def filter_scores(det: FrameDetections, min_box_score: float) -> FrameDetections
     return boxes[keep], kps[keep], scs[keep]
 
 
-def fill_gaps(keypoint: np.ndarray, score: np.ndarray, max_gap: int) -> None:
-    """In place: interpolate each person's interior gaps of <= max_gap empty frames."""
+def fill_gaps(
+    keypoint: np.ndarray,
+    score: np.ndarray,
+    max_gap: int,
+    bbox: np.ndarray | None = None,
+    bbox_score: np.ndarray | None = None,
+) -> None:
+    """In place: interpolate each person's interior gaps of <= max_gap empty frames.
+
+    A frame is empty when its keypoint scores sum to 0; `bbox` (M, T, 4) and `bbox_score` (M, T),
+    when given, are interpolated over the same frames.
+    """
     for m in range(keypoint.shape[0]):
         present = np.flatnonzero(score[m].sum(axis=-1) > 0)
         for a, b in zip(present[:-1], present[1:], strict=True):
@@ -95,15 +109,20 @@ def fill_gaps(keypoint: np.ndarray, score: np.ndarray, max_gap: int) -> None:
             wk = w[..., None]  # (gap, 1, 1) for (17, 2) keypoints
             keypoint[m, a + 1 : b] = (1 - wk) * keypoint[m, a] + wk * keypoint[m, b]
             score[m, a + 1 : b] = (1 - w) * score[m, a] + w * score[m, b]
+            if bbox is not None:
+                bbox[m, a + 1 : b] = (1 - w) * bbox[m, a] + w * bbox[m, b]
+            if bbox_score is not None:
+                ws = w[:, 0]
+                bbox_score[m, a + 1 : b] = (1 - ws) * bbox_score[m, a] + ws * bbox_score[m, b]
 
 
-def ntu_persons(
+def ntu_tracks(
     detections: Sequence[FrameDetections],
     action: int,
     max_persons: int = 2,
     options: PostOptions = PostOptions(),
-) -> tuple[np.ndarray, np.ndarray]:
-    """keypoint (M, T, 17, 2), keypoint_score (M, T, 17) for an NTU sample; M = actors."""
+) -> Persons:
+    """The `tracks` post-processing of an NTU sample: M = actors (capped by max_persons)."""
     m = max(1, min(n_actors(action), max_persons))
     cleaned = [
         drop_nested(filter_scores(d, options.min_box_score), options.nested_overlap)
@@ -112,9 +131,31 @@ def ntu_persons(
     tracks = build_tracks(cleaned, options.iou_threshold, options.max_age)
     long = [t for t in tracks if len(t) >= options.min_track_frames]
     slots = pack_tracks(long or tracks, m)
-    keypoint, score = slots_to_arrays(slots, len(detections), min_persons=m)
-    fill_gaps(keypoint, score, options.max_gap)
-    return keypoint, score
+    p = slots_to_persons(slots, len(detections), min_persons=m)
+    fill_gaps(p.keypoint, p.keypoint_score, options.max_gap, p.bbox, p.bbox_score)
+    return p
+
+
+def generic_tracks(
+    detections: Sequence[FrameDetections],
+    max_persons: int = 2,
+    options: PostOptions = PostOptions(),
+) -> Persons:
+    """The top-M tracks by score (M = max_persons), with their boxes."""
+    tracks: list[Track] = build_tracks(detections, options.iou_threshold, options.max_age)
+    slots = pack_tracks(tracks, max(1, max_persons))
+    return slots_to_persons(slots, len(detections), min_persons=1)
+
+
+def ntu_persons(
+    detections: Sequence[FrameDetections],
+    action: int,
+    max_persons: int = 2,
+    options: PostOptions = PostOptions(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """keypoint (M, T, 17, 2), keypoint_score (M, T, 17) of `ntu_tracks`."""
+    p = ntu_tracks(detections, action, max_persons, options)
+    return p.keypoint, p.keypoint_score
 
 
 def generic_persons(
@@ -122,7 +163,6 @@ def generic_persons(
     max_persons: int = 2,
     options: PostOptions = PostOptions(),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """keypoint (M, T, 17, 2), keypoint_score (M, T, 17): the top-M tracks by score."""
-    tracks: list[Track] = build_tracks(detections, options.iou_threshold, options.max_age)
-    slots = pack_tracks(tracks, max(1, max_persons))
-    return slots_to_arrays(slots, len(detections), min_persons=1)
+    """keypoint (M, T, 17, 2), keypoint_score (M, T, 17) of `generic_tracks`."""
+    p = generic_tracks(detections, max_persons, options)
+    return p.keypoint, p.keypoint_score

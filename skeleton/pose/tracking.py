@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from skeleton.pose.base import NUM_KEYPOINTS
+from skeleton.pose.base import Persons
 
 FrameDetections = tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N,5), kps (N,17,2), (N,17)
 
@@ -155,16 +155,25 @@ def pack_tracks(tracks: Sequence[Track], max_slots: int) -> list[list[Track]]:
     return slots
 
 
+def slots_to_persons(
+    slots: Sequence[Sequence[Track]], total_frames: int, min_persons: int = 1
+) -> Persons:
+    """Keypoints, scores and detector boxes per slot; absent frames stay zero."""
+    persons = Persons.empty(max(len(slots), min_persons), total_frames)
+    for i, slot in enumerate(slots):
+        for track in slot:
+            idx = np.asarray(track.frames, dtype=np.int64)
+            boxes = np.stack(track.boxes)
+            persons.keypoint[i, idx] = np.stack(track.keypoints)
+            persons.keypoint_score[i, idx] = np.stack(track.scores)
+            persons.bbox[i, idx] = boxes[:, :4]
+            persons.bbox_score[i, idx] = boxes[:, 4]
+    return persons
+
+
 def slots_to_arrays(
     slots: Sequence[Sequence[Track]], total_frames: int, min_persons: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """keypoint (M, T, 17, 2) and keypoint_score (M, T, 17) float32; absent frames stay zero."""
-    m = max(len(slots), min_persons)
-    keypoint = np.zeros((m, total_frames, NUM_KEYPOINTS, 2), np.float32)
-    score = np.zeros((m, total_frames, NUM_KEYPOINTS), np.float32)
-    for i, slot in enumerate(slots):
-        for track in slot:
-            idx = np.asarray(track.frames, dtype=np.int64)
-            keypoint[i, idx] = np.stack(track.keypoints)
-            score[i, idx] = np.stack(track.scores)
-    return keypoint, score
+    persons = slots_to_persons(slots, total_frames, min_persons)
+    return persons.keypoint, persons.keypoint_score
