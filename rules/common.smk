@@ -12,6 +12,11 @@ from skeleton.releases import local_inputs
 
 validate(config, workflow.source_path("../config/schema/config.schema.yaml"))
 
+# This workflow's folder (the repository), for the files it ships (label maps, model configs,
+# the default pose interpreter). Not workflow.basedir: when another workflow uses this one as a
+# module, that is the importing workflow's folder.
+WORKFLOW_DIR = os.path.dirname(os.path.abspath(str(workflow.current_basedir)))
+
 NTU = config["ntu"]
 NTU_DATASETS = NTU["datasets"]
 # URLs in ntu.skeletons are downloaded by rule fetch_raw (rules/download.smk) to data/raw/ntu/

@@ -22,7 +22,7 @@ rule ntu_report_plots:
         kind="3d",
         title=lambda wc: f"{wc.ds} 3D",
         label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
+            WORKFLOW_DIR, f"config/label_maps/{wc.ds}.txt"
         ),
     script:
         "../scripts/report_plots.py"
@@ -47,7 +47,7 @@ rule ntu_report_plots_2d:
         kind="2d",
         title=lambda wc: f"{wc.ds} 2D",
         label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
+            WORKFLOW_DIR, f"config/label_maps/{wc.ds}.txt"
         ),
     script:
         "../scripts/report_plots.py"

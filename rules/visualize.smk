@@ -26,7 +26,7 @@ rule ntu_visualize:
         samples=VIZ["samples"],
         format=VIZ["format"],
         label_map=lambda wc: os.path.join(
-            workflow.basedir, f"config/label_maps/{wc.ds}.txt"
+            WORKFLOW_DIR, f"config/label_maps/{wc.ds}.txt"
         ),
     script:
         "../scripts/visualize.py"
