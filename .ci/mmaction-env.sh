@@ -31,14 +31,16 @@
 set -euo pipefail
 
 TORCH_REQ="torch==2.13.0"
-# Versions verified to work together with mmaction2 1.2.0 (numpy 2.x is fine for its
-# dataset pipeline). Changing this list rebuilds the venv (it is the marker's content).
+# Versions verified to work together with mmaction2 1.2.0. numpy 1.x: mmaction2 1.2.0 predates
+# numpy 2, whose removed aliases its PoseC3D pipeline still uses (PoseCompact: np.Inf); so
+# opencv-python from before its numpy>=2 requirement. Changing this list rebuilds the venv (it
+# is the marker's content).
 BASE_REQS=(
     "mmcv-lite==2.1.0"
     "mmengine==0.10.7"
     "importlib-metadata==10.2.0"
-    "numpy==2.4.6"
-    "opencv-python==5.0.0.93"
+    "numpy==1.26.4"
+    "opencv-python==4.10.0.84"
     "scipy==1.17.1"
     "einops==0.8.2"
 )
