@@ -13,7 +13,8 @@ the summary: the annotation file (and data_prefix, box_thr, valid_ratio where gi
 size, no worker processes, clip length, a few iterations (IterBasedTrainLoop) ending in one
 validation pass (the config's ValLoop, val_dataloader and val_evaluator), no checkpoints,
 `load_from` none (pretrained weights are downloads) and the learning rate scaled to the batch
-by the config's own `auto_scale_lr` (base_batch_size). The model, its head's class count, the
+by mmengine's `auto_scale_lr` with the config's base_batch_size (8 GPUs x its batch where the
+config has none). The model, its head's class count, the
 pipelines and the optimizer are the config's. mmengine's Runner builds everything from the
 registry and trains.
 
@@ -57,6 +58,8 @@ def datasets(loader: dict[str, Any]):
 def configure(cfg, args: argparse.Namespace, work_dir: str) -> list[str]:
     """Point `cfg` at our files and shrink it for a CPU; returns the changes made."""
     changes = [f"ann_file={args.ann_file}"]
+    # the configs' names say their batch: 8 GPUs x N samples (e.g. 8xb16)
+    shipped_batch = 8 * cfg.train_dataloader.batch_size
     for key in ("train_dataloader", "val_dataloader"):
         loader = cfg[key]
         loader.update(batch_size=args.batch_size, num_workers=0, persistent_workers=False)
@@ -92,10 +95,11 @@ def configure(cfg, args: argparse.Namespace, work_dir: str) -> list[str]:
     if cfg.get("load_from"):
         changes.append(f"load_from {cfg.load_from} -> None (no download)")
     cfg.load_from = None
-    if "auto_scale_lr" in cfg:
-        cfg.auto_scale_lr.enable = True
-        base = cfg.auto_scale_lr.base_batch_size
-        changes.append(f"lr scaled by batch {args.batch_size} / base_batch_size {base}")
+    # linear lr scaling to our batch, by the config's auto_scale_lr (or its 8 x batch when absent)
+    cfg.auto_scale_lr = {"base_batch_size": shipped_batch, **cfg.get("auto_scale_lr", {})}
+    cfg.auto_scale_lr.enable = True
+    base = cfg.auto_scale_lr.base_batch_size
+    changes.append(f"lr scaled by batch {args.batch_size} / base_batch_size {base}")
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=args.seed)
     cfg.launcher = "none"
