@@ -124,14 +124,17 @@ def video_outputs(tmp_path_factory) -> Path:
     if not (NTU_VIDEO.is_file() and DEMO_CLIP.is_file() and SKELETONS.is_dir()):
         pytest.skip(f"real NTU video, demo clip or skeletons not available under {SHARED}")
     wd = tmp_path_factory.mktemp("video-datasets")
-    clips = {
-        "ntu": short_clip(NTU_VIDEO, wd / "clips" / "ntu.avi", frames=CLIP_FRAMES),
-        "demo": short_clip(DEMO_CLIP, wd / "clips" / "demo.avi", frames=CLIP_FRAMES),
-    }
+    sources = {"ntu": NTU_VIDEO, "demo": DEMO_CLIP}
+    clips: dict[tuple[str, str], Path] = {}
 
     def place(clip: str, path: Path) -> None:
+        """A short, downscaled cut of a real clip at `path` (MJPG .avi or mp4v .mp4)."""
+        key = (clip, path.suffix)
+        if key not in clips:
+            cut = wd / "clips" / f"{clip}{path.suffix}"
+            clips[key] = short_clip(sources[clip], cut, frames=CLIP_FRAMES)
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(clips[clip], path)
+        shutil.copyfile(clips[key], path)
 
     # NTU60: the real sample (performer 1: xsub_train) and the demo clip under the name of the
     # real skeleton file S002C001P003R001A003 (performer 3: xsub_val), with both skeletons
