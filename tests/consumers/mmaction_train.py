@@ -107,6 +107,12 @@ def configure(cfg, args: argparse.Namespace, work_dir: str) -> list[str]:
     return changes
 
 
+def kept_skeletons(dataset) -> int:
+    """Skeletons PoseDataset keeps by box score (`anno_inds`, set when valid_ratio > 0)."""
+    infos = (dataset.get_data_info(i) for i in range(len(dataset)))  # data_list is serialized
+    return sum(int(info["anno_inds"].sum()) for info in infos if "anno_inds" in info)
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from mmengine.config import Config
@@ -150,6 +156,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         # the split's samples as PoseDataset kept them, inside the config's RepeatDataset
         "train_samples": len(getattr(train_set, "dataset", train_set)),
         "train_repeat": getattr(train_set, "times", 1),
+        # K400 with valid_ratio > 0: skeletons PoseDataset keeps (box_score >= box_thr)
+        "train_skeletons_kept": kept_skeletons(getattr(train_set, "dataset", train_set)),
         "val_samples": len(runner.val_dataloader.dataset),
         "num_classes": head.num_classes,
         **record,
