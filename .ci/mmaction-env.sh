@@ -6,14 +6,21 @@
 # The venv lives outside the clone, at $SKELETON_MMACTION_VENV or
 # ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction, so every clone and CI run on a machine
 # shares it. It is reused when its marker file holds exactly the requirement list below and
-# `import mmaction.datasets` works; otherwise it is rebuilt from scratch. pip's own cache is
-# left on, so a rebuild on the same machine downloads nothing.
+# `import mmaction.datasets, mmaction.models` works; otherwise it is rebuilt from scratch. pip's
+# own cache is left on, so a rebuild on the same machine downloads nothing.
 #
 # Nothing here compiles: torch is the CPU build, mmcv-lite has no ops, and mmaction2 is installed
 # with --no-deps because its declared deps (decord, opencv-contrib-python, ...) are only needed
-# for video decoding and models. `import mmaction.datasets` needs scipy on top of mmengine.
-# The mmaction2 1.2.0 wheel lacks mmaction/models/localizers/drn, so importing mmaction.models
-# fails: consumers import only mmaction.datasets and call init_default_scope('mmaction').
+# for video decoding. `import mmaction.datasets` needs scipy on top of mmengine; `import
+# mmaction.models` (training through mmengine's Runner) needs einops too.
+#
+# Repair of the upstream wheel: mmaction2 1.2.0 on PyPI (wheel and sdist alike) lacks
+# mmaction/models/localizers/drn/ (the source folder has no __init__.py, so packaging skipped
+# it), yet mmaction/models/localizers/__init__.py imports DRN from it, so `import mmaction.models`
+# fails (open-mmlab/mmaction2#2714; the fix, an __init__.py, is PR #2721, unreleased). The
+# sources cannot be restored from a registry, so the build drops that one import and 'DRN' from
+# __all__, the workaround given in #2714 (DRN is a video grounding localizer, no skeleton model
+# uses it). The edit is checked: the build fails when the file does not read as expected.
 #
 # Environment:
 #   SKELETON_CACHE          cache root (default ~/.cache/skeleton)
@@ -24,15 +31,18 @@
 set -euo pipefail
 
 TORCH_REQ="torch==2.13.0"
-# Versions verified to work together with mmaction2 1.2.0 (numpy 2.x is fine for its
-# dataset pipeline). Changing this list rebuilds the venv (it is the marker's content).
+# Versions verified to work together with mmaction2 1.2.0. numpy 1.x: mmaction2 1.2.0 predates
+# numpy 2, whose removed aliases its PoseC3D pipeline still uses (PoseCompact: np.Inf); so
+# opencv-python from before its numpy>=2 requirement. Changing this list rebuilds the venv (it
+# is the marker's content).
 BASE_REQS=(
     "mmcv-lite==2.1.0"
     "mmengine==0.10.7"
     "importlib-metadata==10.2.0"
-    "numpy==2.4.6"
-    "opencv-python==5.0.0.93"
+    "numpy==1.26.4"
+    "opencv-python==4.10.0.84"
     "scipy==1.17.1"
+    "einops==0.8.2"
 )
 MMACTION_REQ="mmaction2==1.2.0"
 PYTORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
@@ -41,13 +51,13 @@ cache="${SKELETON_CACHE:-$HOME/.cache/skeleton}"
 venv="${SKELETON_MMACTION_VENV:-$cache/venv-mmaction}"
 python="${SKELETON_MMACTION_PYTHON:-python3}"
 marker="$venv/.skeleton-mmaction-complete"
-spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps)"
+spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps, DRN import dropped)"
 
 log() { echo "mmaction-env: $*" >&2; }
 
 venv_ok() {
     [[ -f "$marker" && "$(cat "$marker")" == "$spec" ]] &&
-        "$venv/bin/python" -c 'import mmaction.datasets' >/dev/null 2>&1
+        "$venv/bin/python" -c 'import mmaction.datasets, mmaction.models' >/dev/null 2>&1
 }
 
 # A local torch CPU wheel reachable through pip's find-links (e.g. /opt/wheels)?
@@ -97,12 +107,28 @@ fi
 "${pip[@]}" "$TORCH_REQ" "${BASE_REQS[@]}" >&2
 "${pip[@]}" --no-deps "$MMACTION_REQ" >&2
 
+# The wheel repair described above (open-mmlab/mmaction2#2714).
+"$venv/bin/python" - >&2 <<'EOF'
+import importlib.util
+from pathlib import Path
+
+pkg = Path(importlib.util.find_spec("mmaction").origin).parent / "models" / "localizers"
+init = pkg / "__init__.py"
+text = init.read_text()
+drop_import, drop_name = "from .drn.drn import DRN\n", ", 'DRN'"
+assert not (pkg / "drn").exists(), f"{pkg / 'drn'} exists: this wheel needs no repair"
+assert text.count(drop_import) == 1 and text.count(drop_name) == 1, f"unexpected {init}"
+init.write_text(text.replace(drop_import, "").replace(drop_name, ""))
+print(f"mmaction-env: dropped the DRN import from {init} (mmaction2#2714)")
+EOF
+
 "$venv/bin/python" - >&2 <<'EOF'
 import torch
 from mmengine.registry import init_default_scope
 
 import mmaction
 import mmaction.datasets  # noqa: F401
+import mmaction.models  # noqa: F401
 
 init_default_scope("mmaction")
 print(f"mmaction-env: torch {torch.__version__} (cuda {torch.version.cuda}), mmaction {mmaction.__version__}")

@@ -13,7 +13,12 @@ from skeleton.index import read_index, shard_rows, shards_for
 from skeleton.releases import local_inputs
 from skeleton.resources import label_map_path
 
-CONFIG_SCHEMA = os.path.join(workflow.basedir, "config/schema/config.schema.yaml")
+# This workflow's folder (the repository), for the files it ships (label maps, model configs,
+# the default pose interpreter). Not workflow.basedir: when another workflow uses this one as a
+# module, that is the importing workflow's folder.
+WORKFLOW_DIR = os.path.dirname(os.path.abspath(str(workflow.current_basedir)))
+
+CONFIG_SCHEMA = os.path.join(WORKFLOW_DIR, "config/schema/config.schema.yaml")
 try:  # a short message naming the bad key, not Snakemake's dump of the whole schema
     check_config(
         config,
@@ -25,7 +30,7 @@ try:  # a short message naming the bad key, not Snakemake's dump of the whole sc
             workflow.config_settings.config,
             workflow.basedir,
         ),
-        os.path.join(workflow.basedir, "config/config.yaml"),
+        os.path.join(WORKFLOW_DIR, "config/config.yaml"),
     )
 except ConfigError as exc:
     sys.exit(str(exc))

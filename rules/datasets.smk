@@ -5,8 +5,9 @@
 # one pose job per shard of videos under results/pose/<model_tag>/<vds>/ (the pose stage's model
 # tag, shard size and resume; FineGYM runs the pose model inside its ground-truth boxes), then
 # packaging with the index's labels and splits. Kinetics-400 is packaged in its compressed form:
-# one kpfile per pose shard plus a table-of-contents pickle. Needs rules/pose.smk (pose config,
-# model tag); configured by the <vds> config sections.
+# one kpfile per pose shard plus a table-of-contents pickle, and one kpfile per video for
+# MMAction2. Needs rules/pose.smk (pose config, model tag); configured by the <vds> config
+# sections.
 
 
 include: "datasets_common.smk"
@@ -134,6 +135,23 @@ rule k400_package_2d:
         "../scripts/k400_package_2d.py"
 
 
+# MMAction2 1.x reads K400 skeletons from one kpfile per video:
+# PoseDataset(data_prefix=dict(skeleton="results/k400/video_kpfiles"), ...)
+rule k400_video_kpfiles:
+    input:
+        vds_pose_shards("results/k400/kpfiles/shard_{k}.pkl"),
+    output:
+        directory("results/k400/video_kpfiles"),
+    log:
+        "logs/k400/video_kpfiles.log",
+    benchmark:
+        "benchmarks/k400/video_kpfiles.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/k400_video_kpfiles.py"
+
+
 rule ucf101:
     input:
         "results/ucf101/ucf101_2d.pkl",
@@ -157,6 +175,7 @@ rule gym:
 rule k400:
     input:
         "results/k400/k400_2d.pkl",
+        "results/k400/video_kpfiles",
 
 
 rule custom:

@@ -15,7 +15,7 @@ def repo_relative(path):
     """A configured path as given when it exists here, else relative to the workflow's folder."""
     if not path or os.path.isabs(path) or os.path.exists(path) or os.sep not in path:
         return path
-    return os.path.join(workflow.basedir, path)
+    return os.path.join(WORKFLOW_DIR, path)
 
 
 POSE_PYTHON = repo_relative(POSE["python"])

@@ -551,6 +551,25 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
     (one,) = load(tmp_path / "one.pkl")
     np.testing.assert_array_equal(one["keypoint_score"], dense[names[2]]["keypoint_score"])
     assert one["label"] == classes.index("air drumming") and validate_file(tmp_path / "one.pkl").ok
+    # MMAction2's layout, one kpfile per video (PoseDataset data_prefix=dict(skeleton=...)):
+    # the same arrays; the CLI replaces the folder whole
+    per_video = out / "video_kpfiles"
+    per_video.mkdir()
+    (per_video / "stale.pkl").write_bytes(b"old")
+    cmd = [
+        sys.executable,
+        "-m",
+        "skeleton",
+        "k400-video-kpfiles",
+        *map(str, sorted(out.glob("kpfiles/*.pkl"))),
+    ]
+    subprocess.run([*cmd, "--out", str(per_video)], check=True, cwd=REPO, capture_output=True)
+    assert sorted(p.name for p in per_video.iterdir()) == [f"{n}.pkl" for n in names]
+    for a in data["annotations"]:
+        (one_video,) = load(per_video / f"{a['frame_dir']}.pkl").items()
+        expected = load(out / a["raw_file"])[a["frame_dir"]]["keypoint"]
+        assert one_video[0] == "keypoint"
+        np.testing.assert_array_equal(one_video[1], expected)
 
 
 def test_cli_index_and_package(tmp_path):

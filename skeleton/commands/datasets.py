@@ -1,4 +1,5 @@
-"""`skeleton dataset-index`, `dataset-package`, `gym-pose`, `k400-dense`: video datasets.
+"""`skeleton dataset-index`, `dataset-package`, `gym-pose`, `k400-dense`, `k400-video-kpfiles`:
+video datasets.
 
 UCF101, HMDB51, Diving48, FineGYM, Kinetics-400 and custom CSV/TSV lists, from their official
 files (skeleton.datasets). `gym-pose` needs the pose environment; the others numpy only.
@@ -51,7 +52,8 @@ def register(subparsers: Any) -> None:
             "Write the annotation pickle of the index's usable samples from pose shard pickles "
             "(`skeleton pose` outputs, their .rejects.tsv beside them), labels and splits from "
             "the index. --compressed: Kinetics-400's form, one kpfile per shard under "
-            "<OUT's folder>/kpfiles/."
+            "<OUT's folder>/kpfiles/ and one per video under <OUT's folder>/video_kpfiles/ "
+            "(MMAction2's data_prefix=dict(skeleton=...) layout)."
         ),
     )
     p.add_argument("dataset", choices=DATASETS)
@@ -102,6 +104,19 @@ def register(subparsers: Any) -> None:
     d.add_argument("frame_dir", metavar="FRAME_DIR")
     d.add_argument("--out", required=True, metavar="OUT.pkl")
     d.set_defaults(func=run_dense)
+
+    v = subparsers.add_parser(
+        "k400-video-kpfiles",
+        help="per-shard K400 kpfiles -> one kpfile per video (MMAction2's layout)",
+        description=(
+            "Split the per-shard kpfiles ({frame_dir: {'keypoint': (N, 17, 3)}}) into one file "
+            "per video, OUT_DIR/<frame_dir>.pkl = {'keypoint': (N, 17, 3)}: what MMAction2 1.x's "
+            "PoseDataset reads with data_prefix=dict(skeleton=OUT_DIR). OUT_DIR is replaced whole."
+        ),
+    )
+    v.add_argument("kpfiles", nargs="+", metavar="KPFILE")
+    v.add_argument("--out", required=True, metavar="OUT_DIR")
+    v.set_defaults(func=run_video_kpfiles)
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -160,6 +175,8 @@ def run_package(args: argparse.Namespace) -> int:
                 args.dataset, args.index, tocs, args.shards, args.out, args.rejects,
                 args.annotation_rejects, args.summary,
             )  # fmt: skip
+            kpfiles = [str(Path(args.out).parent / "kpfiles" / Path(t).name) for t in tocs]
+            package.write_video_kpfiles(kpfiles, Path(args.out).parent / "video_kpfiles")
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     print(
@@ -222,4 +239,16 @@ def run_dense(args: argparse.Namespace) -> int:
     write_annotations(args.out, [ann], split=None)
     k = ann["keypoint"]
     print(f"{args.out}: {args.frame_dir} keypoint {k.shape}", file=sys.stderr)
+    return 0
+
+
+def run_video_kpfiles(args: argparse.Namespace) -> int:
+    from skeleton.cli import UsageError
+    from skeleton.datasets.package import write_video_kpfiles
+
+    try:
+        n = write_video_kpfiles(args.kpfiles, args.out)
+    except (OSError, KeyError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{args.out}: {n} video kpfile(s)", file=sys.stderr)
     return 0

@@ -17,12 +17,16 @@ persons in stored order: the same slots, except that a frame missing an earlier 
 later ones up.
 The pose stage keeps no detector box score per slot, so `box_score` is the skeleton's mean
 keypoint score.
+MMAction2 1.x reads the skeletons from one kpfile per video instead
+(`PoseDataset(data_prefix=dict(skeleton=DIR))` loads `DIR/<frame_dir>.pkl`): `write_video_kpfiles`
+writes that folder from the per-shard kpfiles.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -289,3 +293,31 @@ def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
     if frame_dir not in kpfile:
         raise KeyError(f"{raw}: kpfile has no {frame_dir!r}")
     return to_dense(entry, kpfile[frame_dir]["keypoint"])
+
+
+def write_video_kpfiles(kpfiles: list[str], out_dir: str | os.PathLike) -> int:
+    """The per-shard kpfiles -> one kpfile per video, `OUT_DIR/<frame_dir>.pkl` holding
+    `{'keypoint': (N, 17, 3)}`: the layout MMAction2 1.x's `PoseDataset` reads with
+    `data_prefix=dict(skeleton=OUT_DIR)` (mmaction/datasets/pose_dataset.py, `get_data_info`
+    loads `<skeleton>/<frame_dir>.pkl` and merges its keys into the sample). Same arrays as the
+    per-shard kpfiles. The folder is written beside `out_dir` and renamed into place whole.
+    """
+    out = Path(out_dir)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)  # a killed writer's leftover
+    tmp.mkdir(parents=True)
+    written = 0
+    for path in sorted(kpfiles, key=shard_number):
+        for frame_dir, value in sorted(load(path).items()):
+            if not frame_dir or frame_dir in (".", "..") or "/" in frame_dir or os.sep in frame_dir:
+                raise ValueError(f"{path}: frame_dir {frame_dir!r} cannot name a file")
+            target = tmp / f"{frame_dir}.pkl"
+            if target.exists():
+                raise ValueError(f"{path}: {frame_dir!r} is in two kpfiles")
+            with open(target, "wb") as f:
+                _Pickler(f).dump({"keypoint": value["keypoint"]})
+            written += 1
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return written

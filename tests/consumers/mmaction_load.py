@@ -11,8 +11,8 @@ For every split in the pickle it builds `PoseDataset` twice, with the training p
 (configs/skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-{3d,2d}.py), loads
 samples through both and checks what a model would receive: input shape and dtype, finite
 values, label. Prints a JSON summary on stdout; exit status 1 on any failure, 2 on bad usage.
-The mmaction2 1.2.0 wheel lacks mmaction/models/localizers/drn, so only mmaction.datasets is
-imported.
+Only mmaction.datasets is imported (no model is built here; tests/consumers/mmaction_train.py
+trains).
 """
 
 from __future__ import annotations
