@@ -19,6 +19,7 @@ from skeleton.rejects import Reject
 
 FILES = {"train": "train.csv", "val": "validate.csv"}
 SPLITS = tuple(FILES)
+COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
 
 
