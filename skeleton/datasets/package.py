@@ -102,7 +102,8 @@ def collect_rejects(
         in_splits = set().union(*splits.values())
         rejected = {r.sample for r in rejects}
         for name in sorted({r.sample for r in ok.values()} - in_splits - rejected):
-            rejects.append(Reject(name, ok[name].path, "not_in_splits", f"not in {splits_json}"))
+            detail = f"in no split of {splits_json} (NTU: its skeleton is missing or rejected)"
+            rejects.append(Reject(name, ok[name].path, "not_in_splits", detail))
         indexed = {r.sample for r in rows} | rejected
         for name in sorted(in_splits - indexed):
             rejects.append(Reject(name, "", "no_video", f"no video of {name} in the index"))

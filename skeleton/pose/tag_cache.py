@@ -99,7 +99,10 @@ def cached_tag(
     entries[key] = {"tag": record["tag"], "inputs": record["inputs"]}
     while len(entries) > MAX_ENTRIES:  # oldest first (dicts keep insertion order)
         entries.pop(next(iter(entries)))
-    with atomic_write(path, "w") as f:  # concurrent runs leave one complete file
-        json.dump(entries, f, indent=1)
-        f.write("\n")
+    try:  # concurrent runs (cluster jobs parse the workflow too) leave one complete file
+        with atomic_write(path, "w") as f:
+            json.dump(entries, f, indent=1)
+            f.write("\n")
+    except OSError:  # a cache that cannot be written costs the next build a start, no more
+        pass
     return record["tag"]
