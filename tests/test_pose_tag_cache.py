@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -103,3 +104,28 @@ def test_cached_tag_reports_a_failing_interpreter(tmp_path):
     with pytest.raises(TagError, match="missing.pt"):
         cached_tag(cmd, tmp_path / "c", env_for_repo())
     assert not (tmp_path / "c").exists()
+
+
+def test_scratch_files_written_while_recording_are_not_inputs(tmp_path):
+    """mmengine writes each config to a temporary file and reads it back: not an input."""
+    code = f"""
+import json, os, tempfile
+from skeleton.pose.tag import recorded_inputs
+stable = {str(tmp_path / "stable.txt")!r}
+open(stable, "w").write("x")
+with recorded_inputs() as inputs:
+    open(stable).read()
+    with tempfile.TemporaryDirectory(dir={str(tmp_path)!r}) as scratch:
+        path = os.path.join(scratch, "copy.py")
+        open(path, "w").write("y")
+        open(path).read()
+        os.listdir(scratch)
+print(json.dumps(inputs))
+"""
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env_for_repo()
+    )
+    assert p.returncode == 0, p.stderr
+    inputs = json.loads(p.stdout)
+    assert str(tmp_path / "stable.txt") in inputs
+    assert not [k for k in inputs if k.startswith(str(tmp_path)) and "stable" not in k], inputs

@@ -90,6 +90,8 @@ def recorded_inputs() -> Iterator[dict[str, str]]:
     entries searched for modules and metadata), plus the modules loaded before and the
     interpreter. Around `describe_static`, that is everything the model tag is a function of,
     options aside: while none of it changes, neither does the tag (skeleton.pose.tag_cache).
+    What changed while inside (a scratch file written and read back, e.g. mmengine's temporary
+    copy of each config, and the temporary folder holding it) is output, not input: left out.
     """
     global _reads
     if not getattr(_audit, "installed", False):  # audit hooks cannot be removed: install once
@@ -101,6 +103,9 @@ def recorded_inputs() -> Iterator[dict[str, str]]:
         yield reads
     finally:
         _reads = None
+    for path, state in list(reads.items()):
+        if path_state(path) != state:
+            del reads[path]
     loaded = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
     for path in [sys.executable, os.path.realpath(sys.executable), *filter(None, loaded)]:
         path = os.path.abspath(path)
