@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     i.add_argument(
         "--shard-size", type=int, default=200, metavar="N", help="videos per shard (default 200)"
     )
-    i.add_argument("--out", required=True, metavar="INDEX.tsv")
+    i.add_argument("--out", required=True, metavar="INDEX.tsv", help="the index written")
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument(
@@ -57,8 +57,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("dataset", choices=datasets, metavar="DATASET", help=", ".join(datasets))
     p.add_argument("--index", required=True, metavar="INDEX.tsv", help="from dataset-index")
-    p.add_argument("--shards", nargs="+", required=True, metavar="SHARD.pkl")
-    p.add_argument("--out", required=True, metavar="OUT.pkl")
+    p.add_argument(
+        "--shards", nargs="+", required=True, metavar="SHARD.pkl", help="`skeleton pose` outputs"
+    )
+    p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle written")
     p.add_argument("--rejects", required=True, metavar="TSV", help="the rejects report written")
     p.add_argument("--annotation-rejects", metavar="TSV", help="from dataset-index")
     p.add_argument(
