@@ -5,7 +5,7 @@ the second's an empty file named like an NTU video. Strict: the 2D target fails,
 report naming the empty video stays under results/ (it is its own step, which succeeded). Not
 strict: the pickle holds the good sample. Only the empty video: no usable sample, a clear error,
 the report kept and no pickle. Runs in the pose interpreter (see test_pose_yolo.py); about a
-minute on 2 CPU cores.
+minute and a half on 2 CPU cores.
 """
 
 from __future__ import annotations

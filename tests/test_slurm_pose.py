@@ -4,7 +4,7 @@
 dataset (a 6-frame copy of the real NTU video) built with `--profile profiles/slurm`, the yolo
 backend on CPU. Every pose shard of every video source is rule `pose_shard`, which the profile
 sends to the GPU partition with one GPU; the cluster's controller log shows where the job ran.
-About a minute.
+One to three minutes (four Slurm jobs in a row, each parsing the workflow).
 """
 
 from __future__ import annotations
