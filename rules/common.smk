@@ -58,8 +58,14 @@ def ntu_outputs(datasets):
         f"results/{ds}/{name}"
         for ds in datasets
         for name in (f"{ds}_3d.pkl", "rejects.tsv", "manifest.json")
-    ] + (  # 2D poses when videos are configured (rules/pose.smk)
-        [f"results/{ds}/{ds}_2d.pkl" for ds in datasets] if NTU.get("videos") else []
+    ] + (  # 2D poses when videos are configured (rules/pose.smk, rules/datasets.smk)
+        [
+            f"results/{ds}/{name}"
+            for ds in datasets
+            for name in (f"{ds}_2d.pkl", "pose_quality.tsv")
+        ]
+        if NTU.get("videos")
+        else []
     )
 
 

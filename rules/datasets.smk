@@ -1,183 +1,150 @@
-# Video datasets: UCF101, HMDB51, Diving48, FineGYM, Kinetics-400 and custom video lists -> 2D
-# skeleton pickles results/<vds>/<vds>_2d.pkl (targets ucf101 hmdb51 diving48 gym k400 custom).
+# 2D datasets from the pose shards of rules/pose.smk: ntu60 and ntu120 (with the 3D pickles'
+# splits), ucf101, hmdb51, diving48, gym, k400 (compressed: one kpfile per pose shard plus a
+# table-of-contents pickle) and custom -> results/<ds>/<ds>_2d.pkl.
 #
-# Per dataset: a video index (checkpoint) from the official split files and the video folders,
-# one pose job per shard of videos under results/pose/<model_tag>/<vds>/ (the pose stage's model
-# tag, shard size and resume; FineGYM runs the pose model inside its ground-truth boxes), then
-# packaging with the index's labels and splits. Kinetics-400 is packaged in its compressed form:
-# one kpfile per pose shard plus a table-of-contents pickle, and one kpfile per video for
-# MMAction2. Needs rules/pose.smk (pose config, model tag); configured by the <vds> config
-# sections.
+# The rejects report is its own step: it needs no pose result, and when a strict packaging
+# (config strict) fails on it, Snakemake deletes only the packaging's outputs, so the report
+# naming the rejected samples stays under results/.
 
 
 include: "datasets_common.smk"
 
 
-checkpoint video_dataset_index:
+rule rejects_2d:
     input:
-        vds_index_inputs,
+        index=dataset_index,
+        annotation_rejects=dataset_annotation_rejects,
+        shard_rejects=dataset_pose_shards(
+            f"{POSE_DIR}/{{source}}/shard_{{k}}.rejects.tsv"
+        ),
+        splits=dataset_splits,
     output:
-        index="results/{vds}/videos.tsv",
-        rejects="results/{vds}/annotation_rejects.tsv",
-        label_map="results/{vds}/label_map.txt",
+        "results/{dataset}/rejects_2d.tsv",
     log:
-        "logs/{vds}/video_index.log",
+        "logs/{dataset}/rejects_2d.log",
     benchmark:
-        "benchmarks/{vds}/video_index.tsv"
-    conda:
-        "../envs/parse.yaml"
-    params:
-        shard_size=POSE["shard_size"],
-        source=lambda wc: vds_config(wc.vds),
-    script:
-        "../scripts/dataset_index.py"
-
-
-rule video_pose_shard:
-    input:
-        videos=vds_shard_videos,
-        boxes=lambda wc: [gym_boxes()] if wc.vds == "gym" else [],
-    output:
-        pkl=f"{VDS_POSE_DIR}/{{vds}}/shard_{{shard}}.pkl",
-        rejects=f"{VDS_POSE_DIR}/{{vds}}/shard_{{shard}}.rejects.tsv",
-    log:
-        f"logs/pose/{VDS_POSE_TAG}/{{vds}}/shard_{{shard}}.log",
-    benchmark:
-        f"benchmarks/pose/{VDS_POSE_TAG}/{{vds}}/shard_{{shard}}.tsv"
-    conda:
-        "../envs/pose.yaml"
-    resources:
-        gpu=1 if pose_device_kind() == "cuda" else 0,
-        mem_mb=lambda wc, attempt: POSE_MB * attempt,
-        runtime=lambda wc, attempt: attempt
-        * (10 + POSE["shard_size"] * POSE_SECONDS_PER_VIDEO[pose_device_kind()] // 60),
-    params:
-        python=POSE_PYTHON,
-        members=vds_shard_members,
-        command=vds_pose_command,
-        # finished videos are kept here, so a killed or preempted job resumes
-        work=f"{VDS_POSE_DIR}/{{vds}}/shard_{{shard}}.work",
-    # exit 1 with the pickle written: every video of the shard was rejected (an empty pickle and
-    # its rejects are the shard's result); other failures keep the work folder for a rerun
-    shell:
-        "{params.python} -m skeleton {params.command} {input.videos:q} --out {output.pkl} "
-        "--rejects {output.rejects} --work-dir {params.work} > {log} 2>&1 "
-        "|| test -s {output.pkl}; rm -rf {params.work}"
-
-
-rule video_package_2d:
-    input:
-        index="results/{vds}/videos.tsv",
-        annotation_rejects="results/{vds}/annotation_rejects.tsv",
-        shards=vds_pose_shards(f"{VDS_POSE_DIR}/{{vds}}/shard_{{k}}.pkl"),
-        shard_rejects=vds_pose_shards(f"{VDS_POSE_DIR}/{{vds}}/shard_{{k}}.rejects.tsv"),
-    output:
-        pkl="results/{vds}/{vds}_2d.pkl",
-        rejects="results/{vds}/rejects_2d.tsv",
-        summary="results/{vds}/summary_2d.json",
-    log:
-        "logs/{vds}/package_2d.log",
-        summary="logs/{vds}/package_2d.summary.json",
-    benchmark:
-        "benchmarks/{vds}/package_2d.tsv"
+        "benchmarks/{dataset}/rejects_2d.tsv"
     wildcard_constraints:
-        vds="|".join(VDS_DENSE),
+        dataset="|".join(DATASET_SOURCE),
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/rejects_2d.py"
+
+
+rule package_2d:
+    input:
+        index=dataset_index,
+        rejects="results/{dataset}/rejects_2d.tsv",
+        shards=dataset_pose_shards(f"{POSE_DIR}/{{source}}/shard_{{k}}.pkl"),
+        splits=dataset_splits,
+    output:
+        pkl="results/{dataset}/{dataset}_2d.pkl",
+        summary="results/{dataset}/summary_2d.json",
+    log:
+        "logs/{dataset}/package_2d.log",
+        summary="logs/{dataset}/package_2d.summary.json",
+    benchmark:
+        "benchmarks/{dataset}/package_2d.tsv"
+    wildcard_constraints:
+        dataset="|".join(DENSE),
     conda:
         "../envs/parse.yaml"
     params:
-        tag=VDS_POSE_TAG,
+        tag=POSE_TAG,
         strict=config["strict"],
     script:
-        "../scripts/dataset_package_2d.py"
+        "../scripts/package_2d.py"
 
 
-rule k400_kpfile:
+rule kpfile:
     input:
-        index="results/k400/videos.tsv",
-        shard=f"{VDS_POSE_DIR}/k400/shard_{{shard}}.pkl",
+        index=dataset_index,
+        shard=lambda wc: f"{POSE_DIR}/{source_of(wc.dataset)}/shard_{wc.shard}.pkl",
     output:
-        kpfile="results/k400/kpfiles/shard_{shard}.pkl",
-        toc="results/k400/toc/shard_{shard}.pkl",
+        kpfile="results/{dataset}/kpfiles/shard_{shard}.pkl",
+        toc="results/{dataset}/toc/shard_{shard}.pkl",
     log:
-        "logs/k400/kpfile_{shard}.log",
+        "logs/{dataset}/kpfile_{shard}.log",
     benchmark:
-        "benchmarks/k400/kpfile_{shard}.tsv"
+        "benchmarks/{dataset}/kpfile_{shard}.tsv"
+    wildcard_constraints:
+        dataset="|".join(COMPRESSED),
     conda:
         "../envs/parse.yaml"
     params:
-        raw_file="kpfiles/shard_{shard}.pkl",  # relative to k400_2d.pkl's folder
+        raw_file="kpfiles/shard_{shard}.pkl",  # relative to <ds>_2d.pkl's folder
     script:
-        "../scripts/k400_kpfile.py"
+        "../scripts/kpfile.py"
 
 
-rule k400_package_2d:
+rule package_2d_compressed:
     input:
-        index="results/k400/videos.tsv",
-        annotation_rejects="results/k400/annotation_rejects.tsv",
-        tocs=vds_pose_shards("results/k400/toc/shard_{k}.pkl"),
-        kpfiles=vds_pose_shards("results/k400/kpfiles/shard_{k}.pkl"),
-        shard_rejects=vds_pose_shards(f"{VDS_POSE_DIR}/k400/shard_{{k}}.rejects.tsv"),
+        index=dataset_index,
+        rejects="results/{dataset}/rejects_2d.tsv",
+        tocs=dataset_pose_shards("results/{dataset}/toc/shard_{k}.pkl"),
+        kpfiles=dataset_pose_shards("results/{dataset}/kpfiles/shard_{k}.pkl"),
     output:
-        pkl="results/k400/k400_2d.pkl",
-        rejects="results/k400/rejects_2d.tsv",
-        summary="results/k400/summary_2d.json",
+        pkl="results/{dataset}/{dataset}_2d.pkl",
+        summary="results/{dataset}/summary_2d.json",
     log:
-        "logs/k400/package_2d.log",
-        summary="logs/k400/package_2d.summary.json",
+        "logs/{dataset}/package_2d.log",
+        summary="logs/{dataset}/package_2d.summary.json",
     benchmark:
-        "benchmarks/k400/package_2d.tsv"
+        "benchmarks/{dataset}/package_2d.tsv"
+    wildcard_constraints:
+        dataset="|".join(COMPRESSED),
     conda:
         "../envs/parse.yaml"
     params:
-        tag=VDS_POSE_TAG,
+        tag=POSE_TAG,
         strict=config["strict"],
     script:
-        "../scripts/k400_package_2d.py"
+        "../scripts/package_2d_compressed.py"
 
 
-# MMAction2 1.x reads K400 skeletons from one kpfile per video:
+# MMAction2 1.x reads the compressed form's skeletons from one kpfile per video:
 # PoseDataset(data_prefix=dict(skeleton="results/k400/video_kpfiles"), ...)
-rule k400_video_kpfiles:
+rule video_kpfiles:
     input:
-        vds_pose_shards("results/k400/kpfiles/shard_{k}.pkl"),
+        dataset_pose_shards("results/{dataset}/kpfiles/shard_{k}.pkl"),
     output:
-        directory("results/k400/video_kpfiles"),
+        directory("results/{dataset}/video_kpfiles"),
     log:
-        "logs/k400/video_kpfiles.log",
+        "logs/{dataset}/video_kpfiles.log",
     benchmark:
-        "benchmarks/k400/video_kpfiles.tsv"
+        "benchmarks/{dataset}/video_kpfiles.tsv"
+    wildcard_constraints:
+        dataset="|".join(COMPRESSED),
     conda:
         "../envs/parse.yaml"
     script:
-        "../scripts/k400_video_kpfiles.py"
+        "../scripts/video_kpfiles.py"
 
 
-rule ucf101:
+# PCK@0.2 of each NTU 2D sample against its Kinect colour-space joints (the report's figures).
+rule ntu_pose_quality:
     input:
-        "results/ucf101/ucf101_2d.pkl",
+        pkl="results/{ds}/{ds}_2d.pkl",
+        index=NTU_INDEX,
+    output:
+        "results/{ds}/pose_quality.tsv",
+    log:
+        "logs/{ds}/pose_quality.log",
+    benchmark:
+        "benchmarks/{ds}/pose_quality.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_pose_quality.py"
 
 
-rule hmdb51:
-    input:
-        "results/hmdb51/hmdb51_2d.pkl",
+# A target per video dataset (NTU's are in the Snakefile, with the 3D pickles).
+for _ds in (d for d, s in DATASET_SOURCE.items() if s != "ntu"):
 
-
-rule diving48:
-    input:
-        "results/diving48/diving48_2d.pkl",
-
-
-rule gym:
-    input:
-        "results/gym/gym_2d.pkl",
-
-
-rule k400:
-    input:
-        "results/k400/k400_2d.pkl",
-        "results/k400/video_kpfiles",
-
-
-rule custom:
-    input:
-        "results/custom/custom_2d.pkl",
+    rule:
+        name:
+            _ds
+        input:
+            f"results/{_ds}/{_ds}_2d.pkl",
+            [f"results/{_ds}/video_kpfiles"] if _ds in COMPRESSED else [],

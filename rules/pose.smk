@@ -1,42 +1,51 @@
-# 2D poses of NTU RGB+D videos: video index (checkpoint), one GPU job per shard of videos, and the
-# <ds>_2d.pkl packages with the 3D pickles' splits. Active when config ntu.videos is not empty.
+# 2D poses of every video source: one video index per source (checkpoint), one GPU job per shard
+# of videos. Packaging into <ds>_2d.pkl is in rules/datasets.smk.
 #
-# Outputs live under results/pose/<model_tag>/: the tag hashes backend, model configs, checkpoint
-# hashes and library versions as seen by the pose interpreter (config pose.python), so a new
-# model or an upgraded mmpose reruns only 2D work, and older results stay for
-# `skeleton pose-drift`.
+# Outputs live under results/pose/<model_tag>/<source>/: the tag hashes backend, model configs,
+# checkpoint hashes and library versions as seen by the pose interpreter (config pose.python),
+# so a new model or an upgraded mmpose reruns only 2D work, and older results stay for
+# `skeleton pose-drift`. The tag is cached against what it was computed from
+# (skeleton.pose.tag_cache): a DAG build starts the pose interpreter only after a change.
 
 
 include: "pose_common.smk"
 
 
-checkpoint ntu_video_index:
+checkpoint video_index:
     input:
-        NTU.get("videos", []),
+        lambda wc: source_settings(wc.source).files,
     output:
-        NTU_VIDEO_INDEX,
+        index="results/{source}/videos.tsv",
+        rejects="results/{source}/annotation_rejects.tsv",
+        label_map="results/{source}/label_map.txt",
     log:
-        "logs/ntu/video_index.log",
+        "logs/{source}/video_index.log",
     benchmark:
-        "benchmarks/ntu/video_index.tsv"
+        "benchmarks/{source}/video_index.tsv"
     conda:
         "../envs/parse.yaml"
     params:
         shard_size=POSE["shard_size"],
+        annotations=lambda wc: source_settings(wc.source).annotations,
+        videos=lambda wc: source_settings(wc.source).videos,
+        options=lambda wc: source_settings(wc.source).options,
     script:
-        "../scripts/ntu_video_index.py"
+        "../scripts/video_index.py"
 
 
+# An empty shard (every video rejected) is a result like any other: its rejects go to the
+# dataset's report. A failed job keeps its work folder, so the retry resumes.
 rule pose_shard:
     input:
-        pose_shard_videos,
+        videos=pose_shard_videos,
+        boxes=pose_shard_boxes,
     output:
-        pkl=f"{POSE_DIR}/shard_{{shard}}.pkl",
-        rejects=f"{POSE_DIR}/shard_{{shard}}.rejects.tsv",
+        pkl=f"{POSE_DIR}/{{source}}/shard_{{shard}}.pkl",
+        rejects=f"{POSE_DIR}/{{source}}/shard_{{shard}}.rejects.tsv",
     log:
-        f"logs/pose/{POSE_TAG}/ntu/shard_{{shard}}.log",
+        f"logs/pose/{POSE_TAG}/{{source}}/shard_{{shard}}.log",
     benchmark:
-        f"benchmarks/pose/{POSE_TAG}/ntu/shard_{{shard}}.tsv"
+        f"benchmarks/pose/{POSE_TAG}/{{source}}/shard_{{shard}}.tsv"
     conda:
         "../envs/pose.yaml"
     resources:
@@ -47,41 +56,10 @@ rule pose_shard:
     params:
         python=POSE_PYTHON,
         members=pose_shard_members,
+        options=pose_options,
         # finished videos are kept here, so a killed or preempted job resumes
-        work=f"{POSE_DIR}/shard_{{shard}}.work",
-        options=lambda wc: (
-            f"--backend {POSE['backend']} --device {POSE['device']} "
-            f"--checkpoint {POSE['checkpoint']} --batch-size {POSE['batch_size']} "
-            f"--max-persons {POSE['max_persons']} --dataset ntu"
-            + (" --fp16" if POSE["fp16"] else "")
-            + (f" --models {POSE_MODELS}" if POSE_MODELS else "")
-        ),
+        work=f"{POSE_DIR}/{{source}}/shard_{{shard}}.work",
     shell:
-        "{params.python} -m skeleton pose {input:q} {params.options} --out {output.pkl} "
-        "--rejects {output.rejects} --work-dir {params.work} --allow-empty > {log} 2>&1 "
-        "&& rm -rf {params.work}"
-
-
-rule ntu_package_2d:
-    input:
-        videos=NTU_VIDEO_INDEX,
-        index=NTU_INDEX,
-        splits="results/{ds}/splits.json",
-        shards=dataset_pose_shards("pkl"),
-        shard_rejects=dataset_pose_shards("rejects.tsv"),
-    output:
-        pkl="results/{ds}/{ds}_2d.pkl",
-        rejects="results/{ds}/rejects_2d.tsv",
-        quality="results/{ds}/pose_quality.tsv",
-        summary="results/{ds}/summary_2d.json",
-    log:
-        "logs/{ds}/package_2d.log",
-        summary="logs/{ds}/package_2d.summary.json",
-    benchmark:
-        "benchmarks/{ds}/package_2d.tsv"
-    conda:
-        "../envs/parse.yaml"
-    params:
-        tag=POSE_TAG,
-    script:
-        "../scripts/ntu_package_2d.py"
+        "{params.python:q} -m skeleton pose {input.videos:q} {params.options:q} "
+        "--out {output.pkl:q} --rejects {output.rejects:q} --work-dir {params.work:q} "
+        "--allow-empty > {log:q} 2>&1 && rm -rf {params.work:q}"

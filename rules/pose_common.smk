@@ -1,12 +1,17 @@
-# Config, model tag and input functions of the pose rules (rules/pose.smk).
+# Config, model tag and input functions of the 2D rules (rules/pose.smk, rules/datasets.smk).
+# Every video source (NTU RGB+D, UCF101, HMDB51, Diving48, FineGYM, Kinetics-400, custom lists)
+# has its reader in skeleton/datasets/ and its config section named after it.
 
 import functools
 import os
-import subprocess
 
 from snakemake.exceptions import WorkflowError
 
-from skeleton.pose.dataset import pose_shards, read_video_index, shard_videos
+import skeleton.datasets.index as video_index
+from skeleton.datasets import SOURCES, ConfigError, dataset_filter, source_of
+from skeleton.datasets import reader as source_reader
+from skeleton.datasets import sources as video_sources
+from skeleton.pose.tag_cache import TagError, cached_tag
 
 POSE = config["pose"]
 
@@ -20,64 +25,88 @@ def repo_relative(path):
 
 POSE_PYTHON = repo_relative(POSE["python"])
 POSE_MODELS = repo_relative(POSE.get("models"))
+CONFIGURED_SOURCES = [s for s in SOURCES if video_sources.configured(s, config)]
 NTU_VIDEO_INDEX = "results/ntu/videos.tsv"
 # Rough costs of one NTU video (~100 frames of 1080p), for cluster job sizes.
 POSE_SECONDS_PER_VIDEO = {"cuda": 10, "cpu": 120}
 POSE_MB = 8000  # models + a batch of decoded 1080p frames
 
 
-def pose_tag_command():
+def pose_tag():
+    """The model tag, computed by the pose interpreter only when what it hashes has changed."""
     cmd = [POSE_PYTHON, "-m", "skeleton", "pose-tag"]
-    cmd += ["--backend", POSE["backend"], "--checkpoint", str(POSE["checkpoint"])]
-    cmd += ["--device", POSE["device"]] + (["--fp16"] if POSE["fp16"] else [])
-    return cmd + (["--models", POSE_MODELS] if POSE_MODELS else [])
-
-
-def compute_pose_tag():
-    cmd = pose_tag_command()
+    cmd += video_sources.pose_tag_arguments(POSE, POSE_MODELS)
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except OSError as exc:
+        return cached_tag(cmd)
+    except TagError as exc:
         raise WorkflowError(
-            f"pose.python={POSE_PYTHON!r} cannot run ({exc}); build the pose env with "
+            f"{exc}\npose.python={POSE_PYTHON!r}: build the pose env with "
             "`skeleton make-env pose` or set pose.python"
         )
-    if done.returncode != 0:
-        raise WorkflowError(f"{' '.join(cmd)} failed:\n{done.stderr.strip()}")
-    return done.stdout.strip()
 
 
-POSE_TAG = compute_pose_tag() if NTU.get("videos") else "none"
-POSE_DIR = f"results/pose/{POSE_TAG}/ntu"
+POSE_TAG = pose_tag() if CONFIGURED_SOURCES else "none"
+POSE_DIR = f"results/pose/{POSE_TAG}"
 
 
-@functools.lru_cache(maxsize=4)
+wildcard_constraints:
+    source="|".join(SOURCES),
+
+
+def source_settings(source):
+    try:
+        return video_sources.settings(source, config)
+    except ConfigError as exc:
+        raise WorkflowError(str(exc))
+
+
+@functools.lru_cache(maxsize=16)
 def _video_rows(path, mtime):
-    return read_video_index(path)
+    return video_index.read_index(path)
 
 
-def video_index_rows():
-    """The video table written by the ntu_video_index checkpoint (read once per DAG build)."""
-    path = checkpoints.ntu_video_index.get().output[0]
+def source_rows(source):
+    """The video index of `source` (its checkpoint's table, read once per DAG build)."""
+    path = checkpoints.video_index.get(source=source).output.index
     return _video_rows(path, os.path.getmtime(path))
+
+
+def pose_shard_rows(wildcards):
+    return video_index.shard_rows(source_rows(wildcards.source), int(wildcards.shard))
 
 
 def pose_shard_videos(wildcards):
     """The shard's video files: touching one reruns only its shard."""
-    return [r.path for r in shard_videos(video_index_rows(), int(wildcards.shard))]
+    return [r.path for r in pose_shard_rows(wildcards)]
 
 
 def pose_shard_members(wildcards):
-    return [
-        f"{r.sample}={r.path}"
-        for r in shard_videos(video_index_rows(), int(wildcards.shard))
-    ]
+    return [f"{r.sample}={r.path}" for r in pose_shard_rows(wildcards)]
 
 
-def dataset_pose_shards(ext):
+def pose_shard_boxes(wildcards):
+    boxes = source_settings(wildcards.source).boxes
+    return [boxes] if boxes else []
+
+
+def pose_options(wildcards):
+    """`skeleton pose` options of the source's shards: assembled in one place, as a list."""
+    boxes = source_settings(wildcards.source).boxes
+    return video_sources.pose_arguments(POSE, wildcards.source, boxes, POSE_MODELS)
+
+
+def dataset_pose_shards(pattern):
+    """Input function: `pattern` ({source}, {dataset}, {k}) for each pose shard holding a usable
+    video of the dataset (wildcard `dataset` or `ds`)."""
+
     def inputs(wildcards):
-        shards = pose_shards(video_index_rows(), wildcards.ds)
-        return expand(f"{POSE_DIR}/shard_{{k}}.{ext}", k=shards)
+        dataset = getattr(wildcards, "dataset", None) or wildcards.ds
+        source = source_of(dataset)
+        member = dataset_filter(dataset)
+        shards = {
+            r.shard for r in source_rows(source) if r.shard >= 0 and member(r.sample)
+        }
+        return expand(pattern, source=source, dataset=dataset, k=sorted(shards))
 
     return inputs
 

@@ -337,9 +337,9 @@ def plot_2d(
     annos, split = _annotations(load(pickle_path))
     videos: dict[str, str] = {}
     if video_index and os.path.exists(video_index):
-        from skeleton.pose.dataset import STATUS_OK, read_video_index
+        from skeleton.datasets.index import STATUS_OK, read_index
 
-        videos = {r.sample: r.path for r in read_video_index(video_index) if r.status == STATUS_OK}
+        videos = {r.sample: r.path for r in read_index(video_index) if r.status == STATUS_OK}
     quality = read_quality(quality_tsv)
     plot_splits(split, len(annos), title, out["splits"])
     plot_scores(annos, title, out["scores"])

@@ -770,9 +770,9 @@ def run_visualize(
 
     videos: dict[str, str] = {}
     if video_index:
-        from skeleton.pose.dataset import STATUS_OK, read_video_index
+        from skeleton.datasets.index import STATUS_OK, read_index
 
-        videos = {r.sample: r.path for r in read_video_index(video_index) if r.status == STATUS_OK}
+        videos = {r.sample: r.path for r in read_index(video_index) if r.status == STATUS_OK}
     skeletons: dict[str, str] = {}
     if skeleton_index:
         from skeleton.index import read_index

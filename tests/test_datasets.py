@@ -4,9 +4,9 @@ The fixtures are written here in the official formats (CRLF class lists, HMDB51'
 spaces, Diving48's JSON, FineGYM element ids, Kinetics' quoted CSV) with tiny OpenCV videos.
 Parsing, indexing and packaging run in the test env (numpy, no torch); pose shards for the
 packaging tests are annotation pickles in the pose stage's output format. The tests marked
-`pose` run the real yolo backend (`skeleton pose`, `skeleton gym-pose`, the Snakemake targets)
-in the pose interpreter on short copies of the real clips in ../shared/video, and skip when
-either is absent.
+`pose` run the real yolo backend (`skeleton pose`, with `--boxes` for FineGYM, and the Snakemake
+targets) in the pose interpreter on short copies of the real clips in ../shared/video, and skip
+when either is absent.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import yaml
 
 from skeleton.annotations import load, write_annotations
 from skeleton.datasets import AnnotationError, label_map, read_dataset
-from skeleton.datasets.finegym import box_extractor, boxes_for, compact_id, load_boxes
+from skeleton.datasets.finegym import boxes_for, compact_id, load_boxes
 from skeleton.datasets.index import build_index, read_index, run_index
 from skeleton.datasets.package import (
     BOX_THRESHOLDS,
+    collect_rejects,
     compress,
     compress_shard,
     dense_video,
@@ -292,7 +293,6 @@ def test_gym_box_file_layouts(tmp_path):
     b = boxes_for(boxes, "A0xAXXysHUo_E_002184_002237_A_0035_0036")  # found by its compact id
     assert [len(f) for f in b] == [1, 0, 0] and b[0][0, 4] == pytest.approx(0.9)
     assert boxes_for(boxes, "zzz_E_000001_000002_A_0001_0002") is None
-    assert callable(box_extractor(boxes))
 
 
 def test_k400_csv(tmp_path):
@@ -427,13 +427,19 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     (tmp_path / "shard_1.rejects.tsv").write_text(
         "sample\tsource\treason\tdetail\nv_HandStandPushups_g08_c01\tx.avi\tundecodable_video\tOpenCV cannot open it\n"
     )
+    collect_rejects(
+        "ucf101",
+        tmp_path / "videos.tsv",
+        [str(tmp_path / "shard_1.rejects.tsv")],
+        tmp_path / "rejects.tsv",
+        tmp_path / "arej.tsv",
+    )
     counts = package_dense(
         "ucf101",
         tmp_path / "videos.tsv",
         [str(tmp_path / "shard_1.pkl"), str(tmp_path / "shard_0.pkl")],
         tmp_path / "ucf101_2d.pkl",
         tmp_path / "rejects.tsv",
-        tmp_path / "arej.tsv",
     )
     data = load(tmp_path / "ucf101_2d.pkl")
     assert [a["frame_dir"] for a in data["annotations"]] == [
@@ -458,6 +464,7 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     assert {r.sample for r in rows if r.status == "ok"} >= {
         a["frame_dir"] for a in data["annotations"]
     }
+    collect_rejects("ucf101", tmp_path / "videos.tsv", [], tmp_path / "strict.tsv")
     with pytest.raises(StrictModeError, match="2 sample"):  # config strict: the report first
         package_dense(
             "ucf101", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
@@ -505,14 +512,9 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
             f"kpfiles/shard_{k}.pkl",
         )
         tocs.append(str(toc))
+    collect_rejects("k400", tmp_path / "videos.tsv", [], out / "rejects.tsv", tmp_path / "arej.tsv")
     package_compressed(
-        "k400",
-        tmp_path / "videos.tsv",
-        tocs,
-        [str(tmp_path / "shard_0.pkl")],
-        out / "k400_2d.pkl",
-        out / "rejects.tsv",
-        tmp_path / "arej.tsv",
+        "k400", tmp_path / "videos.tsv", tocs, out / "k400_2d.pkl", out / "rejects.tsv"
     )
     data = load(out / "k400_2d.pkl")
     assert data["split"] == {"train": names[:2], "val": names[2:]}
@@ -690,7 +692,7 @@ def test_gym_pose_inside_ground_truth_boxes(tmp_path, pose_py, real_clips):
             pose_py,
             "-m",
             "skeleton",
-            "gym-pose",
+            "pose",
             str(video),
             str(other),
             "--boxes",
@@ -701,6 +703,8 @@ def test_gym_pose_inside_ground_truth_boxes(tmp_path, pose_py, real_clips):
             str(out),
             "--batch-size",
             "4",
+            "--max-persons",
+            "1",  # the athlete
         ],
         cwd=REPO,
         capture_output=True,
@@ -821,6 +825,7 @@ def test_ntu_named_video_in_a_custom_list(tmp_path):
         "custom", tmp_path / "list.csv", [str(tmp_path)], 5, tmp_path / "i.tsv", tmp_path / "a.tsv"
     )
     write_annotations(tmp_path / "shard_0.pkl", [pose_annotation("S001C001P001R001A001", 3, 1, 5)])
+    collect_rejects("custom", tmp_path / "i.tsv", [], tmp_path / "r.tsv")
     package_dense(
         "custom",
         tmp_path / "i.tsv",

@@ -17,7 +17,8 @@ import yaml
 from test_pose_yolo import SHARED, pose_python
 
 from skeleton.annotations import load
-from skeleton.pose.dataset import build_video_index
+from skeleton.datasets import read_dataset
+from skeleton.datasets.index import build_index
 from skeleton.rejects import read_rejects
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,14 +48,17 @@ def test_video_index_shards_and_rejects(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "S001C001P001R001A001_rgb.avi").write_bytes(b"y")
     (tmp_path / "clip_rgb.avi").write_bytes(b"z")
-    rows = build_video_index([str(tmp_path)], shard_size=2)
-    ok = [(r.sample, r.shard, r.ntu60) for r in rows if r.status == "ok"]
+    table = read_dataset("ntu", [str(tmp_path)])  # the NTU reader: names are the annotations
+    rows = build_index(table, [], shard_size=2)
+    ok = [(r.sample, r.shard, r.label) for r in rows if r.status == "ok"]
     assert ok == [
-        ("S001C001P001R001A001", 0, 1),
+        ("S001C001P001R001A001", 0, 0),
         ("S001C001P001R001A002", 0, 1),
-        ("S018C001P001R001A061", 1, 0),
+        ("S018C001P001R001A061", 1, 60),
     ]
-    assert sorted(r.status for r in rows if r.status != "ok") == ["bad_name", "duplicate"]
+    assert rows[0].path == str(tmp_path / "S001C001P001R001A001_rgb.avi")  # sorted: first used
+    assert rows[0].split_list == ["xsub_train", "xview_val", "xset_val"]
+    assert sorted(r.reason for r in table.rejects) == ["bad_name", "duplicate"]
 
 
 @pytest.mark.pose
@@ -96,4 +100,10 @@ def test_workflow_builds_2d_and_3d_and_model_change_reruns_only_2d(tmp_path):
     config["pose"]["checkpoint"] = "none"
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(config))
     jobs = planned_jobs(snakemake(tmp_path, "b.yaml", "-n", "ntu60"))
-    assert jobs == {"pose_shard": 1, "ntu_package_2d": 1, "ntu60": 1}
+    assert jobs == {
+        "pose_shard": 1,
+        "rejects_2d": 1,
+        "package_2d": 1,
+        "ntu_pose_quality": 1,
+        "ntu60": 1,
+    }

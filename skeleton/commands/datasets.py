@@ -1,8 +1,8 @@
-"""`skeleton dataset-index`, `dataset-package`, `gym-pose`, `k400-dense`, `k400-video-kpfiles`:
-video datasets.
+"""`skeleton dataset-index`, `dataset-package`, `k400-dense`, `k400-video-kpfiles`: video datasets.
 
-UCF101, HMDB51, Diving48, FineGYM, Kinetics-400 and custom CSV/TSV lists, from their official
-files (skeleton.datasets). `gym-pose` needs the pose environment; the others numpy only.
+NTU RGB+D, UCF101, HMDB51, Diving48, FineGYM, Kinetics-400 and custom CSV/TSV lists, from their
+official files (skeleton.datasets); the poses between index and package come from `skeleton
+pose` (FineGYM: `skeleton pose --boxes gym_gt_bboxes.pkl`). numpy only.
 """
 
 from __future__ import annotations
@@ -11,31 +11,37 @@ import argparse
 import sys
 from typing import Any
 
-DATASETS = ("ucf101", "hmdb51", "diving48", "gym", "k400", "custom")
-
 
 def register(subparsers: Any) -> None:
+    from skeleton.datasets import SOURCES, datasets_of
+
+    datasets = [d for s in SOURCES for d in datasets_of(s)]
     i = subparsers.add_parser(
         "dataset-index",
         help="official split files + video folders -> the sample index (labels, splits, shards)",
         description=(
-            "Read DATASET's official annotation files from --annotations (custom: the CSV/TSV "
-            "list itself), find each sample's video under --videos (searched recursively by file "
-            "name) and write the index TSV, the rejects of the official files and the label map. "
-            "frame_dir is named as in the released pickles: the video's base name without its "
-            "last extension; Kinetics-400 <youtube_id>_<start:06d>_<end:06d> and FineGYM "
+            "Read SOURCE's official annotation files from --annotations (custom: the CSV/TSV "
+            "list itself; ntu: none, the <sample>_rgb.avi names under --videos are the "
+            "annotations), find each sample's video under --videos (searched recursively by "
+            "file name) and write the index TSV, the rejects of the official files and the label "
+            "map. frame_dir is named as in the released pickles: the video's base name without "
+            "its last extension; Kinetics-400 <youtube_id>_<start:06d>_<end:06d> and FineGYM "
             "<videoid>_<ev_start>_<ev_end>_<a_start>_<a_end>, whatever the file is called. The "
             "log (stderr) says which files and form of them were read."
         ),
     )
-    i.add_argument("dataset", choices=DATASETS)
-    i.add_argument("--annotations", required=True, metavar="PATH")
+    i.add_argument("source", choices=SOURCES, metavar="SOURCE", help=", ".join(SOURCES))
+    i.add_argument("--annotations", metavar="PATH", help="official files (not for ntu)")
     i.add_argument("--videos", nargs="*", default=[], metavar="DIR", help="video root folders")
-    i.add_argument("--shard-size", type=int, default=200, metavar="N", help="videos per shard")
-    i.add_argument("--out", required=True, metavar="INDEX.tsv")
+    i.add_argument(
+        "--shard-size", type=int, default=200, metavar="N", help="videos per shard (default 200)"
+    )
+    i.add_argument("--out", required=True, metavar="INDEX.tsv", help="the index written")
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
-    i.add_argument("--subset", default="gym99", choices=("gym99", "gym288"), help="FineGYM")
+    i.add_argument(
+        "--subset", default="gym99", choices=("gym99", "gym288"), help="FineGYM (default gym99)"
+    )
     i.add_argument(
         "--boxes",
         metavar="BOXES.pkl",
@@ -49,46 +55,31 @@ def register(subparsers: Any) -> None:
         "dataset-package",
         help="pose shards + index -> <ds>_2d.pkl (dense, or K400's compressed kpfiles)",
         description=(
-            "Write the annotation pickle of the index's usable samples from pose shard pickles "
-            "(`skeleton pose` outputs, their .rejects.tsv beside them), labels and splits from "
-            "the index. --compressed: Kinetics-400's form, one kpfile per shard under "
-            "<OUT's folder>/kpfiles/ and one per video under <OUT's folder>/video_kpfiles/ "
-            "(MMAction2's data_prefix=dict(skeleton=...) layout)."
+            "Write the rejects report (index rows without a video, --annotation-rejects, the "
+            "shards' .rejects.tsv beside them, and with --splits the samples outside it), then "
+            "the annotation pickle of DATASET's usable samples from pose shard pickles "
+            "(`skeleton pose` outputs), labels and splits from the index (or --splits). "
+            "--compressed: Kinetics-400's form, one kpfile per shard under <OUT's folder>/"
+            "kpfiles/ and one per video under <OUT's folder>/video_kpfiles/ (MMAction2's "
+            "data_prefix=dict(skeleton=...) layout). Exit status 1 when no sample is usable, or "
+            "with --strict when any was rejected (the report is written first)."
         ),
     )
-    p.add_argument("dataset", choices=DATASETS)
-    p.add_argument("--index", required=True, metavar="INDEX.tsv")
-    p.add_argument("--shards", nargs="+", required=True, metavar="SHARD.pkl")
-    p.add_argument("--out", required=True, metavar="OUT.pkl")
-    p.add_argument("--rejects", required=True, metavar="TSV")
+    p.add_argument("dataset", choices=datasets, metavar="DATASET", help=", ".join(datasets))
+    p.add_argument("--index", required=True, metavar="INDEX.tsv", help="from dataset-index")
+    p.add_argument(
+        "--shards", nargs="+", required=True, metavar="SHARD.pkl", help="`skeleton pose` outputs"
+    )
+    p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle written")
+    p.add_argument("--rejects", required=True, metavar="TSV", help="the rejects report written")
     p.add_argument("--annotation-rejects", metavar="TSV", help="from dataset-index")
-    p.add_argument("--summary", metavar="JSON")
-    p.add_argument("--compressed", action="store_true", help="K400 kpfile form")
-    p.set_defaults(func=run_package)
-
-    g = subparsers.add_parser(
-        "gym-pose",
-        help="2D poses inside FineGYM's ground-truth athlete boxes (no detector)",
-        description=(
-            "As `skeleton pose`, but each frame's persons are the boxes of the box file "
-            "(gym_gt_bboxes.pkl) for the video's frame_dir: only the pose model runs. Needs the "
-            "pose environment."
-        ),
+    p.add_argument(
+        "--splits", metavar="JSON", help="a fixed split assignment (NTU: the 3D splits.json)"
     )
-    g.add_argument("videos", nargs="*", metavar="VIDEO")
-    g.add_argument("--list", metavar="FILE", help="read more video paths from FILE, one a line")
-    g.add_argument("--boxes", required=True, metavar="BOXES.pkl")
-    g.add_argument("--backend", choices=("mmpose", "yolo"), default="mmpose")
-    g.add_argument("--out", required=True, metavar="OUT.pkl")
-    g.add_argument("--device", default="cpu")
-    g.add_argument("--checkpoint", default="default")
-    g.add_argument("--batch-size", type=int, default=16, metavar="N")
-    g.add_argument("--max-persons", type=int, default=1, metavar="M", help="default 1 (athlete)")
-    g.add_argument("--fp16", action="store_true")
-    g.add_argument("--models", metavar="YAML")
-    g.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
-    g.add_argument("--work-dir", metavar="DIR", help="keep finished videos here (resumable)")
-    g.set_defaults(func=run_gym_pose)
+    p.add_argument("--summary", metavar="JSON", help="counts per split and reject reason")
+    p.add_argument("--compressed", action="store_true", help="K400 kpfile form")
+    p.add_argument("--strict", action="store_true", help="fail when any sample is rejected")
+    p.set_defaults(func=run_package)
 
     d = subparsers.add_parser(
         "k400-dense",
@@ -127,19 +118,26 @@ def run_index(args: argparse.Namespace) -> int:
     from skeleton.datasets.index import STATUS_OK, run_index
 
     videos = list(args.videos)
-    if args.dataset == "custom" and not videos:
+    annotations: str | list[str] | None = args.annotations
+    if args.source == "ntu":
+        if annotations or not videos:
+            raise UsageError("ntu: give the video folders as --videos (no --annotations)")
+        annotations, videos = videos, []
+    elif not annotations:
+        raise UsageError(f"{args.source}: --annotations is required")
+    if args.source == "custom" and not videos:
         videos = [str(Path(args.annotations).parent)]
     rejects = args.rejects or args.out.removesuffix(".tsv") + ".rejects.tsv"
     options: dict[str, Any] = {}
-    if args.dataset == "gym":
+    if args.source == "gym":
         options["subset"] = args.subset
         if args.boxes:
             options["boxes"] = args.boxes
-    if args.dataset == "custom" and args.label_map:
+    if args.source == "custom" and args.label_map:
         options["label_map"] = args.label_map
     try:
         rows = run_index(
-            args.dataset, args.annotations, videos, args.shard_size, args.out, rejects,
+            args.source, annotations, videos, args.shard_size, args.out, rejects,
             args.label_map_out, **options,
         )  # fmt: skip
     except (AnnotationError, OSError, ValueError) as exc:
@@ -154,12 +152,18 @@ def run_package(args: argparse.Namespace) -> int:
 
     from skeleton.cli import UsageError
     from skeleton.datasets import package
+    from skeleton.ntu3d import NoUsableSamples, StrictModeError
 
+    beside = [p.removesuffix(".pkl") + ".rejects.tsv" for p in args.shards]
     try:
+        package.collect_rejects(
+            args.dataset, args.index, [p for p in beside if Path(p).exists()], args.rejects,
+            args.annotation_rejects, args.splits,
+        )  # fmt: skip
         if not args.compressed:
             counts = package.package_dense(
-                args.dataset, args.index, args.shards, args.out, args.rejects,
-                args.annotation_rejects, args.summary,
+                args.dataset, args.index, args.shards, args.out, args.rejects, args.summary,
+                strict=args.strict, splits_json=args.splits,
             )  # fmt: skip
         else:
             tocs = []
@@ -172,59 +176,20 @@ def run_package(args: argparse.Namespace) -> int:
                 )
                 tocs.append(str(toc))
             counts = package.package_compressed(
-                args.dataset, args.index, tocs, args.shards, args.out, args.rejects,
-                args.annotation_rejects, args.summary,
+                args.dataset, args.index, tocs, args.out, args.rejects, args.summary,
+                strict=args.strict,
             )  # fmt: skip
             kpfiles = [str(Path(args.out).parent / "kpfiles" / Path(t).name) for t in tocs]
             package.write_video_kpfiles(kpfiles, Path(args.out).parent / "video_kpfiles")
+    except (NoUsableSamples, StrictModeError) as exc:
+        print(f"skeleton dataset-package: error: {exc}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     print(
         f"{args.out}: {counts['samples']} samples, {counts['rejected']} rejected", file=sys.stderr
     )
     return 0
-
-
-def run_gym_pose(args: argparse.Namespace) -> int:
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from skeleton.cli import UsageError
-    from skeleton.commands.pose import _videos, backend_options, need_pose_env
-    from skeleton.datasets.finegym import box_extractor, load_boxes
-    from skeleton.pose.base import BackendUnavailable, get_backend
-    from skeleton.pose.extract import ExtractOptions, run_shard
-
-    need_pose_env(args.backend)
-    videos = _videos(args)
-    try:
-        boxes = load_boxes(args.boxes)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read --boxes {args.boxes}: {exc}") from exc
-    out = Path(args.out)
-    rejects = args.rejects or str(out.with_suffix("")) + ".rejects.tsv"
-    options = ExtractOptions(
-        dataset="generic", max_persons=args.max_persons, batch_size=args.batch_size
-    )
-    bopts = backend_options(args)
-
-    def factory():
-        try:
-            return get_backend(args.backend, **bopts)
-        except (BackendUnavailable, FileNotFoundError, ValueError) as exc:
-            raise UsageError(str(exc)) from exc
-
-    work = args.work_dir or tempfile.mkdtemp(prefix=".gym-pose-work.")
-    try:
-        n, rejected = run_shard(
-            videos, out, factory, options, work, rejects, extract=box_extractor(boxes)
-        )
-    finally:
-        if not args.work_dir:
-            shutil.rmtree(work, ignore_errors=True)
-    print(f"{out}: {n} annotation(s); {len(rejected)} rejected -> {rejects}", file=sys.stderr)
-    return 0 if n or not rejected else 1
 
 
 def run_dense(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,16 @@ def register(subparsers: Any) -> None:
             "(M,T,17,2), keypoint_score (M,T,17), bbox (M,T,4) and bbox_score (M,T): each "
             "person's detector box and score, 0 where absent). Videos that cannot be used go "
             "to the rejects TSV. "
-            "With --work-dir, finished videos are kept there and a rerun resumes."
+            "With --work-dir, finished videos are kept there and a rerun resumes. With --boxes, "
+            "each frame's persons are the box file's boxes (FineGYM's ground-truth athlete "
+            "boxes) and only the pose model runs. Exit status 1 when every video was rejected "
+            "(0 with --allow-empty)."
         ),
     )
     p.add_argument("videos", nargs="*", metavar="VIDEO")
     p.add_argument("--list", metavar="FILE", help="read more video paths from FILE, one a line")
     p.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
-    p.add_argument("--out", required=True, metavar="OUT.pkl")
+    p.add_argument("--out", required=True, metavar="OUT.pkl", help="the annotation list")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     p.add_argument(
         "--dataset",
@@ -59,8 +63,19 @@ def register(subparsers: Any) -> None:
         help="'default' (the configured weights), 'none' (random weights, for tests), "
         "or a weights file (yolo)",
     )
-    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="frames per call")
-    p.add_argument("--max-persons", type=int, default=2, metavar="M", help="person slots cap")
+    p.add_argument(
+        "--batch-size", type=int, default=16, metavar="N", help="frames per call (default 16)"
+    )
+    p.add_argument(
+        "--max-persons", type=int, default=2, metavar="M", help="person slots cap (default 2)"
+    )
+    p.add_argument(
+        "--boxes",
+        metavar="BOXES.pkl",
+        help="ground-truth person boxes per video, keyed by frame_dir (gym_gt_bboxes.pkl "
+        "layouts, see skeleton.datasets.finegym), used instead of the detector; a video "
+        "without boxes is rejected (no_boxes). Default: the detector",
+    )
     p.add_argument(
         "--label",
         type=int,
@@ -69,9 +84,17 @@ def register(subparsers: Any) -> None:
         "skeleton demo (training pickles need a real label)",
     )
     p.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
-    p.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
+    p.add_argument(
+        "--models",
+        metavar="YAML",
+        help="model configs (config/pose_models.yaml); default: built-in",
+    )
     p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
-    p.add_argument("--work-dir", metavar="DIR", help="keep finished videos here (resumable)")
+    p.add_argument(
+        "--work-dir",
+        metavar="DIR",
+        help="keep finished videos here (resumable); default: a temporary folder, removed",
+    )
     p.add_argument(
         "--allow-empty",
         action="store_true",
@@ -120,12 +143,20 @@ def register(subparsers: Any) -> None:
             "this interpreter; run it with the pose environment's python."
         ),
     )
-    t.add_argument("--backend", choices=BACKENDS, default="mmpose")
-    t.add_argument("--checkpoint", default="default")
-    t.add_argument("--device", default="cpu")
-    t.add_argument("--fp16", action="store_true")
-    t.add_argument("--models", metavar="YAML", help="mmpose model configs (config/pose_models)")
+    t.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
+    t.add_argument(
+        "--checkpoint", default="default", help="as for `skeleton pose` (default: default)"
+    )
+    t.add_argument("--device", default="cpu", help="default: cpu")
+    t.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
+    t.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
     t.add_argument("--json", action="store_true", help="print the description, not the tag")
+    t.add_argument(
+        "--inputs",
+        action="store_true",
+        help="print JSON {tag, inputs}: the tag and the size:mtime of every file and folder it "
+        "was computed from (the workflow caches the tag against them)",
+    )
     t.set_defaults(func=run_tag)
 
 
@@ -196,6 +227,14 @@ def run_pose(args: argparse.Namespace) -> int:
         postproc=args.postproc,
     )
     bopts = backend_options(args)
+    boxes = None
+    if args.boxes:
+        from skeleton.pose.boxes import box_lookup
+
+        try:
+            boxes = box_lookup(args.boxes)
+        except (OSError, ValueError, pickle.UnpicklingError) as exc:
+            raise UsageError(f"cannot read --boxes {args.boxes}: {exc}") from exc
 
     def factory():
         try:
@@ -212,7 +251,7 @@ def run_pose(args: argparse.Namespace) -> int:
             prefix=".pose-work.", dir=out.parent if out.parent.exists() else None
         )
     try:
-        n, rejected = run_shard(videos, out, factory, options, work, rejects)
+        n, rejected = run_shard(videos, out, factory, options, work, rejects, boxes=boxes)
     finally:
         if temporary:
             import shutil
@@ -332,11 +371,12 @@ def run_drift(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     from skeleton.cli import UsageError
-    from skeleton.pose.tag import describe_static, model_tag
+    from skeleton.pose.tag import describe_static, model_tag, recorded_inputs
 
     need_pose_env(args.backend)
     try:
-        desc = describe_static(args.backend, **backend_options(args))
+        with recorded_inputs() as inputs:
+            desc = describe_static(args.backend, **backend_options(args))
     except ImportError as exc:
         raise UsageError(
             f"backend {args.backend} cannot be described with {sys.executable} ({exc}); "
@@ -344,5 +384,8 @@ def run_tag(args: argparse.Namespace) -> int:
         ) from exc
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    print(json.dumps(desc, indent=2, sort_keys=True) if args.json else model_tag(desc))
+    if args.inputs:
+        print(json.dumps({"tag": model_tag(desc), "inputs": inputs}, sort_keys=True))
+    else:
+        print(json.dumps(desc, indent=2, sort_keys=True) if args.json else model_tag(desc))
     return 0

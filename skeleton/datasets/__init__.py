@@ -1,15 +1,25 @@
-"""Video datasets: official annotation files -> the sample table the pose pipeline uses.
+"""Video sources: official annotation files -> the sample table the pose pipeline uses.
 
-Each adapter reads a dataset's split / annotation files exactly as released and returns a
-`SampleTable`: one `Sample` per video, named (frame_dir) as the released PYSKL / MMAction2
-pickles name it, its 0-based label and the splits it belongs to, plus `Reject`s for lines it
-could not use and `notes` for the index log (which form of the files was found). UCF101,
-HMDB51, Diving48 and custom lists name a sample after its video file (`video_stem`);
-Kinetics-400 and FineGYM build the name from the annotation's ids, so it does not depend on
-what the clip file is called. `skeleton.datasets.index` then finds the videos under a root
-folder (searched recursively by file name, the sample's frame_dir or one of its `names`),
-assigns pose shards and records missing videos; `skeleton.datasets.package` turns pose shards
-into `<ds>_2d.pkl` (dense, or Kinetics-400's compressed kpfile form).
+Every source of videos (NTU RGB+D, UCF101, HMDB51, Diving48, FineGYM, Kinetics-400, custom
+lists) has one reader module. Its `read(annotations, **options)` reads the split / annotation
+files exactly as released and returns a `SampleTable`: one `Sample` per video, named (frame_dir)
+as the released PYSKL / MMAction2 pickles name it, its 0-based label and the splits it belongs
+to, plus `Reject`s for lines it could not use and `notes` for the index log (which form of the
+files was found). UCF101, HMDB51, Diving48 and custom lists name a sample after its video file
+(`video_stem`); Kinetics-400 and FineGYM build the name from the annotation's ids, so it does
+not depend on what the clip file is called. `skeleton.datasets.index` then finds the videos
+under the root folders (searched recursively by file name, the sample's frame_dir or one of its
+`names`), assigns pose shards and records missing videos; `skeleton.datasets.package` turns pose
+shards into `<ds>_2d.pkl` (dense, or Kinetics-400's compressed kpfile form).
+
+Optional module attributes, read by the workflow and the packager (defaults in brackets):
+`DATASETS` the pickles packaged from the source [(source,)]; `SPLITS` the official split names
+in order; `DATASET_SPLITS` {dataset: split names} [SPLITS]; `in_dataset(dataset, sample)` [all
+samples]; `settings(section)` the config section -> `SourceSettings` [videos, annotations, the
+rest as reader options]; `configured(section)` [videos set]; `POSE_DATASET` the `skeleton pose
+--dataset` mode [generic]; `BOXES_FILE` ground-truth person boxes beside the annotations, used
+instead of the detector [none]; `COMPRESSED` Kinetics-400's kpfile form [False].
+Adding a source is one reader module, its line in ADAPTERS and its config section.
 """
 
 from __future__ import annotations
@@ -17,14 +27,17 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from skeleton.rejects import Reject
 from skeleton.resources import label_map_path
 
-# dataset -> module with `read(annotations, **options) -> SampleTable`
+# source -> reader module with `read(annotations, **options) -> SampleTable`
 ADAPTERS: dict[str, str] = {
+    "ntu": "skeleton.datasets.ntu",
     "ucf101": "skeleton.datasets.ucf101",
     "hmdb51": "skeleton.datasets.hmdb51",
     "diving48": "skeleton.datasets.diving48",
@@ -32,11 +45,26 @@ ADAPTERS: dict[str, str] = {
     "k400": "skeleton.datasets.kinetics",
     "custom": "skeleton.datasets.custom",
 }
-VIDEO_DATASETS = tuple(ADAPTERS)
+SOURCES = tuple(ADAPTERS)
 
 
 class AnnotationError(ValueError):
     """An official file that is missing or cannot be parsed at all (not one bad line)."""
+
+
+class ConfigError(ValueError):
+    """A source's config section lacks what its index needs; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """What a source's config section asks for (skeleton.datasets.sources)."""
+
+    annotations: str | list[str]  # official files (folder, list file); NTU: the video folders
+    videos: list[str]  # root folders searched for the videos by name
+    options: dict = field(default_factory=dict)  # keyword options of the reader's `read`
+    boxes: str | None = None  # ground-truth person boxes used instead of the detector
+    files: list[str] = field(default_factory=list)  # every path the index reads (rule inputs)
 
 
 @dataclass
@@ -113,13 +141,37 @@ def label_map(name: str) -> list[str]:
     return read_label_map(path) if path.is_file() else []
 
 
-def read_dataset(dataset: str, annotations: str | os.PathLike, **options) -> SampleTable:
-    if dataset not in ADAPTERS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(ADAPTERS)}")
-    table = importlib.import_module(ADAPTERS[dataset]).read(annotations, **options)
+def reader(source: str) -> ModuleType:
+    if source not in ADAPTERS:
+        raise ValueError(f"unknown video source {source!r}; choose from {', '.join(ADAPTERS)}")
+    return importlib.import_module(ADAPTERS[source])
+
+
+def read_dataset(source: str, annotations: str | os.PathLike | list[str], **options) -> SampleTable:
+    table = reader(source).read(annotations, **options)
     for note in table.notes:  # stderr: the index step's log
-        print(f"{dataset}: {note}", file=sys.stderr)
+        print(f"{source}: {note}", file=sys.stderr)
     return table
+
+
+def datasets_of(source: str) -> tuple[str, ...]:
+    """The pickles packaged from `source` (NTU: ntu60 and ntu120; others: the source itself)."""
+    return tuple(getattr(reader(source), "DATASETS", (source,)))
+
+
+def source_of(dataset: str) -> str:
+    """The video source a packaged dataset comes from (ntu60 -> ntu)."""
+    for source in ADAPTERS:
+        if dataset in datasets_of(source):
+            return source
+    names = [d for s in ADAPTERS for d in datasets_of(s)]
+    raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(names)}")
+
+
+def dataset_filter(dataset: str) -> Callable[[str], bool]:
+    """sample -> whether it belongs to `dataset` (the reader's `in_dataset`, else every one)."""
+    hook = getattr(reader(source_of(dataset)), "in_dataset", None)
+    return (lambda sample: True) if hook is None else (lambda sample: hook(dataset, sample))
 
 
 def need_file(folder: str | os.PathLike, name: str) -> Path:
@@ -135,7 +187,17 @@ def text_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
         return [(i, line.strip()) for i, line in enumerate(f, 1) if line.strip()]
 
 
+def dataset_splits(dataset: str) -> tuple[str, ...]:
+    """The dataset's official split names in order (empty: whatever the index names)."""
+    module = reader(source_of(dataset))
+    per_dataset = getattr(module, "DATASET_SPLITS", {})
+    return tuple(per_dataset.get(dataset, getattr(module, "SPLITS", ())))
+
+
 def split_order(dataset: str, names: set[str] | list[str]) -> list[str]:
-    """The dataset's split names in official order (known ones always present), then others."""
-    known = list(getattr(importlib.import_module(ADAPTERS[dataset]), "SPLITS", ()))
+    """The dataset's split names in official order (known ones always present), then others;
+    a dataset with its own split list (NTU60 / NTU120) keeps only those."""
+    known = list(dataset_splits(dataset))
+    if getattr(reader(source_of(dataset)), "DATASET_SPLITS", None):
+        return known
     return known + [n for n in sorted(set(names)) if n not in known]

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from skeleton.datasets import (
     AnnotationError,
+    ConfigError,
     Sample,
     SampleTable,
+    SourceSettings,
     read_label_map,
     video_stem,
 )
@@ -26,6 +30,23 @@ from skeleton.rejects import Reject
 DEFAULT_SPLIT = "all"
 SPLITS: tuple[str, ...] = ()  # whatever the list names (sorted in the pickle)
 HEADER = ("video", "label")
+
+
+def settings(section: Mapping[str, Any]) -> SourceSettings:
+    """Config `custom`: `list` (the CSV/TSV), `videos` (where bare names are searched; default
+    the list's folder), `label_map`."""
+    from skeleton.datasets.sources import as_list
+
+    if not section.get("list"):
+        raise ConfigError("target custom: set custom.list (a CSV/TSV video,label[,split])")
+    listed = str(section["list"])
+    videos = as_list(section.get("videos")) or [os.path.dirname(listed) or "."]
+    options = {"label_map": str(section["label_map"])} if section.get("label_map") else {}
+    return SourceSettings(listed, videos, options, None, [listed, *videos, *options.values()])
+
+
+def configured(section: Mapping[str, Any]) -> bool:
+    return bool(section.get("list"))
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:

@@ -5,8 +5,8 @@ common video extension): a sample's video is the file whose base name without ex
 frame_dir or one of its alternative names; the sample keeps its frame_dir either way (the row's
 path is the video found; packaging maps the pose stage's file-named results back). The index is a
 TSV sorted by sample; usable rows get shard = position // shard_size among usable rows, a pure
-function of the sorted sample list (as the NTU video index). Samples without a video get
-status `missing_video` and go to the rejects report.
+function of the sorted sample list. Samples without a video get status `missing_video` and go
+to the rejects report. Every source (NTU included) has an index of this shape.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def write_label_map(classes: list[str], path: str | os.PathLike) -> None:
 
 
 def run_index(
-    dataset: str,
-    annotations: str | os.PathLike,
+    source: str,
+    annotations: str | os.PathLike | list[str],
     videos: list[str],
     shard_size: int,
     out: str | os.PathLike,
@@ -136,10 +136,9 @@ def run_index(
     **options,
 ) -> list[IndexRow]:
     """Read the official files, find the videos, write the index, the annotation rejects (bad
-    lines of the official files) and the label map."""
-    table = read_dataset(dataset, annotations, **options)
-    if not table.samples:
-        raise ValueError(f"{dataset}: no usable sample in {annotations}")
+    lines of the official files, unusable NTU video names) and the label map. An index without
+    a usable sample is written too: packaging reports it (NoUsableSamples) with every reject."""
+    table = read_dataset(source, annotations, **options)
     rows = build_index(table, videos, shard_size)
     write_index(rows, out)
     write_rejects(table.rejects, rejects)

@@ -38,6 +38,7 @@ from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map
 from skeleton.rejects import Reject
 
 SPLITS = ("train", "val")
+COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
 
 

@@ -15,11 +15,16 @@ slot), so `to_dense` restores the dense arrays exactly; MMAction2's `DecompressP
 (mmaction/datasets/transforms/pose_transforms.py), which does not know it, fills a frame's
 persons in stored order: the same slots, except that a frame missing an earlier slot moves the
 later ones up.
-The pose stage keeps no detector box score per slot, so `box_score` is the skeleton's mean
-keypoint score.
+`box_score` is the detector's score of the person's box in that frame (the shard's per-person
+`bbox_score` (M, T)), the score MMAction2's `PoseDataset` filters on with `box_thr`; shards from
+before the pose stage kept boxes have none, and there it is the skeleton's mean keypoint score.
+The per-frame boxes (`bbox`) stay in the shards: PYSKL's compressed form has no place for them.
 MMAction2 1.x reads the skeletons from one kpfile per video instead
 (`PoseDataset(data_prefix=dict(skeleton=DIR))` loads `DIR/<frame_dir>.pkl`): `write_video_kpfiles`
 writes that folder from the per-shard kpfiles.
+
+The rejects report is its own step (`collect_rejects`): it needs no pose result, and a strict
+packaging that fails after it leaves it in place.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from skeleton.annotations import AnnotationWriter, _Pickler, load, write_annotations
-from skeleton.datasets import split_order
+from skeleton.datasets import dataset_filter, split_order
 from skeleton.datasets.index import STATUS_OK, IndexRow, index_rejects, read_index
 from skeleton.files import atomic_write
 from skeleton.rejects import Reject, count_reasons, read_rejects, write_rejects
@@ -46,11 +51,9 @@ BOX_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 KPFILE_DTYPE = np.float32  # dense keypoints are float32: the round trip stays exact
 
 
-def _shard_rejects(path: str | os.PathLike, ours: Mapping[str, IndexRow]) -> list[Reject]:
-    rej = Path(str(path).removesuffix(".pkl") + ".rejects.tsv")
-    if not rej.exists():
-        return []
-    return [replace(r, sample=ours[r.sample].sample) for r in read_rejects(rej) if r.sample in ours]
+def _member_rows(dataset: str, index_path: str | os.PathLike) -> list[IndexRow]:
+    member = dataset_filter(dataset)
+    return [r for r in read_index(index_path) if member(r.sample)]
 
 
 def _usable(rows: list[IndexRow]) -> dict[str, IndexRow]:
@@ -66,15 +69,51 @@ def _usable(rows: list[IndexRow]) -> dict[str, IndexRow]:
     return ok
 
 
-def _gather(
-    index_path: str | os.PathLike, annotation_rejects: str | os.PathLike | None
-) -> tuple[dict[str, IndexRow], list[Reject]]:
-    rows = read_index(index_path)
+def read_splits(path: str | os.PathLike | None) -> dict[str, list[str]] | None:
+    """A fixed split assignment (NTU: the 3D pickle's splits.json), None without one."""
+    if not path:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def collect_rejects(
+    dataset: str,
+    index_path: str | os.PathLike,
+    shard_rejects: list[str],
+    out_tsv: str | os.PathLike,
+    annotation_rejects: str | os.PathLike | None = None,
+    splits_json: str | os.PathLike | None = None,
+) -> list[Reject]:
+    """`rejects_2d.tsv` of `dataset`: every sample of its source that will not be in its pickle.
+
+    Index rows without a usable video, unusable lines of the official files, pose rejects of
+    the shards (`<shard>.rejects.tsv`, written by `skeleton pose`); with a fixed split file:
+    usable videos outside it (`not_in_splits`: for NTU, no usable skeleton) and split samples
+    without a video (`no_video`). Needs no pose result, so the workflow writes it in its own
+    step, which succeeds even when the strict packaging after it fails.
+    """
+    member = dataset_filter(dataset)
+    rows = _member_rows(dataset, index_path)
     ok = _usable(rows)
     rejects = index_rejects(rows)
     if annotation_rejects and Path(annotation_rejects).exists():
-        rejects += read_rejects(annotation_rejects)
-    return ok, rejects
+        rejects += [r for r in read_rejects(annotation_rejects) if member(r.sample)]
+    for path in sorted(shard_rejects, key=shard_number):
+        ours = [r for r in read_rejects(path) if r.sample in ok]
+        rejects += [replace(r, sample=ok[r.sample].sample) for r in ours]
+    splits = read_splits(splits_json)
+    if splits is not None:
+        in_splits = set().union(*splits.values())
+        rejected = {r.sample for r in rejects}
+        for name in sorted({r.sample for r in ok.values()} - in_splits - rejected):
+            detail = f"in no split of {splits_json} (NTU: its skeleton is missing or rejected)"
+            rejects.append(Reject(name, ok[name].path, "not_in_splits", detail))
+        indexed = {r.sample for r in rows} | rejected
+        for name in sorted(in_splits - indexed):
+            rejects.append(Reject(name, "", "no_video", f"no video of {name} in the index"))
+    write_rejects(rejects, out_tsv)
+    return rejects
 
 
 def _split(dataset: str, rows: Mapping[str, IndexRow], got: set[str]) -> dict[str, list[str]]:
@@ -82,7 +121,8 @@ def _split(dataset: str, rows: Mapping[str, IndexRow], got: set[str]) -> dict[st
     split: dict[str, list[str]] = {n: [] for n in split_order(dataset, names)}
     for name in sorted(got):
         for s in rows[name].split_list:
-            split[s].append(name)
+            if s in split:
+                split[s].append(name)
     return split
 
 
@@ -103,81 +143,103 @@ def _summary(path, dataset, kind, tag, split, rejects) -> dict[str, Any]:
     return counts
 
 
+def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
+    """config strict: any reject fails the packaging; the report (written before, by its own
+    step) names them."""
+    if strict and rejects:
+        from skeleton.ntu3d import StrictModeError
+
+        raise StrictModeError(
+            f"{dataset}: {len(rejects)} sample(s) rejected ({count_reasons(rejects)}), "
+            f"strict mode; see {rejects_tsv}"
+        )
+
+
+def _no_sample(dataset: str, rejects: list[Reject], rejects_tsv, out_pkl) -> Exception:
+    from skeleton.ntu3d import NoUsableSamples
+
+    Path(out_pkl).unlink(missing_ok=True)  # no pickle from an earlier run stays either
+    return NoUsableSamples(
+        f"{dataset}: no usable sample ({len(rejects)} rejected, see {rejects_tsv})"
+    )
+
+
 def package_dense(
     dataset: str,
     index_path: str | os.PathLike,
     shard_paths: list[str],
     out_pkl: str | os.PathLike,
     rejects_tsv: str | os.PathLike,
-    annotation_rejects: str | os.PathLike | None = None,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
+    splits_json: str | os.PathLike | None = None,
     summary: str | None = None,
     log: str | None = None,
 ) -> dict[str, Any]:
-    ok, rejects = _gather(index_path, annotation_rejects)
+    """`<ds>_2d.pkl` from the pose shards: labels and splits from the index (or `splits_json`).
+
+    `rejects_tsv` is the report `collect_rejects` wrote; with `strict`, any reject in it fails
+    before anything is written. No usable sample: NoUsableSamples, and no pickle.
+    """
+    rejects = read_rejects(rejects_tsv)
+    ok = _usable(_member_rows(dataset, index_path))
+    _strict(strict, dataset, "2d", ok, rejects, rejects_tsv, summary, log)
+    splits = read_splits(splits_json)
+    wanted = None if splits is None else set().union(*splits.values())
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(shard_paths, key=shard_number):
-            rejects += _shard_rejects(path, ok)
             for a in sorted(load(path), key=lambda a: a["frame_dir"]):
                 row = ok.get(a["frame_dir"])
                 if row is None or row.sample in got:
                     continue
+                if wanted is not None and row.sample not in wanted:
+                    continue
                 w.add({**a, "frame_dir": row.sample, "label": row.label})
                 got.add(row.sample)
-        w.split = _split(dataset, ok, got)
-    error = _error(got, strict, rejects)
-    write_summary(summary, dataset, "2d", len(got), rejects, rejects_tsv, log, error)
-    _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
-    write_rejects(rejects, rejects_tsv)
-    counts = _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
-    _check_strict(strict, dataset, rejects, rejects_tsv)
-    return counts
+        if not got:  # abort the write
+            _fail(summary, log, dataset, "2d", rejects, rejects_tsv, "no usable sample")
+            raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
+        if splits is None:
+            w.split = _split(dataset, ok, got)
+        else:
+            w.split = {k: [n for n in v if n in got] for k, v in splits.items()}
+    write_summary(summary, dataset, "2d", len(got), rejects, rejects_tsv, log)
+    return _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
 
 
-def _error(got: set[str], strict: bool, rejects: list[Reject]) -> str | None:
-    """Why packaging fails, for the summary (_check_no_sample and _check_strict raise)."""
-    if not got:
-        return "no usable sample"
-    return f"strict: {len(rejects)} sample(s) rejected" if strict and rejects else None
+def _fail(summary, log, dataset, kind, rejects, rejects_tsv, error: str, samples: int = 0) -> None:
+    """The end-of-run summary of a packaging that fails (called before it raises)."""
+    write_summary(summary, dataset, kind, samples, rejects, rejects_tsv, log, error)
 
 
-def _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv) -> None:
-    if got:
-        return
-    write_rejects(rejects, rejects_tsv)
-    Path(out_pkl).unlink(missing_ok=True)
-    # no report path: the failed job's outputs are deleted (the summary names what is left)
-    raise ValueError(f"{dataset}: no usable sample ({len(rejects)} rejected: {_reasons(rejects)})")
-
-
-def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
-    """config strict: any reject fails the step, after the report is written (as NTU's)."""
+def _strict(strict, dataset, kind, ok, rejects, rejects_tsv, summary, log) -> None:
     if strict and rejects:
-        from skeleton.ntu3d import StrictModeError
-
-        raise StrictModeError(f"{dataset}: {len(rejects)} sample(s) rejected: {_reasons(rejects)}")
-
-
-def _reasons(rejects: list[Reject]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in count_reasons(rejects).items())
+        error = f"strict: {len(rejects)} sample(s) rejected"
+        _fail(summary, log, dataset, kind, rejects, rejects_tsv, error, len(ok))
+    _check_strict(strict, dataset, rejects, rejects_tsv)
 
 
 # ---- Kinetics-400 compressed form -----------------------------------------------------------
 
 
 def compress(annotation: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
-    """A dense 2D annotation -> (its table-of-contents entry without raw_file, (N, 17, 3))."""
+    """A dense 2D annotation -> (its table-of-contents entry without raw_file, (N, 17, 3)).
+
+    `box_score` comes from `bbox_score` (M, T) when the annotation has it."""
     kp = np.asarray(annotation["keypoint"], np.float32)
     sc = np.asarray(annotation["keypoint_score"], np.float32)
     present = sc.sum(axis=-1) > 0  # (M, T)
     frames, persons = np.nonzero(present.T)  # frame-major: frame 0's persons first
     skeletons = np.concatenate([kp[persons, frames], sc[persons, frames][..., None]], axis=-1)
-    box_score = sc[persons, frames].mean(axis=-1).astype(np.float32)
+    if annotation.get("bbox_score") is not None:  # the detector's score of each person's box
+        box_score = np.asarray(annotation["bbox_score"], np.float32)[persons, frames]
+    else:  # a shard without boxes: the skeleton's mean keypoint score stands in
+        box_score = sc[persons, frames].mean(axis=-1).astype(np.float32)
     valid = {thr: int(np.unique(frames[box_score >= thr]).size) for thr in BOX_THRESHOLDS}
-    entry = {k: v for k, v in annotation.items() if k not in ("keypoint", "keypoint_score")}
+    dense = ("keypoint", "keypoint_score", "bbox", "bbox_score")  # per (person, frame) arrays
+    entry = {k: v for k, v in annotation.items() if k not in dense}
     entry.update(
         frame_inds=frames.astype(np.int64),
         person_inds=persons.astype(np.int64),
@@ -244,20 +306,19 @@ def package_compressed(
     dataset: str,
     index_path: str | os.PathLike,
     toc_paths: list[str],
-    shard_paths: list[str],
     out_pkl: str | os.PathLike,
     rejects_tsv: str | os.PathLike,
-    annotation_rejects: str | os.PathLike | None = None,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
     summary: str | None = None,
     log: str | None = None,
 ) -> dict[str, Any]:
-    """The main pickle of the compressed form from the per-shard table-of-contents files."""
-    ok, rejects = _gather(index_path, annotation_rejects)
-    for path in shard_paths:
-        rejects += _shard_rejects(path, ok)
+    """The main pickle of the compressed form from the per-shard table-of-contents files
+    (`rejects_tsv`, strict and no usable sample as in `package_dense`)."""
+    rejects = read_rejects(rejects_tsv)
+    ok = _usable(_member_rows(dataset, index_path))
+    _strict(strict, dataset, "2d-compressed", ok, rejects, rejects_tsv, summary, log)
     got: set[str] = set()
     with AnnotationWriter(out_pkl) as w:
         for path in sorted(toc_paths, key=shard_number):
@@ -265,14 +326,12 @@ def package_compressed(
                 if entry["frame_dir"] in ok and entry["frame_dir"] not in got:
                     w.add(entry)
                     got.add(entry["frame_dir"])
+        if not got:
+            _fail(summary, log, dataset, "2d-compressed", rejects, rejects_tsv, "no usable sample")
+            raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
         w.split = _split(dataset, ok, got)
-    error = _error(got, strict, rejects)
-    write_summary(summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log, error)
-    _check_no_sample(dataset, got, out_pkl, rejects, rejects_tsv)
-    write_rejects(rejects, rejects_tsv)
-    counts = _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
-    _check_strict(strict, dataset, rejects, rejects_tsv)
-    return counts
+    write_summary(summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log)
+    return _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
 
 
 def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import numpy as np
 
 from skeleton.files import atomic_write
 from skeleton.pose.base import Persons, PoseBackend, run_backend
+from skeleton.pose.boxes import BoxLookup, GivenBoxes
 from skeleton.pose.ntu import PostOptions, generic_tracks, n_actors, ntu_tracks
 from skeleton.rejects import Reject
 from skeleton.video import VideoError, VideoInfo, iter_frame_batches
@@ -202,14 +203,16 @@ def extract_videos(
     return annotations, rejects
 
 
-Extractor = Callable[[PoseBackend, str, ExtractOptions], dict[str, Any]]
-
-
 def _one(
-    backend: PoseBackend, path: str, options: ExtractOptions, extract: Extractor | None = None
+    backend: PoseBackend, path: str, options: ExtractOptions, boxes: BoxLookup | None = None
 ) -> dict[str, Any] | Reject:
     try:
-        return (extract or extract_video)(backend, path, options)
+        if boxes is not None:  # ground-truth boxes replace the detector
+            per_frame = boxes(sample_name(path))
+            if per_frame is None:
+                raise PoseError("no_boxes", f"no boxes for {sample_name(path)} in the box file")
+            backend = GivenBoxes(backend, per_frame)
+        return extract_video(backend, path, options)
     except Exception as exc:  # one bad video never takes down the run
         return _reject(sample_name(path), path, exc)
 
@@ -259,11 +262,12 @@ def run_shard(
     work_dir: str | os.PathLike | None = None,
     rejects_path: str | os.PathLike | None = None,
     log: Callable[[str], None] | None = None,
-    extract: Extractor | None = None,
+    boxes: BoxLookup | None = None,
 ) -> tuple[int, list[Reject]]:
     """Pose of every video into `out` (a plain list of annotations) and its rejects TSV.
 
-    `extract` replaces `extract_video` per video (FineGYM: poses inside ground-truth boxes).
+    `boxes`: ground-truth person boxes by frame_dir instead of the detector (FineGYM); a video
+    without boxes is rejected (`no_boxes`).
 
     Finished videos are kept in `work_dir` (default `<out>.work/`); a rerun after a kill loads
     them and only processes the rest. The backend is built (model loaded) once, and only if some
@@ -296,7 +300,7 @@ def run_shard(
             backend = backend_factory()
             log(f"loaded pose backend {backend.name} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        result = _one(backend, path, options, extract)
+        result = _one(backend, path, options, boxes)
         _save_done(done, result)
         results.append(result)
         log(_progress(i, len(videos), result) + f" ({time.perf_counter() - started:.1f} s)")

@@ -1,4 +1,4 @@
-# Snakemake glue for rule k400_kpfile.
+# Snakemake glue for rule kpfile.
 from skeleton.datasets.package import compress_shard
 from skeleton.logs import log_to
 

@@ -1,4 +1,4 @@
-# Snakemake glue for rule k400_video_kpfiles.
+# Snakemake glue for rule video_kpfiles.
 from skeleton.datasets.package import write_video_kpfiles
 from skeleton.logs import log_to
 

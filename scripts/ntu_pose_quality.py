@@ -1,0 +1,7 @@
+# Snakemake glue for rule ntu_pose_quality.
+from skeleton.datasets.ntu import pose_quality
+from skeleton.logs import log_to
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    pose_quality(sm.input.pkl, sm.input.index, sm.output[0])

@@ -1,0 +1,14 @@
+# Snakemake glue for rule rejects_2d.
+from skeleton.datasets.package import collect_rejects
+from skeleton.logs import log_to
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    collect_rejects(
+        sm.wildcards.dataset,
+        sm.input.index,
+        list(sm.input.shard_rejects),
+        sm.output[0],
+        annotation_rejects=sm.input.annotation_rejects,
+        splits_json=sm.input.splits[0] if sm.input.splits else None,
+    )

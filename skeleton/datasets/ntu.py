@@ -1,0 +1,123 @@
+"""NTU RGB+D videos as a video source: the file names are the annotations.
+
+A video is `<sample>_rgb.avi` (the released `nturgb+d_rgb` archives), searched recursively under
+the configured folders (`ntu.videos`); the name `SsssCcccPpppRrrrAaaa` carries the action (label
+= action - 1) and the setup, camera and performer the official benchmarks split on. One video
+index and one set of pose shards serve both packaged datasets, NTU60 (S001-S017 / A001-A060) and
+NTU120 (all); each 2D pickle takes the splits of its 3D pickle (`results/<ds>/splits.json`), so
+both hold the same samples. Rejected here: names that are not NTU sample names (`bad_name`),
+videos inside archives (`in_archive`: decoding needs files) and a second video of a sample
+(`duplicate`: the first in sorted path order is used).
+
+`pose_quality` scores a 2D pickle against the Kinect colour-space joints of each sample's
+`.skeleton` file (PCK@0.2 x torso, skeleton.pose.quality).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from skeleton.datasets import Sample, SampleTable, SourceSettings, label_map
+from skeleton.files import atomic_write, find_sources
+from skeleton.rejects import Reject
+
+VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
+DATASETS = ("ntu60", "ntu120")  # the pickles packaged from this source
+POSE_DATASET = "ntu"  # `skeleton pose --dataset ntu`: actors by action class
+# split names of each dataset, in the order of its 3D pickle (skeleton.ntu.BENCHMARKS)
+DATASET_SPLITS = {
+    "ntu60": ("xsub_train", "xsub_val", "xview_train", "xview_val"),
+    "ntu120": ("xsub_train", "xsub_val", "xset_train", "xset_val"),
+}
+SPLITS = ("xsub_train", "xsub_val", "xview_train", "xview_val", "xset_train", "xset_val")
+
+
+def settings(section: Mapping[str, Any]) -> SourceSettings:
+    """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
+    videos = list(section.get("videos") or [])
+    return SourceSettings(annotations=videos, videos=[], files=videos)
+
+
+def configured(section: Mapping[str, Any]) -> bool:
+    return bool(section.get("videos"))
+
+
+def official_splits(name: str) -> list[str]:
+    """Every official split the sample is in: xsub and xset (NTU120), xview (NTU60 samples).
+
+    An NTU60 sample's xsub split is the same in both datasets: NTU120's extra training
+    performers (45 and up) appear in setups 18-32 only.
+    """
+    from skeleton.ntu import parse_name, split_membership
+
+    s = parse_name(name)
+    member = split_membership(s, "ntu120")
+    if s.in_ntu60:
+        member = {**split_membership(s, "ntu60"), **member}
+    order = [b for b in ("xsub", "xview", "xset") if b in member]
+    return [f"{b}_{'train' if member[b] else 'val'}" for b in order]
+
+
+def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleTable:
+    """The videos under `annotations` (folders searched recursively, or files)."""
+    from skeleton.ntu import parse_name
+
+    inputs = [os.fspath(annotations)] if isinstance(annotations, str | os.PathLike) else annotations
+    table = SampleTable("ntu", list(SPLITS), classes=label_map("ntu120"))
+    used: dict[str, str] = {}
+    for src in find_sources([os.fspath(p) for p in inputs], VIDEO_SUFFIX):
+        name = src.filename[: -len(VIDEO_SUFFIX)]
+        try:
+            action = parse_name(name).action
+        except ValueError as exc:
+            table.rejects.append(Reject(name, src.id, "bad_name", str(exc)))
+            continue
+        if src.member is not None:
+            detail = "videos are decoded from files: extract the archive"
+            table.rejects.append(Reject(name, src.id, "in_archive", detail))
+        elif name in used:
+            detail = f"also at {used[name]}; that one is used"
+            table.rejects.append(Reject(name, src.id, "duplicate", detail))
+        else:
+            used[name] = src.id
+            sample = Sample(name, action - 1, official_splits(name), path=src.id, source=src.id)
+            table.add(sample, None)
+    return table
+
+
+def in_dataset(dataset: str, sample: str) -> bool:
+    """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
+    from skeleton.ntu import in_dataset as ntu_in_dataset
+    from skeleton.ntu import parse_name
+
+    try:
+        return ntu_in_dataset(parse_name(sample), dataset)
+    except ValueError:
+        return True
+
+
+def pose_quality(
+    pickle_path: str | os.PathLike, skeleton_index: str | os.PathLike, out_tsv: str | os.PathLike
+) -> list[tuple[str, float, int, int]]:
+    """`pose_quality.tsv`: PCK@0.2 of each annotation whose sample has a usable `.skeleton` in
+    the NTU index (sample, pck, frames, missed_frames)."""
+    from skeleton.annotations import load
+    from skeleton.files import Source
+    from skeleton.index import read_index
+    from skeleton.pose.quality import annotation_pck
+    from skeleton.reader import parse_skeleton
+
+    sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
+    data = load(pickle_path)
+    rows = []
+    for a in data["annotations"] if isinstance(data, dict) else data:
+        src = sources.get(a["frame_dir"])
+        if src is not None:
+            r = annotation_pck(a, parse_skeleton(Source.from_id(src).read(), src))
+            rows.append((a["frame_dir"], r.pck, r.frames, r.missed_frames))
+    with atomic_write(out_tsv, "w") as f:
+        f.write("sample\tpck\tframes\tmissed_frames\n")
+        f.writelines(f"{n}\t{p:.4f}\t{fr}\t{miss}\n" for n, p, fr, miss in rows)
+    return rows

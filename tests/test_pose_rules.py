@@ -1,0 +1,52 @@
+"""The pose rules with hostile config values: nothing reaches a shell unquoted.
+
+Real Snakemake on a custom video list. The pose interpreter is a folder whose name holds a
+command substitution, the checkpoint a weights file named like one, and so is a listed video:
+the model tag is computed without a shell, and the pose shard's command line quotes every
+value. The shard job itself may fail (the test env has no ultralytics): what matters is that no
+substituted command ever ran. About 15 s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_config_values_never_reach_a_shell_unquoted(tmp_path):
+    bin_dir = tmp_path / "py $(touch pwned_python)"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    weights = tmp_path / "w $(touch pwned_checkpoint);.pt"
+    weights.write_bytes(b"not real weights")
+    (tmp_path / "v").mkdir()
+    video = tmp_path / "v" / "clip `touch pwned_video`.mp4"
+    video.write_bytes(b"not a video")
+    (tmp_path / "list.csv").write_text(f"video,label\n{video},wave\n")
+    config = {
+        "ntu": {"skeletons": []},
+        "pose": {
+            "backend": "yolo",
+            "device": "cpu",
+            "checkpoint": str(weights),
+            "python": str(bin_dir / "python"),
+        },
+        "custom": {"list": str(tmp_path / "list.csv")},
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "c.yaml")]
+    cmd += ["--cores", "1", "-p", "--", "custom"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    out = p.stdout + p.stderr
+    assert "localrule pose_shard" in out, out[-4000:]  # the shard's shell command ran
+    assert f"--checkpoint '{weights}'" in out, out[-4000:]
+    assert not list(tmp_path.rglob("pwned*")), out[-4000:]

@@ -1,0 +1,195 @@
+"""Every video source on one path: NTU's reader, config sections, pose options, rejects, packaging.
+
+Test env only (numpy, OpenCV for tiny videos); pose shards are annotation pickles in the pose
+stage's output format. A few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skeleton.annotations import load, write_annotations
+from skeleton.datasets import ConfigError, datasets_of, source_of, split_order
+from skeleton.datasets import sources as video_sources
+from skeleton.datasets.index import run_index
+from skeleton.datasets.package import collect_rejects, compress, package_dense
+from skeleton.ntu3d import NoUsableSamples, StrictModeError
+from skeleton.rejects import read_rejects
+from skeleton.validate import validate_file
+
+REPO = Path(__file__).resolve().parent.parent
+POSE = {
+    "backend": "mmpose",
+    "device": "cuda",
+    "checkpoint": "default",
+    "fp16": False,
+    "batch_size": 16,
+    "max_persons": 2,
+}
+
+
+def annotation(name: str, frames: int = 4, persons: int = 1, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    score = rng.uniform(0.2, 1, (persons, frames, 17)).astype(np.float32)
+    score[:, 0] = 0  # frame 0: nobody
+    return {
+        "frame_dir": name,
+        "label": -1,
+        "img_shape": (48, 64),
+        "original_shape": (48, 64),
+        "total_frames": frames,
+        "keypoint": rng.uniform(0, 48, (persons, frames, 17, 2)).astype(np.float32),
+        "keypoint_score": score,
+    }
+
+
+def ntu_videos(root: Path, names: list[str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (root / f"{name}_rgb.avi").write_bytes(b"x")  # the index only lists them
+    return root
+
+
+def test_sources_and_their_datasets():
+    assert datasets_of("ntu") == ("ntu60", "ntu120") and datasets_of("ucf101") == ("ucf101",)
+    assert source_of("ntu60") == source_of("ntu120") == "ntu" and source_of("k400") == "k400"
+    with pytest.raises(ValueError, match="unknown dataset"):
+        source_of("ntu61")
+    assert split_order("ntu60", {"xset_train"}) == [
+        "xsub_train",
+        "xsub_val",
+        "xview_train",
+        "xview_val",
+    ]
+
+
+def test_config_sections_to_index_settings(tmp_path):
+    config = {
+        "ntu": {"videos": ["/v/ntu"]},
+        "gym": {"videos": "/v/gym", "annotations": "/a/gym", "subset": "gym288", "boxes": None},
+        "custom": {"list": str(tmp_path / "l.csv"), "videos": [], "label_map": None},
+        "ucf101": {"videos": [], "annotations": None},
+    }
+    assert [
+        s for s in ("ntu", "gym", "custom", "ucf101") if video_sources.configured(s, config)
+    ] == [
+        "ntu",
+        "gym",
+        "custom",
+    ]
+    ntu = video_sources.settings("ntu", config)
+    assert (ntu.annotations, ntu.videos, ntu.files) == (["/v/ntu"], [], ["/v/ntu"])
+    gym = video_sources.settings("gym", config)
+    assert gym.options == {"subset": "gym288"} and gym.boxes == "/a/gym/gym_gt_bboxes.pkl"
+    assert gym.files == ["/a/gym", "/v/gym"]
+    custom = video_sources.settings("custom", config)
+    assert custom.videos == [str(tmp_path)] and custom.options == {}
+    with pytest.raises(ConfigError, match=r"ucf101\.videos .* ucf101\.annotations"):
+        video_sources.settings("ucf101", config)
+
+
+def test_pose_options_assembled_in_one_place():
+    args = video_sources.pose_arguments(POSE, "ucf101", None, "/m.yaml")
+    assert args == [
+        "--backend", "mmpose", "--checkpoint", "default", "--device", "cuda",
+        "--models", "/m.yaml", "--batch-size", "16", "--max-persons", "2",
+        "--dataset", "generic",
+    ]  # fmt: skip
+    ntu = video_sources.pose_arguments({**POSE, "postproc": "mmaction2"}, "ntu", None, None)
+    assert ntu[-4:] == ["--dataset", "ntu", "--postproc", "mmaction2"]
+    gym = video_sources.pose_arguments({**POSE, "postproc": "tracks"}, "gym", "/b.pkl", None)
+    assert gym[-4:] == ["--dataset", "generic", "--boxes", "/b.pkl"]  # postproc is NTU's
+    assert video_sources.pose_tag_arguments({**POSE, "fp16": True}, None)[-1] == "--fp16"
+
+
+def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
+    good = ["S001C001P001R001A001", "S001C002P003R001A002", "S018C001P045R001A061"]
+    videos = ntu_videos(tmp_path / "vid", [*good, "S001C001P001R001A003", "clip"])
+    run_index("ntu", [str(videos)], [], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    write_annotations(tmp_path / "shard_0.pkl", [annotation(n) for n in good[:2]], split=None)
+    write_annotations(tmp_path / "shard_1.pkl", [annotation(good[2])], split=None)
+    (tmp_path / "shard_1.rejects.tsv").write_text("sample\tsource\treason\tdetail\n")
+    (tmp_path / "shard_0.rejects.tsv").write_text(
+        "sample\tsource\treason\tdetail\n"
+        "S001C001P001R001A003\tx_rgb.avi\tundecodable_video\tOpenCV cannot open it\n"
+    )
+    # the 3D pickle's splits: A002 has no usable skeleton, A004 has no video
+    splits = {"xsub_train": ["S001C001P001R001A001", "S001C001P001R001A004"], "xsub_val": []}
+    splits |= {"xview_train": [], "xview_val": ["S001C001P001R001A001", "S001C001P001R001A004"]}
+    (tmp_path / "splits.json").write_text(json.dumps(splits))
+    shard_rejects = [str(tmp_path / f"shard_{k}.rejects.tsv") for k in (0, 1)]
+    rejects = collect_rejects(
+        "ntu60", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r60.tsv",
+        tmp_path / "arej.tsv", tmp_path / "splits.json",
+    )  # fmt: skip
+    assert sorted((r.sample, r.reason) for r in rejects) == [
+        ("S001C001P001R001A003", "undecodable_video"),
+        ("S001C001P001R001A004", "no_video"),
+        ("S001C002P003R001A002", "not_in_splits"),
+        ("clip", "bad_name"),  # not an NTU name: concerns both datasets
+    ]
+    shards = [str(tmp_path / f"shard_{k}.pkl") for k in (0, 1)]
+    counts = package_dense(
+        "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "ntu60_2d.pkl",
+        tmp_path / "r60.tsv", splits_json=tmp_path / "splits.json",
+    )  # fmt: skip
+    data = load(tmp_path / "ntu60_2d.pkl")
+    assert [(a["frame_dir"], a["label"]) for a in data["annotations"]] == [(good[0], 0)]
+    assert data["split"]["xsub_train"] == [good[0]] and counts["rejected"] == 4
+    assert validate_file(tmp_path / "ntu60_2d.pkl").ok
+    with pytest.raises(StrictModeError, match=r"4 sample\(s\) rejected.*r60\.tsv"):
+        package_dense(
+            "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "strict.pkl",
+            tmp_path / "r60.tsv", strict=True, splits_json=tmp_path / "splits.json",
+        )  # fmt: skip
+    assert not (tmp_path / "strict.pkl").exists()
+    # NTU120 without a fixed split file: the index's official splits of every NTU120 sample
+    collect_rejects("ntu120", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r120.tsv")
+    package_dense(
+        "ntu120", tmp_path / "videos.tsv", shards, tmp_path / "n120.pkl", tmp_path / "r120.tsv"
+    )
+    split = load(tmp_path / "n120.pkl")["split"]
+    assert list(split) == ["xsub_train", "xsub_val", "xset_train", "xset_val"]
+    assert split["xsub_train"] == [good[0], good[2]] and split["xset_train"] == [good[2]]
+
+
+def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
+    videos = ntu_videos(tmp_path / "vid", ["S001C001P001R001A001"])
+    run_index("ntu", [str(videos)], [], 5, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    write_annotations(tmp_path / "shard_0.pkl", [], split=None)
+    (tmp_path / "shard_0.rejects.tsv").write_text(
+        "sample\tsource\treason\tdetail\nS001C001P001R001A001\tx\tempty_video\tno frame\n"
+    )
+    (tmp_path / "old.pkl").write_bytes(b"an earlier run's pickle")
+    run = [sys.executable, "-m", "skeleton", "dataset-package", "ntu120"]
+    run += ["--index", str(tmp_path / "videos.tsv"), "--shards", str(tmp_path / "shard_0.pkl")]
+    run += ["--out", str(tmp_path / "old.pkl"), "--rejects", str(tmp_path / "r.tsv")]
+    p = subprocess.run(run, cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 1 and "ntu120: no usable sample (1 rejected" in p.stderr, p.stderr
+    assert [r.reason for r in read_rejects(tmp_path / "r.tsv")] == ["empty_video"]
+    assert not (tmp_path / "old.pkl").exists()
+    with pytest.raises(NoUsableSamples):
+        package_dense(
+            "ntu120", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
+            tmp_path / "x.pkl", tmp_path / "r.tsv",
+        )  # fmt: skip
+
+
+def test_k400_box_score_is_the_detectors_score():
+    a = annotation("clip", frames=5, persons=2, seed=3)
+    a["bbox"] = np.zeros((2, 5, 4), np.float32)
+    a["bbox_score"] = np.arange(10, dtype=np.float32).reshape(2, 5) / 10
+    entry, skeletons = compress(a)
+    frames, persons = entry["frame_inds"], entry["person_inds"]
+    np.testing.assert_array_equal(entry["box_score"], a["bbox_score"][persons, frames])
+    assert entry["valid"][0.5] == len(set(frames[entry["box_score"] >= 0.5]))
+    assert "bbox" not in entry and "bbox_score" not in entry  # per-frame arrays stay in shards
+    old = {k: v for k, v in a.items() if not k.startswith("bbox")}  # a shard without boxes
+    mean = compress(old)[0]["box_score"]
+    np.testing.assert_allclose(mean, a["keypoint_score"][persons, frames].mean(-1), rtol=1e-6)
