@@ -3,8 +3,9 @@
 Real Snakemake on a custom video list. The pose interpreter is a folder whose name holds a
 command substitution, the checkpoint a weights file named like one, and so is a listed video:
 the model tag is computed without a shell, and the pose shard's command line quotes every
-value. The shard job itself may fail (the test env has no ultralytics): what matters is that no
-substituted command ever ran. About 15 s.
+value. The interpreter folder holds a wrapper that runs the pose env's python (the model tag
+needs the pose libraries); the shard job's video is not a video, so it is rejected: what matters
+is that no substituted command ever ran. About 30 s.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.pose
 def test_config_values_never_reach_a_shell_unquoted(tmp_path):
+    from test_pose_yolo import pose_python
+
     bin_dir = tmp_path / "py $(touch pwned_python)"
     bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
+    wrapper = bin_dir / "python"  # a wrapper, not a symlink: a venv's python finds its venv by path
+    wrapper.write_text(f'#!/bin/sh\nexec "{pose_python()}" "$@"\n')
+    wrapper.chmod(0o755)
     weights = tmp_path / "w $(touch pwned_checkpoint);.pt"
     weights.write_bytes(b"not real weights")
     (tmp_path / "v").mkdir()
