@@ -1,6 +1,6 @@
 """Strict mode and "no usable sample" for NTU 2D, through real Snakemake and the real yolo backend.
 
-Two real NTU skeleton files; the first sample's video is a 6-frame copy of the real NTU video,
+Two real NTU skeleton files; the first sample's video is an 8-frame copy of the real NTU video,
 the second's an empty file named like an NTU video. Strict: the 2D target fails, and the rejects
 report naming the empty video stays under results/ (it is its own step, which succeeded). Not
 strict: the pickle holds the good sample. Only the empty video: no usable sample, a clear error,
@@ -46,7 +46,9 @@ def ntu_dir(tmp_path_factory) -> Path:
     (root / "sk").mkdir()
     for name in (GOOD, EMPTY):
         (root / "sk" / f"{name}.skeleton").symlink_to(SKELETONS / f"{name}.skeleton")
-    short_clip(VIDEO, root / "vid" / f"{GOOD}_rgb.avi")
+    # 960 px wide: the default post-processing (MMAction2's) drops tracklets of mean box area
+    # <= 5000 px², which a person of a 480 px copy falls below
+    short_clip(VIDEO, root / "vid" / f"{GOOD}_rgb.avi", frames=8, width=960)
     (root / "vid" / f"{EMPTY}_rgb.avi").write_bytes(b"")
     (root / "empty").mkdir()
     (root / "empty" / f"{EMPTY}_rgb.avi").write_bytes(b"")

@@ -1,7 +1,7 @@
 """The model tag cache: the workflow reuses a tag while everything it was computed from is unchanged.
 
-`skeleton pose-tag --inputs` runs here in the test interpreter (the yolo backend's description
-needs no torch: weights file hash and library versions). A wrapper script stands between the
+`skeleton pose-tag --inputs` runs in the pose env's interpreter (pose-tag refuses an interpreter
+without the backend's libraries). A wrapper script stands between the
 cache and the interpreter and counts its starts, so the tests see when the cache really ran the
 command and when it did not. Well under a second each.
 """
@@ -25,9 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def interpreter(tmp_path: Path) -> tuple[Path, Path]:
     """A pose interpreter that records every start (one line per start in `starts`)."""
+    from test_pose_yolo import pose_python
+
     starts = tmp_path / "starts"
     script = tmp_path / "python"
-    script.write_text(f'#!/bin/sh\necho start >> "{starts}"\nexec "{sys.executable}" "$@"\n')
+    script.write_text(f'#!/bin/sh\necho start >> "{starts}"\nexec "{pose_python()}" "$@"\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script, starts
 
@@ -49,6 +51,7 @@ def env_for_repo() -> dict[str, str]:
     return env
 
 
+@pytest.mark.pose
 def test_pose_tag_inputs_name_what_the_tag_hashes(tmp_path, interpreter):
     python, _ = interpreter
     weights = tmp_path / "w.pt"
@@ -59,14 +62,20 @@ def test_pose_tag_inputs_name_what_the_tag_hashes(tmp_path, interpreter):
     assert str(weights) in inputs  # the checkpoint it hashed
     assert str(REPO / "skeleton" / "pose" / "yolo.py") in inputs  # the code that describes it
     assert str(REPO / "skeleton" / "pose" / "tag.py") in inputs
-    assert os.path.realpath(sys.executable) in inputs  # the interpreter
+    from test_pose_yolo import pose_python
+
+    probe = "import json, os, sys; print(json.dumps([os.path.realpath(sys.executable), sys.path]))"
+    out = subprocess.run([pose_python(), "-c", probe], capture_output=True, text=True, check=True)
+    executable, path = json.loads(out.stdout)
+    assert executable in inputs  # the interpreter
     # the folders searched for the libraries' metadata (versions in the tag)
-    site = [p for p in sys.path if p.endswith("site-packages")]
+    site = [p for p in path if p.endswith("site-packages")]
     assert site and all(p in inputs for p in site)
     assert not any("__pycache__" in p for p in inputs)
     assert all(state == "-" or ":" in state for state in inputs.values())
 
 
+@pytest.mark.pose
 def test_cached_tag_starts_the_interpreter_only_after_a_change(tmp_path, interpreter):
     python, starts = interpreter
     weights = tmp_path / "w.pt"
