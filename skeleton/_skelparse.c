@@ -17,15 +17,17 @@
  *
  * Joint lines go through up to three readers, each accepting only well-formed lines and
  * leaving anything else to the next: the whole line at once (x86-64: 128 bytes classified with
- * SSE2, every token checked together with bit operations), then a word at a time (8 bytes per
- * load: digit runs found and converted with a few multiplications), then byte by byte (the
- * careful path, which alone decides what an error says). The GIL is released while parsing.
+ * AVX2 where the CPU has it, else SSE2; every token checked together with bit operations), then
+ * a word at a time (8 bytes per load: digit runs found and converted with a few
+ * multiplications), then byte by byte (the careful path, which alone decides what an error
+ * says). The GIL is released while parsing.
  *
  * parse(data: bytes, columns: int = 0xfff, path: int = 0) -> (n_frames,
  *     bodies_per_frame: bytes[int32], body_ids: bytes[int64],
  *     joints: bytes[float64 n x 25 x popcount(columns)])
  * columns: bit k set = keep joint field k (0-based: x y z depthX depthY colorX colorY ...).
- * path: 0 all readers, 1 word at a time and careful, 2 careful only (for tests: same results).
+ * path: 0 all readers, 1 word at a time and careful, 2 careful only, 3 as 0 with SSE2 instead
+ * of AVX2 (for tests: the same results on every path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -48,7 +50,7 @@ typedef struct {
     int path;          /* PATH_*: which joint-line readers may be used (tests compare them) */
 } Reader;
 
-enum { PATH_BEST = 0, PATH_WORDS = 1, PATH_CAREFUL = 2 };
+enum { PATH_BEST = 0, PATH_WORDS = 1, PATH_CAREFUL = 2, PATH_SSE2 = 3 };
 
 typedef struct {
     char *data;
@@ -342,72 +344,46 @@ static int joint_line_fast(Reader *r, unsigned keep, double *out) {
     return 1;
 }
 
-#if defined(__SSE2__) && defined(__SIZEOF_INT128__)
-#include <emmintrin.h>
+#if defined(__x86_64__) && defined(__SIZEOF_INT128__) && defined(__GNUC__)
+#include <immintrin.h>
 #define HAVE_WIDE 1
 typedef unsigned __int128 u128;
 
 #define WIDE 128 /* bytes classified per line */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-static inline int ctz128(u128 x) {
+ALWAYS_INLINE int ctz128(u128 x) {
     uint64_t lo = (uint64_t)x;
     return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(x >> 64));
 }
 
 /* value of n (0..16) digits at p; reads 16 bytes from p */
-static inline uint64_t digits16(const char *p, int n) {
+ALWAYS_INLINE uint64_t digits16(const char *p, int n) {
     if (n <= 8) return n ? digits_value(load8(p), n) : 0;
     return digits_value(load8(p), 8) * POW10_U64_16[n - 8] + digits_value(load8(p + 8), n - 8);
 }
 
-static inline int popcount128(u128 x) {
-    return __builtin_popcountll((uint64_t)x) + __builtin_popcountll((uint64_t)(x >> 64));
-}
-
-/* A whole joint line at once: 128 bytes classified with SSE2 into one bit per byte (digit, dot,
- * sign, exponent marker, space), then every token of the line checked together with carries:
- * counts, signs only in front, at most one dot and at least one mantissa digit per token.
- * Lines with an exponent, another blank than the space, or over 127 bytes are left to the
- * careful path (0); so is the last line of a file (the window would pass its end). Only the
- * `keep` tokens are then converted. */
-static int joint_line_wide(Reader *r, unsigned keep, double *out) {
-    const char *p = r->p, *end = r->end;
-    if (end - p < WIDE + 16) return 0;
-    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.'),
-                  minus = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+'),
-                  lower = _mm_set1_epi8(0x20), e = _mm_set1_epi8('e'), sp = _mm_set1_epi8(' ');
-    uint64_t dg[2] = {0, 0}, dt[2] = {0, 0}, sg[2] = {0, 0}, ex[2] = {0, 0}, bl[2] = {0, 0};
-#pragma GCC unroll 8
-    for (int j = 0; j < WIDE / 16; j++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * j));
-        __m128i x = _mm_sub_epi8(v, zero);
-        int sh = 16 * (j & 3), h = j >> 2;
-        dg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x))
-                 << sh;
-        dt[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << sh;
-        sg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-                     _mm_or_si128(_mm_cmpeq_epi8(v, minus), _mm_cmpeq_epi8(v, plus)))
-                 << sh;
-        ex[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, lower), e))
-                 << sh;
-        bl[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) << sh;
-    }
-#define JOIN(a) (((u128)(a)[1] << 64) | (a)[0])
-    u128 D = JOIN(dg), P = JOIN(dt), S = JOIN(sg), X = JOIN(ex), SP = JOIN(bl);
-#undef JOIN
-    u128 N = D | P | S | X; /* bytes of numbers */
+/* One joint line at p, from its bytes' classes (one bit per byte of the 128 from p: digits,
+ * dots, signs, spaces): every token checked together with bit operations and carries, then the
+ * `keep` ones converted. Only lines of 12 tokens of [+-]digits[.digits] (or [+-].digits,
+ * [+-]digits.) separated by spaces, under 128 bytes, pass; an exponent, a tab or any other byte
+ * ends the run of number and space bytes before the line end, so such lines are left to the
+ * next path (0). */
+ALWAYS_INLINE int wide_line(Reader *r, unsigned keep, double *out, const char *p, u128 D, u128 P,
+                            u128 S, u128 SP) {
+    u128 N = D | P | S; /* bytes of numbers */
     u128 other = ~(N | SP);
     if (!other) return 0;
-    int n = ctz128(other); /* the line's length: the first byte that is no number or space */
+    int n = ctz128(other); /* the first byte that is no number or space: the line end? */
     if (!n || (p[n] != '\n' && p[n] != '\r')) return 0;
     u128 in = ((u128)1 << n) - 1;
-    if (X & in) return 0;
     N &= in;
     D &= in;
     P &= in;
     S &= in;
     u128 starts = N & ~(N << 1);
-    if (popcount128(starts) != JOINT_FIELDS) return 0;
+    int count = __builtin_popcountll((uint64_t)starts) + __builtin_popcountll((uint64_t)(starts >> 64));
+    if (count != JOINT_FIELDS) return 0;
     if (S & ~starts) return 0; /* a sign inside a token */
     /* from each dot, a carry runs through the token's other bytes and stops on the byte after
      * them: a dot there is a second dot in the same token */
@@ -425,8 +401,10 @@ static int joint_line_wide(Reader *r, unsigned keep, double *out) {
         starts &= starts - 1;
         ends &= ends - 1;
         int d = P ? ctz128(P) : WIDE;
-        if (d > last) d = -1; /* no dot in this token */
-        else P &= P - 1;
+        if (d > last)
+            d = -1; /* no dot in this token */
+        else
+            P &= P - 1;
         if (!((keep >> t) & 1)) continue;
         const char *tok = p + s;
         int sl = (CL(*tok) & C_SIGN) != 0;
@@ -443,10 +421,64 @@ static int joint_line_wide(Reader *r, unsigned keep, double *out) {
         if (parse_double(r, tok, (size_t)(last + 1 - s), &v) < 0) return 0;
         *out++ = v;
     }
-    r->p = skip_eol(p + n, end);
+    r->p = skip_eol(p + n, r->end);
     r->line++;
     return 1;
 }
+
+/* The 128 bytes from p are classified 16 (SSE2, every x86-64) or 32 (AVX2) at a time. */
+static int joint_line_sse2(Reader *r, unsigned keep, double *out) {
+    const char *p = r->p;
+    if (r->end - p < WIDE + 16) return 0; /* + 16: digits16 at the line's last byte */
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.'),
+                  minus = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+'), sp = _mm_set1_epi8(' ');
+    uint64_t dg[2] = {0, 0}, dt[2] = {0, 0}, sg[2] = {0, 0}, bl[2] = {0, 0};
+#pragma GCC unroll 8
+    for (int j = 0; j < WIDE / 16; j++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * j));
+        __m128i x = _mm_sub_epi8(v, zero);
+        int sh = 16 * (j & 3), h = j >> 2;
+        dg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x))
+                 << sh;
+        dt[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << sh;
+        sg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                     _mm_or_si128(_mm_cmpeq_epi8(v, minus), _mm_cmpeq_epi8(v, plus)))
+                 << sh;
+        bl[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) << sh;
+    }
+#define JOIN(a) (((u128)(a)[1] << 64) | (a)[0])
+    return wide_line(r, keep, out, p, JOIN(dg), JOIN(dt), JOIN(sg), JOIN(bl));
+}
+
+__attribute__((target("avx2,bmi,bmi2,popcnt"))) static int joint_line_avx2(Reader *r,
+                                                                          unsigned keep,
+                                                                          double *out) {
+    const char *p = r->p;
+    if (r->end - p < WIDE + 16) return 0;
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9),
+                  dot = _mm256_set1_epi8('.'), minus = _mm256_set1_epi8('-'),
+                  plus = _mm256_set1_epi8('+'), sp = _mm256_set1_epi8(' ');
+    uint64_t dg[2] = {0, 0}, dt[2] = {0, 0}, sg[2] = {0, 0}, bl[2] = {0, 0};
+#pragma GCC unroll 4
+    for (int j = 0; j < WIDE / 32; j++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 32 * j));
+        __m256i x = _mm256_sub_epi8(v, zero);
+        int sh = 32 * (j & 1), h = j >> 1;
+        dg[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_cmpeq_epi8(_mm256_min_epu8(x, nine), x))
+                 << sh;
+        dt[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)) << sh;
+        sg[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_or_si256(_mm256_cmpeq_epi8(v, minus), _mm256_cmpeq_epi8(v, plus)))
+                 << sh;
+        bl[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, sp)) << sh;
+    }
+    return wide_line(r, keep, out, p, JOIN(dg), JOIN(dt), JOIN(sg), JOIN(bl));
+#undef JOIN
+}
+
+typedef int (*line_fn)(Reader *, unsigned, double *);
+static line_fn joint_line_wide = joint_line_sse2; /* joint_line_avx2 where the CPU has it */
 #endif
 
 /* The careful path: one joint line tokenised byte by byte. Returns the token count (values of
@@ -581,6 +613,7 @@ static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *id
             for (int j = 0; j < NTU_JOINTS; j++, out += width) {
 #ifdef HAVE_WIDE
                 if (r->path == PATH_BEST && joint_line_wide(r, keep, out)) continue;
+                if (r->path == PATH_SSE2 && joint_line_sse2(r, keep, out)) continue;
 #endif
                 if (r->path != PATH_CAREFUL && joint_line_fast(r, keep, out)) continue;
                 const char *bad;
@@ -630,10 +663,11 @@ static PyObject *py_parse(PyObject *self, PyObject *args) {
     unsigned int keep = ALL_COLUMNS;
     int path = PATH_BEST;
     if (!PyArg_ParseTuple(args, "y*|Ii", &view, &keep, &path)) return NULL;
-    if (keep == 0 || keep > ALL_COLUMNS || path < PATH_BEST || path > PATH_CAREFUL) {
+    if (keep == 0 || keep > ALL_COLUMNS || path < PATH_BEST || path > PATH_SSE2) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "columns: a non-empty bit mask of the 12 fields; "
-                                          "path: 0 (fastest), 1 (word at a time), 2 (careful)");
+        PyErr_SetString(PyExc_ValueError,
+                        "columns: a non-empty bit mask of the 12 fields; path: 0 (fastest), "
+                        "1 (word at a time), 2 (careful), 3 (whole line with SSE2)");
         return NULL;
     }
     Reader r = {(const char *)view.buf, (const char *)view.buf + view.len, 1, {0}, 0, NULL, path};
@@ -679,5 +713,11 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_skelparse",
 
 PyMODINIT_FUNC PyInit__skelparse(void) {
     init_classes();
+#ifdef HAVE_WIDE
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt"))
+        joint_line_wide = joint_line_avx2;
+#endif
     return PyModule_Create(&moddef);
 }

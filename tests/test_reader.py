@@ -16,7 +16,7 @@ from skeleton.ntu import parse_name
 from skeleton.reader import ALL_COLUMNS, XYZ, SkeletonData, SkeletonFormatError, parse_skeleton
 from skeleton.synth import sample_text
 
-C_PATHS = (0, 1, 2)  # _skelparse.parse's path: all readers, word at a time + careful, careful
+C_PATHS = (0, 1, 2, 3)  # _skelparse.parse path: best, word at a time, careful, whole line (SSE2)
 
 JOINT = (
     "0.2181153 0.1725972 3.785547 277.419 191.8218 1036.233 519.1677 -0.2059419 0.05 0.96 -0.12 2"
