@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,16 @@ def test_shard_equals_reading_one_file_at_a_time(srcs):
         assert res.checksums[sid] == hashlib.sha256(data).hexdigest()
         want = process_sample(a["frame_dir"], data, sid, "pyskl")
         assert a["keypoint"].tobytes() == want["keypoint"].tobytes()
+
+
+def test_shard_rows_read_alone_equal_the_whole_index(tmp_path, srcs):
+    from skeleton.index import build_index, read_index, shard_rows, write_index
+    from skeleton.ntu3d import read_shard_rows
+
+    index = tmp_path / "index.tsv"
+    root = Path(srcs[0]).parent.parent  # raw/ and more.zip
+    write_index(build_index([str(root / "raw"), str(root / "more.zip")], shard_size=5), index)
+    rows = read_index(index)
+    assert len(rows) == len(srcs) - 1 and max(r.shard for r in rows) >= 2
+    for k in range(-1, max(r.shard for r in rows) + 2):
+        assert read_shard_rows(index, k) == shard_rows(rows, k)
