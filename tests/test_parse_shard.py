@@ -40,8 +40,8 @@ def srcs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def test_read_ahead_keeps_order_and_reports_unreadable_files_in_place(srcs):
-    for readers, ahead, batch in [(1, 1, 1), (4, 16, 4), (3, 5, 2)]:
-        got = list(read_ahead(srcs, readers, ahead, batch))
+    for readers, ahead, batch, hint in [(1, 1, 1, 0), (1, 16, 8, 16), (3, 5, 2, 3)]:
+        got = list(read_ahead(srcs, readers, ahead, batch, hint))
         assert len(got) == len(srcs)
         for sid, item in zip(srcs, got, strict=True):
             if "gone" in sid:
