@@ -290,7 +290,7 @@ static inline const char *digit_run(const char *q, const char *lim, uint64_t *m,
 /* Parse a well-formed joint line at r->p: 12 numbers, the `keep` ones stored to out, then the
  * line end. 1 on success (r->p and r->line advanced); 0 to leave the line to the careful path.
  * Never reads past r->end. */
-static int joint_line_fast(Reader *r, unsigned keep, double *out) {
+__attribute__((unused)) static int joint_line_fast(Reader *r, unsigned keep, double *out) {
     const char *q = r->p, *end = r->end;
     if (end - q < 16) return 0;
     const char *lim = end - 8; /* the last position an 8-byte load may start at */
@@ -615,7 +615,9 @@ static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *id
                 if (r->path == PATH_BEST && joint_line_wide(r, keep, out)) continue;
                 if (r->path == PATH_SSE2 && joint_line_sse2(r, keep, out)) continue;
 #endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 if (r->path != PATH_CAREFUL && joint_line_fast(r, keep, out)) continue;
+#endif
                 const char *bad;
                 size_t badlen;
                 int badrc;
