@@ -1,18 +1,33 @@
 /*
  * Fast, strict reader for NTU RGB+D / Kinect v2 `.skeleton` text files.
  *
- * One pass over the bytes; no per-token Python objects. Layout (see DESIGN.md):
+ * Layout (see DESIGN.md):
  *   frame count
  *   per frame: body count
  *     per body: 10 fields (body id first, an integer of up to 19 digits), joint count (25),
  *               then one line of 12 numbers per joint.
+ * Lines end in LF, CRLF or a lone CR (Python's universal newlines, as the public tools read them).
  * Anything else (token counts, truncation, non-numeric or non-finite values, trailing content)
- * raises ValueError((line, reason)). Numbers use Clinger's exact fast path (mantissa < 2^53,
+ * raises ValueError((line, reason)).
+ *
+ * Every token's shape is checked (count, numeric syntax, finiteness), but only the joint fields
+ * named in `columns` are converted. Numbers use Clinger's exact fast path (mantissa < 2^53,
  * |exponent| <= 22: one correctly rounded IEEE operation) and fall back to CPython's correctly
  * rounded PyOS_string_to_double, so every value equals Python's float(token) bit for bit.
  *
- * parse(data: bytes) -> (n_frames, bodies_per_frame: bytes[int32],
- *                        body_ids: bytes[int64], joints: bytes[float64 n x 25 x 12])
+ * Joint lines go through up to three readers, each accepting only well-formed lines and
+ * leaving anything else to the next: the whole line at once (x86-64: 128 bytes classified with
+ * AVX2 where the CPU has it, else SSE2; every token checked together with bit operations), then
+ * a word at a time (8 bytes per load: digit runs found and converted with a few
+ * multiplications), then byte by byte (the careful path, which alone decides what an error
+ * says). The GIL is released while parsing.
+ *
+ * parse(data: bytes, columns: int = 0xfff, path: int = 0) -> (n_frames,
+ *     bodies_per_frame: bytes[int32], body_ids: bytes[int64],
+ *     joints: bytes[float64 n x 25 x popcount(columns)])
+ * columns: bit k set = keep joint field k (0-based: x y z depthX depthY colorX colorY ...).
+ * path: 0 all readers, 1 word at a time and careful, 2 careful only, 3 as 0 with SSE2 instead
+ * of AVX2 (for tests: the same results on every path).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,6 +37,8 @@
 #define NTU_JOINTS 25
 #define JOINT_FIELDS 12
 #define BODY_FIELDS 10
+#define ALL_COLUMNS ((1u << JOINT_FIELDS) - 1)
+#define MAX_EXACT_DIGITS 19 /* 10^19 < 2^64: a 19-digit mantissa is exact in a uint64 */
 
 typedef struct {
     const char *p;   /* current position */
@@ -29,22 +46,30 @@ typedef struct {
     long line;       /* 1-based number of the line that starts at p */
     char msg[256];
     long err_line;
+    PyThreadState *ts; /* saved thread state while the GIL is released */
+    int path;          /* PATH_*: which joint-line readers may be used (tests compare them) */
 } Reader;
+
+enum { PATH_BEST = 0, PATH_WORDS = 1, PATH_CAREFUL = 2, PATH_SSE2 = 3 };
 
 typedef struct {
     char *data;
     size_t len, cap;
 } Buf;
 
+static int buf_reserve(Buf *b, size_t n) {
+    if (b->len + n <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n) cap *= 2;
+    char *d = PyMem_RawRealloc(b->data, cap); /* no GIL needed */
+    if (!d) return -1;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
 static int buf_push(Buf *b, const void *src, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap *= 2;
-        char *d = PyMem_Realloc(b->data, cap);
-        if (!d) return -1;
-        b->data = d;
-        b->cap = cap;
-    }
+    if (buf_reserve(b, n) < 0) return -1;
     memcpy(b->data + b->len, src, n);
     b->len += n;
     return 0;
@@ -53,9 +78,37 @@ static int buf_push(Buf *b, const void *src, size_t n) {
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const uint64_t POW10_U64[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                      100000000};
+static const uint64_t POW10_U64_16[17] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+                                          1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+                                          10000000000ULL, 100000000000ULL, 1000000000000ULL,
+                                          10000000000000ULL, 100000000000000ULL,
+                                          1000000000000000ULL, 10000000000000000ULL};
 
-static inline int is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+/* byte classes */
+enum { C_DIGIT = 1, C_DOT = 2, C_SIGN = 4, C_EXP = 8, C_BLANK = 16, C_EOL = 32 };
+static uint8_t CLS[256];
+
+static void init_classes(void) {
+    for (int c = '0'; c <= '9'; c++) CLS[c] = C_DIGIT;
+    CLS['.'] = C_DOT;
+    CLS['+'] = CLS['-'] = C_SIGN;
+    CLS['e'] = CLS['E'] = C_EXP;
+    CLS[' '] = CLS['\t'] = CLS['\v'] = CLS['\f'] = C_BLANK; /* bytes.split()'s whitespace */
+    CLS['\n'] = CLS['\r'] = C_EOL;
+}
+
+#define CL(c) (CLS[(unsigned char)(c)])
+
+static inline int is_blank(char c) { return CL(c) & C_BLANK; }
+static inline int is_eol(char c) { return CL(c) & C_EOL; }
+
+/* p at a line end (or the buffer end): the start of the next line */
+static inline const char *skip_eol(const char *p, const char *end) {
+    if (p >= end) return end;
+    if (*p == '\r') return (p + 1 < end && p[1] == '\n') ? p + 2 : p + 1;
+    return p + 1;
 }
 
 static int fail(Reader *r, long line, const char *fmt, const char *tok, size_t toklen) {
@@ -74,19 +127,17 @@ static int fail(Reader *r, long line, const char *fmt, const char *tok, size_t t
     return -1;
 }
 
-/* Split the next line into tokens. Returns the token count (up to max, counting all), sets
- * starts/lens for the first `max`. Returns -1 at end of input. */
+/* Split the next line into tokens. Returns the token count (all counted), sets starts/lens for
+ * the first `max`. Returns -1 at end of input. */
 static int next_line(Reader *r, const char **starts, size_t *lens, int max, long *lineno) {
     if (r->p >= r->end) return -1;
     const char *p = r->p, *end = r->end;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *le = nl ? nl : end;
     int n = 0;
-    while (p < le) {
-        while (p < le && is_blank(*p)) p++;
-        if (p >= le) break;
+    while (1) {
+        while (p < end && is_blank(*p)) p++;
+        if (p >= end || is_eol(*p)) break;
         const char *s = p;
-        while (p < le && !is_blank(*p)) p++;
+        while (p < end && !is_blank(*p) && !is_eol(*p)) p++;
         if (n < max) {
             starts[n] = s;
             lens[n] = (size_t)(p - s);
@@ -94,18 +145,28 @@ static int next_line(Reader *r, const char **starts, size_t *lens, int max, long
         n++;
     }
     *lineno = r->line;
-    r->p = nl ? nl + 1 : end;
+    r->p = skip_eol(p, end);
     r->line++;
     return n;
 }
 
-/* Parse a decimal number exactly like Python's float(); rejects nan/inf. 0 ok, -1 bad, -2 nonfinite */
-static int parse_double(const char *s, size_t n, double *out) {
+static int ieq(const char *s, size_t n, const char *word) {
+    if (strlen(word) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 32) != word[i]) return 0;
+    return 1;
+}
+
+/* Parse one token exactly like Python's float(); 0 ok, -1 not a number, -2 nan/inf/overflow.
+ * Accepts what float() accepts, without underscores: [+-](digits[.digits]|.digits)[e[+-]digits]
+ * and, as non-finite, [+-](inf|infinity|nan) in any case. Needs the GIL only for the rare slow
+ * path (see with_gil). */
+static int parse_double(Reader *r, const char *s, size_t n, double *out) {
     const char *p = s, *e = s + n;
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+')) neg = (*p++ == '-');
     uint64_t m = 0;
-    int digits = 0, sig = 0, exp10 = 0, seen_dot = 0, any = 0, dropped = 0;
+    int sig = 0, exp10 = 0, seen_dot = 0, any = 0, dropped = 0;
     for (; p < e; p++) {
         char c = *p;
         if (c >= '0' && c <= '9') {
@@ -114,7 +175,7 @@ static int parse_double(const char *s, size_t n, double *out) {
                 if (seen_dot) exp10--;
                 continue; /* leading zeros are not significant */
             }
-            if (sig < 19) {
+            if (sig < MAX_EXACT_DIGITS) {
                 m = m * 10 + (uint64_t)(c - '0');
                 sig++;
                 if (seen_dot) exp10--;
@@ -122,7 +183,6 @@ static int parse_double(const char *s, size_t n, double *out) {
                 dropped = 1;
                 if (!seen_dot) exp10++;
             }
-            digits++;
         } else if (c == '.' && !seen_dot) {
             seen_dot = 1;
         } else {
@@ -130,9 +190,8 @@ static int parse_double(const char *s, size_t n, double *out) {
         }
     }
     if (!any) {
-        /* nan / inf spelled out: numeric-looking but not allowed */
-        if (e - p >= 3 && (((p[0] | 32) == 'n' && (p[1] | 32) == 'a' && (p[2] | 32) == 'n') ||
-                           ((p[0] | 32) == 'i' && (p[1] | 32) == 'n' && (p[2] | 32) == 'f')))
+        if (!seen_dot && (ieq(p, (size_t)(e - p), "inf") || ieq(p, (size_t)(e - p), "infinity") ||
+                          ieq(p, (size_t)(e - p), "nan")))
             return -2;
         return -1;
     }
@@ -154,100 +213,295 @@ static int parse_double(const char *s, size_t n, double *out) {
         *out = neg ? -v : v;
         return 0;
     }
-    /* Slow, exact path for long mantissas and large exponents. */
-    char tmp[128];
-    if (n >= sizeof(tmp)) return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
-    double v = PyOS_string_to_double(tmp, NULL, NULL);
-    if (v == -1.0 && PyErr_Occurred()) {
+    /* Slow, exact path for long mantissas and large exponents: CPython's own conversion. */
+    char small[128], *tmp = small;
+    int rc = 0;
+    if (r->ts) PyEval_RestoreThread(r->ts);
+    if (n >= sizeof(small)) tmp = PyMem_Malloc(n + 1);
+    if (!tmp) {
         PyErr_Clear();
-        return -1;
+        rc = -1;
+    } else {
+        memcpy(tmp, s, n);
+        tmp[n] = 0;
+        double v = PyOS_string_to_double(tmp, NULL, NULL);
+        if (v == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            rc = -1;
+        } else if (!(v - v == 0.0)) {
+            rc = -2; /* overflow to inf */
+        } else {
+            *out = v;
+        }
+        if (tmp != small) PyMem_Free(tmp);
     }
-    if (!(v - v == 0.0)) return -2; /* overflow to inf */
-    *out = v;
-    return 0;
+    if (r->ts) r->ts = PyEval_SaveThread();
+    return rc;
 }
 
-/* Read one line of numbers in a single pass: tokens are split and parsed as they are scanned.
- * Common tokens (sign, <= 19 significant digits, optional fraction and exponent) take the exact
- * fast path inline; anything else goes through parse_double, which decides and reports.
- * Returns the token count (values stored for the first `max`), -1 at end of input.
- * On a bad value, *bad/*badlen/*badrc describe the first one. */
-static int next_numbers(Reader *r, double *vals, int max, long *lineno, const char **bad,
-                        size_t *badlen, int *badrc) {
-    const char *p = r->p, *end = r->end;
-    if (p >= end) return -1;
-    int n = 0;
-    *bad = NULL;
-    while (1) {
-        while (p < end && is_blank(*p)) p++;
-        if (p >= end || *p == '\n') break;
-        const char *s = p;
-        int neg = 0;
-        if (*p == '-' || *p == '+') neg = (*p++ == '-');
-        uint64_t m = 0;
-        int sig = 0, exp10 = 0, any = 0, simple = 1;
-        for (; p < end && (unsigned)(*p - '0') < 10; p++) {
-            any = 1;
-            if (m == 0 && *p == '0') continue;
-            if (sig < 19) {
-                m = m * 10 + (uint64_t)(*p - '0');
-                sig++;
-            } else {
-                simple = 0;
-            }
+/* ---- word-at-a-time joint lines ---------------------------------------------------------- */
+
+static inline uint64_t load8(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x; /* little-endian: p[0] in the low byte */
+}
+
+/* 0x80 in every byte of x that is not an ASCII digit (exact up to and including the first such
+ * byte; later bytes may be misjudged, which does not matter for a run length) */
+static inline uint64_t nondigits(uint64_t x) {
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ULL, d = 0x3030303030303030ULL;
+    uint64_t a = ((x & hi) ^ d) | (((x + 0x0606060606060606ULL) & hi) ^ d);
+    return (((a & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | a) & 0x8080808080808080ULL;
+}
+
+/* value of the first n (1..8) digit bytes of x */
+static inline uint64_t digits_value(uint64_t x, int n) {
+    x -= 0x3030303030303030ULL;
+    x <<= 8 * (8 - n); /* drop the bytes after the run; zero bytes in front are leading zeros */
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+         (((x >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
+        32;
+    return x;
+}
+
+static inline int run_length(uint64_t x) {
+    uint64_t nd = nondigits(x);
+    return nd ? __builtin_ctzll(nd) >> 3 : 8;
+}
+
+/* A digit run at q: its end, or NULL when a load would pass `lim` (give up). With `m`, the
+ * value is accumulated while the total digit count *cnt stays <= MAX_EXACT_DIGITS. */
+static inline const char *digit_run(const char *q, const char *lim, uint64_t *m, int *cnt) {
+    for (;;) {
+        if (q > lim) return NULL;
+        uint64_t x = load8(q);
+        int n = run_length(x);
+        if (m && n) {
+            if (*cnt + n <= MAX_EXACT_DIGITS) *m = *m * POW10_U64[n] + digits_value(x, n);
         }
-        if (p < end && *p == '.') {
-            for (p++; p < end && (unsigned)(*p - '0') < 10; p++) {
-                any = 1;
-                if (m == 0 && *p == '0') {
-                    exp10--;
-                    continue;
-                }
-                if (sig < 19) {
-                    m = m * 10 + (uint64_t)(*p - '0');
-                    sig++;
-                    exp10--;
-                } else {
-                    simple = 0;
-                }
-            }
-        }
-        if (p < end && (*p == 'e' || *p == 'E')) {
-            p++;
-            int eneg = 0, ev = 0, edig = 0;
-            if (p < end && (*p == '-' || *p == '+')) eneg = (*p++ == '-');
-            for (; p < end && (unsigned)(*p - '0') < 10; p++) {
-                if (ev < 100000) ev = ev * 10 + (*p - '0');
-                edig++;
-            }
-            if (!edig) simple = 0;
-            exp10 += eneg ? -ev : ev;
-        }
-        if (p < end && !is_blank(*p) && *p != '\n') {
-            simple = 0;
-            while (p < end && !is_blank(*p) && *p != '\n') p++;
-        }
-        if (n < max) {
-            if (simple && any && m < (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
-                double v = (double)m;
-                v = exp10 < 0 ? v / POW10[-exp10] : v * POW10[exp10];
-                vals[n] = neg ? -v : v;
-            } else {
-                int rc = parse_double(s, (size_t)(p - s), &vals[n]);
-                if (rc < 0 && *bad == NULL) {
-                    *bad = s;
-                    *badlen = (size_t)(p - s);
-                    *badrc = rc;
-                }
-            }
-        }
-        n++;
+        *cnt += n;
+        q += n;
+        if (n < 8) return q;
     }
-    *lineno = r->line;
-    r->p = p < end ? p + 1 : end;
+}
+
+/* Parse a well-formed joint line at r->p: 12 numbers, the `keep` ones stored to out, then the
+ * line end. 1 on success (r->p and r->line advanced); 0 to leave the line to the careful path.
+ * Never reads past r->end. */
+__attribute__((unused)) static int joint_line_fast(Reader *r, unsigned keep, double *out) {
+    const char *q = r->p, *end = r->end;
+    if (end - q < 16) return 0;
+    const char *lim = end - 8; /* the last position an 8-byte load may start at */
+    for (int t = 0; t < JOINT_FIELDS; t++) {
+        while (is_blank(*q))
+            if (++q > lim) return 0;
+        const char *s = q;
+        int neg = *q == '-';
+        q += (CL(*q) & C_SIGN) != 0;
+        uint64_t m = 0;
+        int cnt = 0, want = (keep >> t) & 1;
+        q = digit_run(q, lim, want ? &m : NULL, &cnt);
+        if (!q) return 0;
+        int ints = cnt;
+        if (*q == '.') {
+            q = digit_run(q + 1, lim, want ? &m : NULL, &cnt);
+            if (!q) return 0;
+        }
+        if (!cnt) return 0;
+        int frac = cnt - ints, ev = 0;
+        if (CL(*q) & C_EXP) {
+            if (++q > lim) return 0; /* room for sign, 5 digits and the next byte */
+            int eneg = *q == '-';
+            q += (CL(*q) & C_SIGN) != 0;
+            int ed = 0;
+            for (; ed < 5 && (CL(*q) & C_DIGIT); ed++, q++) ev = ev * 10 + (*q - '0');
+            if (!ed || (CL(*q) & C_DIGIT)) return 0;
+            if (eneg) ev = -ev;
+        }
+        if (!(CL(*q) & (C_BLANK | C_EOL))) return 0;
+        if (want) {
+            int e10 = ev - frac;
+            double v;
+            if (cnt <= MAX_EXACT_DIGITS && m < (1ULL << 53) && e10 >= -22 && e10 <= 22) {
+                v = (double)m;
+                v = e10 < 0 ? v / POW10[-e10] : v * POW10[e10];
+                *out++ = neg ? -v : v;
+            } else {
+                if (parse_double(r, s, (size_t)(q - s), &v) < 0) return 0;
+                *out++ = v;
+            }
+        } else if (ints + ev > 300) { /* could be past DBL_MAX: let the exact conversion say */
+            double v;
+            if (parse_double(r, s, (size_t)(q - s), &v) < 0) return 0;
+        }
+    }
+    while (q < end && is_blank(*q)) q++;
+    if (q < end && !is_eol(*q)) return 0; /* more tokens: the careful path counts them */
+    r->p = skip_eol(q, end);
     r->line++;
+    return 1;
+}
+
+#if defined(__x86_64__) && defined(__SIZEOF_INT128__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_WIDE 1
+typedef unsigned __int128 u128;
+
+#define WIDE 128 /* bytes classified per line */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE int ctz128(u128 x) {
+    uint64_t lo = (uint64_t)x;
+    return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(x >> 64));
+}
+
+/* value of n (0..16) digits at p; reads 16 bytes from p */
+ALWAYS_INLINE uint64_t digits16(const char *p, int n) {
+    if (n <= 8) return n ? digits_value(load8(p), n) : 0;
+    return digits_value(load8(p), 8) * POW10_U64_16[n - 8] + digits_value(load8(p + 8), n - 8);
+}
+
+/* One joint line at p, from its bytes' classes (one bit per byte of the 128 from p: digits,
+ * dots, signs, spaces): every token checked together with bit operations and carries, then the
+ * `keep` ones converted. Only lines of 12 tokens of [+-]digits[.digits] (or [+-].digits,
+ * [+-]digits.) separated by spaces, under 128 bytes, pass; an exponent, a tab or any other byte
+ * ends the run of number and space bytes before the line end, so such lines are left to the
+ * next path (0). */
+ALWAYS_INLINE int wide_line(Reader *r, unsigned keep, double *out, const char *p, u128 D, u128 P,
+                            u128 S, u128 SP) {
+    u128 N = D | P | S; /* bytes of numbers */
+    u128 other = ~(N | SP);
+    if (!other) return 0;
+    int n = ctz128(other); /* the first byte that is no number or space: the line end? */
+    if (!n || (p[n] != '\n' && p[n] != '\r')) return 0;
+    u128 in = ((u128)1 << n) - 1;
+    N &= in;
+    D &= in;
+    P &= in;
+    S &= in;
+    u128 starts = N & ~(N << 1);
+    int count = __builtin_popcountll((uint64_t)starts) + __builtin_popcountll((uint64_t)(starts >> 64));
+    if (count != JOINT_FIELDS) return 0;
+    if (S & ~starts) return 0; /* a sign inside a token */
+    /* from each dot, a carry runs through the token's other bytes and stops on the byte after
+     * them: a dot there is a second dot in the same token */
+    u128 M = N & ~P;
+    if ((M + (P << 1)) & ~M & P) return 0;
+    /* from each token start, a carry runs through its leading signs and dots: a mantissa has a
+     * digit when it stops on one */
+    u128 H = S | P;
+    if ((H + starts) & ~H & ~D) return 0;
+    /* convert the kept tokens: start, dot and end positions come from the masks */
+    u128 ends = N & ~(N >> 1); /* the last byte of every token */
+    int top = 31 - __builtin_clz(keep);
+    for (int t = 0; t <= top; t++) {
+        int s = ctz128(starts), last = ctz128(ends);
+        starts &= starts - 1;
+        ends &= ends - 1;
+        int d = P ? ctz128(P) : WIDE;
+        if (d > last)
+            d = -1; /* no dot in this token */
+        else
+            P &= P - 1;
+        if (!((keep >> t) & 1)) continue;
+        const char *tok = p + s;
+        int sl = (CL(*tok) & C_SIGN) != 0;
+        int ints = (d < 0 ? last + 1 : d) - s - sl, frac = d < 0 ? 0 : last - d;
+        double v;
+        if (ints <= 16 && frac <= 16 && ints + frac <= MAX_EXACT_DIGITS) {
+            uint64_t m = digits16(tok + sl, ints) * POW10_U64_16[frac] + digits16(p + d + 1, frac);
+            if (m < (1ULL << 53) && frac <= 22) {
+                v = (double)m / POW10[frac];
+                *out++ = *tok == '-' ? -v : v;
+                continue;
+            }
+        }
+        if (parse_double(r, tok, (size_t)(last + 1 - s), &v) < 0) return 0;
+        *out++ = v;
+    }
+    r->p = skip_eol(p + n, r->end);
+    r->line++;
+    return 1;
+}
+
+/* The 128 bytes from p are classified 16 (SSE2, every x86-64) or 32 (AVX2) at a time. */
+static int joint_line_sse2(Reader *r, unsigned keep, double *out) {
+    const char *p = r->p;
+    if (r->end - p < WIDE + 16) return 0; /* + 16: digits16 at the line's last byte */
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.'),
+                  minus = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+'), sp = _mm_set1_epi8(' ');
+    uint64_t dg[2] = {0, 0}, dt[2] = {0, 0}, sg[2] = {0, 0}, bl[2] = {0, 0};
+#pragma GCC unroll 8
+    for (int j = 0; j < WIDE / 16; j++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * j));
+        __m128i x = _mm_sub_epi8(v, zero);
+        int sh = 16 * (j & 3), h = j >> 2;
+        dg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x))
+                 << sh;
+        dt[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) << sh;
+        sg[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                     _mm_or_si128(_mm_cmpeq_epi8(v, minus), _mm_cmpeq_epi8(v, plus)))
+                 << sh;
+        bl[h] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) << sh;
+    }
+#define JOIN(a) (((u128)(a)[1] << 64) | (a)[0])
+    return wide_line(r, keep, out, p, JOIN(dg), JOIN(dt), JOIN(sg), JOIN(bl));
+}
+
+__attribute__((target("avx2,bmi,bmi2,popcnt"))) static int joint_line_avx2(Reader *r,
+                                                                          unsigned keep,
+                                                                          double *out) {
+    const char *p = r->p;
+    if (r->end - p < WIDE + 16) return 0;
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9),
+                  dot = _mm256_set1_epi8('.'), minus = _mm256_set1_epi8('-'),
+                  plus = _mm256_set1_epi8('+'), sp = _mm256_set1_epi8(' ');
+    uint64_t dg[2] = {0, 0}, dt[2] = {0, 0}, sg[2] = {0, 0}, bl[2] = {0, 0};
+#pragma GCC unroll 4
+    for (int j = 0; j < WIDE / 32; j++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 32 * j));
+        __m256i x = _mm256_sub_epi8(v, zero);
+        int sh = 32 * (j & 1), h = j >> 1;
+        dg[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_cmpeq_epi8(_mm256_min_epu8(x, nine), x))
+                 << sh;
+        dt[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)) << sh;
+        sg[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_or_si256(_mm256_cmpeq_epi8(v, minus), _mm256_cmpeq_epi8(v, plus)))
+                 << sh;
+        bl[h] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, sp)) << sh;
+    }
+    return wide_line(r, keep, out, p, JOIN(dg), JOIN(dt), JOIN(sg), JOIN(bl));
+#undef JOIN
+}
+
+typedef int (*line_fn)(Reader *, unsigned, double *);
+static line_fn joint_line_wide = joint_line_sse2; /* joint_line_avx2 where the CPU has it */
+#endif
+
+/* The careful path: one joint line tokenised byte by byte. Returns the token count (values of
+ * the `keep` fields stored when there are 12), -1 at end of input. On a bad value,
+ * bad, badlen and badrc describe the first one. */
+static int joint_line(Reader *r, unsigned keep, double *out, long *lineno, const char **bad,
+                      size_t *badlen, int *badrc) {
+    const char *st[JOINT_FIELDS];
+    size_t ln[JOINT_FIELDS];
+    int n = next_line(r, st, ln, JOINT_FIELDS, lineno);
+    *bad = NULL;
+    if (n != JOINT_FIELDS) return n;
+    for (int k = 0; k < JOINT_FIELDS; k++) {
+        double v = 0;
+        int rc = parse_double(r, st[k], ln[k], &v);
+        if (rc < 0) {
+            *bad = st[k];
+            *badlen = ln[k];
+            *badrc = rc;
+            return n;
+        }
+        if ((keep >> k) & 1) *out++ = v;
+    }
     return n;
 }
 
@@ -296,10 +550,11 @@ static int read_count_line(Reader *r, const char *what, long *out, long frame, l
     return 0;
 }
 
-static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints) {
-    const char *st[JOINT_FIELDS + 1];
-    size_t ln[JOINT_FIELDS + 1];
+static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *ids, Buf *joints) {
+    const char *st[BODY_FIELDS + 1];
+    size_t ln[BODY_FIELDS + 1];
     long lineno;
+    const int width = __builtin_popcount(keep);
     if (r->p >= r->end) {
         snprintf(r->msg, sizeof(r->msg), "empty file");
         r->err_line = 1;
@@ -314,7 +569,6 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
     if (parse_count(st[0], ln[0], n_frames) < 0)
         return fail(r, lineno, "frame count must be a non-negative integer, got '%s'", st[0], ln[0]);
     long nf = *n_frames;
-    double row[JOINT_FIELDS];
     for (long f = 0; f < nf; f++) {
         long nb;
         if (read_count_line(r, "body count", &nb, f, nf) < 0) return -1;
@@ -341,7 +595,8 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
                 return fail(r, lineno, "body id must be a non-negative 64-bit integer, got '%s'",
                             st[0], ln[0]);
             for (int k = 1; k < BODY_FIELDS; k++) {
-                int rc = parse_double(st[k], ln[k], &row[0]);
+                double unused;
+                int rc = parse_double(r, st[k], ln[k], &unused);
                 if (rc == -2) return fail(r, lineno, "non-finite value '%s' in body line", st[k], ln[k]);
                 if (rc < 0) return fail(r, lineno, "non-numeric value '%s' in body line", st[k], ln[k]);
             }
@@ -353,11 +608,20 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
                 r->err_line = r->line - 1;
                 return -1;
             }
-            for (int j = 0; j < NTU_JOINTS; j++) {
+            if (buf_reserve(joints, sizeof(double) * NTU_JOINTS * (size_t)width) < 0) return -3;
+            double *out = (double *)(joints->data + joints->len);
+            for (int j = 0; j < NTU_JOINTS; j++, out += width) {
+#ifdef HAVE_WIDE
+                if (r->path == PATH_BEST && joint_line_wide(r, keep, out)) continue;
+                if (r->path == PATH_SSE2 && joint_line_sse2(r, keep, out)) continue;
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                if (r->path != PATH_CAREFUL && joint_line_fast(r, keep, out)) continue;
+#endif
                 const char *bad;
                 size_t badlen;
                 int badrc;
-                n = next_numbers(r, row, JOINT_FIELDS, &lineno, &bad, &badlen, &badrc);
+                n = joint_line(r, keep, out, &lineno, &bad, &badlen, &badrc);
                 if (n < 0) {
                     snprintf(r->msg, sizeof(r->msg),
                              "file ends inside frame %ld of %ld, body %ld: joint %d of %d missing "
@@ -378,8 +642,8 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
                                 badrc == -2 ? "non-finite value '%s' in joint line"
                                             : "non-numeric value '%s' in joint line",
                                 bad, badlen);
-                if (buf_push(joints, row, sizeof row) < 0) return -3;
             }
+            joints->len += sizeof(double) * NTU_JOINTS * (size_t)width;
         }
     }
     /* Only blank lines may follow the last frame. */
@@ -398,11 +662,29 @@ static int parse_all(Reader *r, long *n_frames, Buf *bpf, Buf *ids, Buf *joints)
 
 static PyObject *py_parse(PyObject *self, PyObject *args) {
     Py_buffer view;
-    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
-    Reader r = {(const char *)view.buf, (const char *)view.buf + view.len, 1, {0}, 0};
+    unsigned int keep = ALL_COLUMNS;
+    int path = PATH_BEST;
+    if (!PyArg_ParseTuple(args, "y*|Ii", &view, &keep, &path)) return NULL;
+    if (keep == 0 || keep > ALL_COLUMNS || path < PATH_BEST || path > PATH_SSE2) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError,
+                        "columns: a non-empty bit mask of the 12 fields; path: 0 (fastest), "
+                        "1 (word at a time), 2 (careful), 3 (whole line with SSE2)");
+        return NULL;
+    }
+    Reader r = {(const char *)view.buf, (const char *)view.buf + view.len, 1, {0}, 0, NULL, path};
     Buf bpf = {0}, ids = {0}, joints = {0};
     long n_frames = 0;
-    int rc = parse_all(&r, &n_frames, &bpf, &ids, &joints);
+    int rc;
+    /* about 100 bytes per joint line: reserve once for the usual case */
+    rc = buf_reserve(&joints, (size_t)view.len / 100 * sizeof(double) * __builtin_popcount(keep));
+    if (rc == 0) {
+        r.ts = PyEval_SaveThread();
+        rc = parse_all(&r, keep, &n_frames, &bpf, &ids, &joints);
+        PyEval_RestoreThread(r.ts);
+    } else {
+        rc = -3;
+    }
     PyBuffer_Release(&view);
     PyObject *res = NULL;
     if (rc == -3) {
@@ -418,9 +700,9 @@ static PyObject *py_parse(PyObject *self, PyObject *args) {
                             ids.data ? ids.data : "", (Py_ssize_t)ids.len,
                             joints.data ? joints.data : "", (Py_ssize_t)joints.len);
     }
-    PyMem_Free(bpf.data);
-    PyMem_Free(ids.data);
-    PyMem_Free(joints.data);
+    PyMem_RawFree(bpf.data);
+    PyMem_RawFree(ids.data);
+    PyMem_RawFree(joints.data);
     return res;
 }
 
@@ -431,4 +713,13 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_skelparse",
                                     "Fast strict .skeleton reader.", -1, methods};
 
-PyMODINIT_FUNC PyInit__skelparse(void) { return PyModule_Create(&moddef); }
+PyMODINIT_FUNC PyInit__skelparse(void) {
+    init_classes();
+#ifdef HAVE_WIDE
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt"))
+        joint_line_wide = joint_line_avx2;
+#endif
+    return PyModule_Create(&moddef);
+}

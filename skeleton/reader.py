@@ -4,6 +4,11 @@
 or non-finite values, counts that do not add up, trailing content) raises `SkeletonFormatError`
 with the file, the 1-based line number and the reason. Values are parsed exactly as Python's
 `float()` does, so downstream float32/float64 arithmetic matches the public tools bit for bit.
+Lines may end in LF, CRLF or a lone CR: the public tools open the files in text mode (universal
+newlines), so they read all three alike, and so do we.
+
+Every token of every line is checked, but only the joint fields asked for (`columns`) are
+converted and kept: the 3D build needs x, y, z; the 2D quality check the colour-frame joints.
 
 The C extension `_skelparse` does the work; `_parse_python` is the same reader in pure Python,
 used when the extension was not built and as the reference in tests.
@@ -20,6 +25,8 @@ NTU_JOINTS = 25  # Kinect v2 skeleton joints
 JOINT_FIELDS = 12  # x y z depthX depthY colorX colorY orientW orientX orientY orientZ tracking
 # bodyID clipedEdges handLeft{Confidence,State} handRight{..} isRestricted leanX leanY tracking
 BODY_FIELDS = 10
+ALL_COLUMNS = tuple(range(JOINT_FIELDS))
+XYZ = (0, 1, 2)  # the camera-space joint position, all the 3D annotations need
 
 try:  # pragma: no cover - exercised implicitly
     from skeleton import _skelparse
@@ -44,7 +51,8 @@ class SkeletonData:
     n_frames: int  # frame count from the header (frames with no body included)
     bodies_per_frame: np.ndarray  # (n_frames,) int32
     body_ids: np.ndarray  # (n_bodies,) int64: one entry per body occurrence
-    joints: np.ndarray  # (n_bodies, 25, 12) float64, all joint fields
+    joints: np.ndarray  # (n_bodies, 25, len(columns)) float64: the parsed joint fields
+    columns: tuple[int, ...] = ALL_COLUMNS  # which of the 12 joint fields `joints` holds
 
     @property
     def body_frame(self) -> np.ndarray:
@@ -60,29 +68,38 @@ class SkeletonData:
         )
 
 
-def parse_skeleton(data: bytes, source: str = "<bytes>", engine: str | None = None) -> SkeletonData:
+def parse_skeleton(
+    data: bytes,
+    source: str = "<bytes>",
+    engine: str | None = None,
+    columns: tuple[int, ...] = ALL_COLUMNS,
+) -> SkeletonData:
     """Parse the bytes of one `.skeleton` file; raise SkeletonFormatError when malformed.
 
     engine: "c" (default when built) or "python" (the reference reader).
+    columns: the joint fields (0-based, ascending) to convert and keep in `joints`.
     """
+    if not columns or list(columns) != sorted(set(columns)) or not set(columns) <= set(ALL_COLUMNS):
+        raise ValueError(f"columns must be ascending joint fields 0..11, got {columns!r}")
     use_c = _skelparse is not None if engine is None else engine == "c"
     try:
-        return _parse_c(data, source) if use_c else _parse_python(data, source)
+        return _parse_c(data, source, columns) if use_c else _parse_python(data, source, columns)
     except SkeletonFormatError as exc:
-        # A short last line without its newline is a cut-off file, not a bad line.
-        last = data.count(b"\n") + 1
-        if data and not data.endswith(b"\n") and exc.line == last and "truncated" not in exc.reason:
+        # A short last line without its line end is a cut-off file, not a bad line.
+        ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+        cut = data and not data.endswith((b"\n", b"\r"))
+        if cut and exc.line == ends + 1 and "truncated" not in exc.reason:
             raise SkeletonFormatError(
                 source, exc.line, f"{exc.reason}: the file ends mid-line (truncated)"
             ) from None
         raise
 
 
-def _parse_c(data: bytes, source: str) -> SkeletonData:
+def _parse_c(data: bytes, source: str, columns: tuple[int, ...]) -> SkeletonData:
     if _skelparse is None:
         raise RuntimeError("the C reader (skeleton._skelparse) was not built")
     try:
-        n_frames, bpf, ids, joints = _skelparse.parse(data)
+        n_frames, bpf, ids, joints = _skelparse.parse(data, sum(1 << c for c in columns))
     except ValueError as exc:
         line, reason = exc.args[0] if len(exc.args) == 1 else exc.args
         raise SkeletonFormatError(source, line, reason) from None
@@ -90,13 +107,14 @@ def _parse_c(data: bytes, source: str) -> SkeletonData:
         n_frames=n_frames,
         bodies_per_frame=np.frombuffer(bpf, dtype=np.int32),
         body_ids=np.frombuffer(ids, dtype=np.int64),
-        joints=np.frombuffer(joints, dtype=np.float64).reshape(-1, NTU_JOINTS, JOINT_FIELDS),
+        joints=np.frombuffer(joints, dtype=np.float64).reshape(-1, NTU_JOINTS, len(columns)),
+        columns=tuple(columns),
     )
 
 
-def read_skeleton(path: str) -> SkeletonData:
+def read_skeleton(path: str, columns: tuple[int, ...] = ALL_COLUMNS) -> SkeletonData:
     with open(path, "rb") as f:
-        return parse_skeleton(f.read(), path)
+        return parse_skeleton(f.read(), path, columns=columns)
 
 
 # --- pure-Python reference reader (same checks, same messages) -----------------------------
@@ -104,7 +122,7 @@ def read_skeleton(path: str) -> SkeletonData:
 
 def _number(tok: bytes, lineno: int, source: str, where: str) -> float:
     try:
-        # float() also takes '1_0', 'infinity' and surrounding junk that the C reader refuses
+        # float() also takes '1_0' (underscores), which the C reader refuses
         if b"_" in tok:
             raise ValueError
         v = float(tok)
@@ -129,12 +147,10 @@ def _count(tok: bytes, lineno: int, source: str, fmt: str) -> int:
     return int(tok)
 
 
-def _parse_python(data: bytes, source: str) -> SkeletonData:
+def _parse_python(data: bytes, source: str, columns: tuple[int, ...] = ALL_COLUMNS) -> SkeletonData:
     if not data:
         raise SkeletonFormatError(source, 1, "empty file")
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
+    lines = data.splitlines()  # LF, CRLF and lone CR, as text-mode open() reads them
     pos = 0
 
     def take() -> tuple[int, list[bytes]] | None:
@@ -142,7 +158,7 @@ def _parse_python(data: bytes, source: str) -> SkeletonData:
         if pos >= len(lines):
             return None
         pos += 1
-        return pos, lines[pos - 1].replace(b"\r", b" ").split()
+        return pos, lines[pos - 1].split()
 
     lineno, toks = take()  # type: ignore[misc]
     if len(toks) != 1:
@@ -216,7 +232,8 @@ def _parse_python(data: bytes, source: str) -> SkeletonData:
                         f"joint line (frame {f + 1}, body {b + 1}, joint {j + 1}) has {len(tk)} "
                         f"tokens, expected {JOINT_FIELDS}",
                     )
-                rows.append([_number(t, ln, source, "joint") for t in tk])
+                values = [_number(t, ln, source, "joint") for t in tk]
+                rows.append([values[c] for c in columns])
     while (got := take()) is not None:
         if got[1]:
             raise SkeletonFormatError(
@@ -226,5 +243,6 @@ def _parse_python(data: bytes, source: str) -> SkeletonData:
         n_frames=nf,
         bodies_per_frame=np.array(bpf, dtype=np.int32),
         body_ids=np.array(ids, dtype=np.int64),
-        joints=np.array(rows, dtype=np.float64).reshape(-1, NTU_JOINTS, JOINT_FIELDS),
+        joints=np.array(rows, dtype=np.float64).reshape(-1, NTU_JOINTS, len(columns)),
+        columns=tuple(columns),
     )

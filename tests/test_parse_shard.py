@@ -1,0 +1,85 @@
+"""The parse-shard job's read-ahead: files read (and checksummed) by threads in front of the
+parser give the same shard as reading them one by one, in order, with unreadable files
+rejected in place."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from skeleton.files import Source
+from skeleton.index import IndexRow
+from skeleton.ntu3d import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
+from skeleton.synth import write_synthetic
+
+
+def rows_for(sources: list[str]) -> list[IndexRow]:
+    rows = []
+    for sid in sources:
+        name = Source.from_id(sid).filename.removesuffix(".skeleton")
+        rows.append(IndexRow(name, 1, 1, 1, 1, 1, 1, 0, "ok", 0, sid, ""))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def srcs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Plain files, one that does not exist, zip members."""
+    tmp_path, n = tmp_path_factory.mktemp("shard"), 24
+    files = write_synthetic(tmp_path / "raw", n, seed=5)
+    with zipfile.ZipFile(tmp_path / "more.zip", "w") as z:
+        for f in files[n // 2 :]:
+            z.write(f, f"skel/{f.name}")
+    plain = [str(f) for f in files[: n // 2]]
+    members = [f"{tmp_path / 'more.zip'}::skel/{f.name}" for f in files[n // 2 :]]
+    missing = str(tmp_path / "gone" / "S001C001P001R001A001.skeleton")  # no such file
+    return plain[:5] + [missing] + plain[5:] + members
+
+
+def test_read_ahead_keeps_order_and_reports_unreadable_files_in_place(srcs):
+    for readers, ahead, batch, hint in [(1, 1, 1, 0), (1, 16, 8, 16), (3, 5, 2, 3)]:
+        got = list(read_ahead(srcs, readers, ahead, batch, hint))
+        assert len(got) == len(srcs)
+        for sid, item in zip(srcs, got, strict=True):
+            if "gone" in sid:
+                assert isinstance(item, FileNotFoundError)
+                continue
+            data = Source.from_id(sid).read()
+            assert item == (data, hashlib.sha256(data).hexdigest())
+
+
+def test_stopping_early_leaves_no_reader_behind(srcs):
+    before = threading.active_count()
+    gen = read_ahead(srcs)
+    assert next(gen)[0] == Source.from_id(srcs[0]).read()
+    gen.close()
+    assert threading.active_count() == before
+
+
+def test_shard_equals_reading_one_file_at_a_time(srcs):
+    res = parse_shard(rows_for(srcs), "pyskl")
+    ok = [s for s in srcs if "gone" not in s]
+    assert [r.reason for r in res.rejects] == [REJECT_UNREADABLE]
+    assert res.rejects[0].source == srcs[5] and "No such file" in res.rejects[0].detail
+    assert list(res.checksums) == ok  # in input order
+    for sid, a in zip(ok, res.annotations, strict=True):
+        data = Source.from_id(sid).read()
+        assert res.checksums[sid] == hashlib.sha256(data).hexdigest()
+        want = process_sample(a["frame_dir"], data, sid, "pyskl")
+        assert a["keypoint"].tobytes() == want["keypoint"].tobytes()
+
+
+def test_shard_rows_read_alone_equal_the_whole_index(tmp_path, srcs):
+    from skeleton.index import build_index, read_index, shard_rows, write_index
+    from skeleton.ntu3d import read_shard_rows
+
+    index = tmp_path / "index.tsv"
+    root = Path(srcs[0]).parent.parent  # raw/ and more.zip
+    write_index(build_index([str(root / "raw"), str(root / "more.zip")], shard_size=5), index)
+    rows = read_index(index)
+    assert len(rows) == len(srcs) - 1 and max(r.shard for r in rows) >= 2
+    for k in range(-1, max(r.shard for r in rows) + 2):
+        assert read_shard_rows(index, k) == shard_rows(rows, k)
