@@ -4,8 +4,8 @@
 #   bash .ci/mmaction-env.sh          # prints the venv's python on stdout (logs go to stderr)
 #
 # The venv lives outside the clone, at $SKELETON_MMACTION_VENV or
-# ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction, so every clone and CI run on a machine
-# shares it. It is reused when its marker file holds exactly the requirement list below and
+# ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction-<hash of the requirement list>, so
+# every clone and CI run on a machine with the same list shares it. It is reused when its marker file holds exactly the requirement list below and
 # `import mmaction.datasets, mmaction.models` works; otherwise it is rebuilt from scratch. pip's
 # own cache is left on, so a rebuild on the same machine downloads nothing.
 #
@@ -24,7 +24,7 @@
 #
 # Environment:
 #   SKELETON_CACHE          cache root (default ~/.cache/skeleton)
-#   SKELETON_MMACTION_VENV  venv path (default $SKELETON_CACHE/venv-mmaction)
+#   SKELETON_MMACTION_VENV  venv path (default $SKELETON_CACHE/venv-mmaction-<spec hash>)
 #   SKELETON_MMACTION_PYTHON  interpreter to build it with (default python3, must be >= 3.10)
 #   SKELETON_TORCH_INDEX    extra index for the torch CPU wheel; default: none when a local
 #                           torch-2.13.0+cpu wheel is in pip's find-links, else the PyTorch CPU index
@@ -48,10 +48,13 @@ MMACTION_REQ="mmaction2==1.2.0"
 PYTORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 
 cache="${SKELETON_CACHE:-$HOME/.cache/skeleton}"
-venv="${SKELETON_MMACTION_VENV:-$cache/venv-mmaction}"
+spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps, DRN import dropped)"
+# One venv per requirement list: clones of different versions on one machine never rebuild
+# each other's venv.
+spec_id="$(printf '%s' "$spec" | sha256sum | cut -c1-12)"
+venv="${SKELETON_MMACTION_VENV:-$cache/venv-mmaction-$spec_id}"
 python="${SKELETON_MMACTION_PYTHON:-python3}"
 marker="$venv/.skeleton-mmaction-complete"
-spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps, DRN import dropped)"
 
 log() { echo "mmaction-env: $*" >&2; }
 

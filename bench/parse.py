@@ -137,8 +137,14 @@ def replicate(src: Path, copies: int, dst: Path) -> list[Path]:
 
 
 def default_mmaction2() -> str | None:
-    cache = os.environ.get("SKELETON_CACHE", os.path.expanduser("~/.cache/skeleton"))
-    venv = os.environ.get("SKELETON_MMACTION_VENV", os.path.join(cache, "venv-mmaction"))
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = os.path.join(repo, ".ci", "mmaction-env.sh")  # builds or reuses the consumer venv
+    proc = subprocess.run(["bash", script], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    venv = os.path.dirname(os.path.dirname(proc.stdout.strip().splitlines()[-1]))
     found = sorted(glob.glob(os.path.join(venv, "lib", "python*", "site-packages", MMACTION_REF)))
     return found[-1] if found else None
 
