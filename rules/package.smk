@@ -1,14 +1,33 @@
 # Shards + splits -> the dataset pickle MMAction2 / PYSKL load, its rejects report and manifest.
 
 
+rule ntu_rejects:
+    # its own job, which succeeds: a packaging that fails (strict mode, no usable sample) leaves
+    # the report in place, and its error message names it
+    input:
+        index=NTU_INDEX,
+        digests=dataset_shard_digests,
+    output:
+        "results/{ds}/rejects.tsv",
+    log:
+        "logs/{ds}/rejects_3d.log",
+    benchmark:
+        "benchmarks/{ds}/rejects_3d.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_rejects.py"
+
+
 rule ntu_package:
     input:
         index=NTU_INDEX,
         splits="results/{ds}/splits.json",
         shards=dataset_shards,
+        digests=dataset_shard_digests,
+        rejects="results/{ds}/rejects.tsv",
     output:
         pkl="results/{ds}/{ds}_3d.pkl",
-        rejects="results/{ds}/rejects.tsv",
         manifest="results/{ds}/manifest.json",
     log:
         "logs/{ds}/package_3d.log",

@@ -10,8 +10,9 @@ with log_to(sm.log[0]):
         sm.input.splits,
         sm.wildcards.ds,
         sm.output.pkl,
-        sm.output.rejects,
+        sm.input.rejects,
         sm.output.manifest,
         dict(sm.params.config),
         sm.params.strict,
+        workflow=True,
     )

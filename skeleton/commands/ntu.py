@@ -32,12 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", metavar="FILE", help="write the rejects report (TSV) here")
     p.add_argument("--manifest", metavar="FILE", help="write a JSON manifest here")
     p.add_argument("--strict", action="store_true", help="exit 1 when any sample is rejected")
+    _max_raw(p)
     p.set_defaults(func=run_ntu3d)
 
     p = sub.add_parser("ntu-index", help="workflow step: scan inputs, write the sample table")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("--shard-size", type=int, default=2000)
     p.add_argument("--out", required=True)
+    _max_raw(p)
     p.set_defaults(func=run_index)
 
     p = sub.add_parser("ntu-parse-shard", help="workflow step: parse + denoise one shard")
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shard", type=int)
     p.add_argument("--denoise", choices=("pyskl", "energy"), default="pyskl")
     p.add_argument("--out", required=True)
+    _max_raw(p)
     p.set_defaults(func=run_shard)
 
     p = sub.add_parser("ntu-splits", help="workflow step: official splits of the indexed samples")
@@ -52,6 +55,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=run_splits)
+
+    p = sub.add_parser(
+        "ntu-rejects",
+        help="workflow step: a dataset's rejects report from the index and the shard digests",
+    )
+    p.add_argument("index")
+    p.add_argument("shards", nargs="+", metavar="SHARD", help="shard_<k>.pkl or .json files")
+    p.add_argument("--dataset", choices=("ntu60", "ntu120"), required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run_rejects)
 
     p = sub.add_parser("ntu-package", help="workflow step: shards -> <ds>_3d.pkl + report")
     p.add_argument("index")
@@ -63,6 +76,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", required=True)
     p.add_argument("--strict", action="store_true")
     p.set_defaults(func=run_package)
+
+
+def _max_raw(p: argparse.ArgumentParser) -> None:
+    from skeleton.files import DEFAULT_MAX_RAW_BYTES
+
+    p.add_argument(
+        "--max-raw-mb",
+        type=float,
+        default=DEFAULT_MAX_RAW_BYTES / (1 << 20),
+        metavar="MB",
+        help="reject raw files larger than this, uncompressed, without reading them whole "
+        f"(default {DEFAULT_MAX_RAW_BYTES >> 20}; real NTU files are under 2 MB)",
+    )
+
+
+def _max_raw_bytes(args: argparse.Namespace) -> int:
+    if args.max_raw_mb <= 0:
+        raise UsageError("--max-raw-mb must be positive")
+    return int(args.max_raw_mb * (1 << 20))
 
 
 def _summary(counts: dict, out: str, rejects: str | None) -> None:
@@ -80,8 +112,11 @@ def run_ntu3d(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
+    from skeleton.files import raw_size_limit
+
+    limit = _max_raw_bytes(args)
     try:
-        rows = build_index(args.inputs, shard_size=10**9)
+        rows = build_index(args.inputs, shard_size=10**9, max_raw_bytes=limit)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if not rows:
@@ -90,10 +125,11 @@ def run_ntu3d(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         rejects = args.rejects or os.path.join(tmp, "rejects.tsv")
         try:
-            counts = build(
-                rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
-                strict=args.strict,
-            )  # fmt: skip
+            with raw_size_limit(limit):  # (forked --jobs workers inherit it)
+                counts = build(
+                    rows, args.denoise, dataset, args.out, args.jobs, rejects, args.manifest,
+                    strict=args.strict,
+                )  # fmt: skip
         except (NoUsableSamples, StrictModeError) as exc:
             from skeleton.rejects import read_rejects
 
@@ -110,7 +146,10 @@ def run_ntu3d(args: argparse.Namespace) -> int:
 def run_index(args: argparse.Namespace) -> int:
     from skeleton.index import run_index as step
 
-    rows = step(args.inputs, args.shard_size, args.out)
+    try:
+        rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args))
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
     print(f"{args.out}: {len(rows)} rows", file=sys.stderr)
     return 0
 
@@ -118,7 +157,7 @@ def run_index(args: argparse.Namespace) -> int:
 def run_shard(args: argparse.Namespace) -> int:
     from skeleton.ntu3d import run_shard as step
 
-    res = step(args.index, args.shard, args.denoise, args.out)
+    res = step(args.index, args.shard, args.denoise, args.out, _max_raw_bytes(args))
     print(
         f"{args.out}: {len(res.annotations)} samples, {len(res.rejects)} rejected", file=sys.stderr
     )
@@ -133,9 +172,24 @@ def run_splits(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rejects(args: argparse.Namespace) -> int:
+    from skeleton.cli import InputError
+    from skeleton.ntu3d import run_rejects as step
+    from skeleton.ntu_shards import ShardError
+
+    try:
+        rejects = step(args.index, args.shards, args.dataset, args.out)
+    except ShardError as exc:
+        raise InputError(str(exc)) from None
+    print(f"{args.out}: {len(rejects)} rejected", file=sys.stderr)
+    return 0
+
+
 def run_package(args: argparse.Namespace) -> int:
-    from skeleton.ntu3d import StrictModeError
+    from skeleton.cli import InputError
+    from skeleton.ntu3d import NoUsableSamples, StrictModeError
     from skeleton.ntu3d import run_package as step
+    from skeleton.ntu_shards import ShardError
 
     try:
         counts = step(
@@ -145,5 +199,7 @@ def run_package(args: argparse.Namespace) -> int:
     except StrictModeError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except (NoUsableSamples, ShardError) as exc:
+        raise InputError(str(exc)) from None
     _summary(counts, args.out, args.rejects)
     return 0

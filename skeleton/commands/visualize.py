@@ -58,14 +58,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.annotations import load
     from skeleton.cli import UsageError
+    from skeleton.validate import load_valid
     from skeleton.visualize import FORMATS, find_annotation, is_3d, load_label_map, render
 
     if not args.out.lower().endswith(FORMATS):
         raise UsageError(f"--out must end in one of {', '.join(FORMATS)}: {args.out}")
     try:
-        data = load(args.pickle)
+        data = load_valid(args.pickle)
     except OSError as exc:
         raise UsageError(f"cannot read {args.pickle}: {exc.strerror or exc}") from exc
     try:
