@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from skeleton import safeload
-from skeleton.safeload import short_repr
-from skeleton.validate import show
+from skeleton.files import name_problem
+from skeleton.validate import quoted, show
 
 BABEL_DATA_RE = re.compile(r"^(?P<split>.+)_ntu_sk_(?P<n>\d+)\.npy$")
 BABEL_LABEL_FIELDS = ("Y1", "sid", "chunk_n", "anntr_id")
@@ -43,26 +43,24 @@ class ConvertError(Exception):
     """An input that cannot be converted; the message is one user-facing line."""
 
 
-# Longest file name most file systems take (bytes, ext4 / XFS / APFS).
-MAX_NAME_BYTES = 255
-
-
 def safe_file_name(name: str, what: str) -> str:
-    """`name` when it is one plain path component (no folder part, not '.' or '..', no control
-    character, at most MAX_NAME_BYTES bytes); ConvertError otherwise, so a name from a file can
-    never steer a write out of its folder."""
-    bad = (
-        not name
-        or name in (".", "..")
-        or "/" in name
-        or "\\" in name
-        or (os.altsep is not None and os.altsep in name)
-        or not name.isprintable()
-        or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
-    )
-    if bad:
-        raise ConvertError(f"{what} {short_repr(name)} is not a plain file name")
+    """`name` when it is one plain file name (`skeleton.files.name_problem`), else
+    ConvertError: a name from a file never steers a write out of its folder."""
+    why = name_problem(name)
+    if why is not None:
+        raise ConvertError(f"{what} {quoted(name)} {why}")
     return name
+
+
+def _load_valid(source: str) -> Any:
+    """An annotation pickle that passes the format checks (ConvertError naming the first
+    problem otherwise): what is written back out is always well-formed."""
+    from skeleton.validate import InvalidAnnotations, load_valid
+
+    try:
+        return load_valid(source)
+    except InvalidAnnotations as exc:
+        raise ConvertError(str(exc)) from None
 
 
 def _annotations_and_split(data: Any, source: str) -> tuple[list[dict], dict[str, list[str]]]:
@@ -74,7 +72,7 @@ def _annotations_and_split(data: Any, source: str) -> tuple[list[dict], dict[str
             raise ConvertError(f"{source}: 'split' is not a dict")
         for name, members in split.items():
             if not isinstance(name, str):
-                raise ConvertError(f"{source}: split name {short_repr(name)} is not a str")
+                raise ConvertError(f"{source}: split name {quoted(name)} is not a str")
             if not isinstance(members, list | tuple) or not all(
                 isinstance(m, str) for m in members
             ):
@@ -98,7 +96,7 @@ def _check_split(split: Mapping[str, Sequence[str]], known: set[str], source: st
         absent = [m for m in members if m not in known]
         if absent:
             raise ConvertError(
-                f"{source}: split {short_repr(name)} names {len(absent)} frame_dir not in the "
+                f"{source}: split {quoted(name)} names {len(absent)} frame_dir not in the "
                 f"annotations (first: {show(absent[0])})"
             )
 
@@ -116,7 +114,7 @@ def split_pickle(
     from skeleton.annotations import write_annotations
 
     source = os.fspath(in_path)
-    annotations, split = _annotations_and_split(safeload.load(source), source)
+    annotations, split = _annotations_and_split(_load_valid(source), source)
     if not split:
         raise ConvertError(f"{source}: no split to write files for")
     names = _frame_dirs(annotations, source)
@@ -168,7 +166,7 @@ def merge_pickles(
     merged_split: dict[str, list[str]] = {}
     for path in inputs:
         source = os.fspath(path)
-        anns, own_split = _annotations_and_split(safeload.load(source), source)
+        anns, own_split = _annotations_and_split(_load_valid(source), source)
         for name, ann in zip(_frame_dirs(anns, source), anns, strict=True):
             if name in origin:
                 raise ConvertError(f"{source}: frame_dir {name!r} already came from {origin[name]}")

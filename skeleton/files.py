@@ -112,6 +112,25 @@ def display(path: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in data)
 
 
+# Longest file name most file systems take (bytes: ext4, XFS, APFS).
+MAX_NAME_BYTES = 255
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name`, taken from data (a split name, a URL), is not one plain file name in a
+    folder, or None: no folder part, not '.' or '..', no control character, not too long.
+    Checked before writing, so such a name can never steer a write out of its folder."""
+    if not name or name in (".", ".."):
+        return "is empty or a folder reference"
+    if "/" in name or "\\" in name or "\0" in name:
+        return "holds a path separator"
+    if not name.isprintable():
+        return "holds a control or non-text character"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
 def path_problem(path: str) -> str | None:
     """Why `path` cannot be named in the index / rejects tables, or None.
 

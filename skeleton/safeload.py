@@ -162,6 +162,9 @@ class _Global:
         self.name = name
         self.reduce = reduce
 
+    def __repr__(self) -> str:  # messages show it; never the default repr (an address)
+        return f"<global {short_repr(self.name)}>"
+
 
 class _Pending:
     """An object made by REDUCE that BUILD completes (numpy array or dtype)."""
@@ -172,6 +175,9 @@ class _Pending:
         self.what = what
         self.done = False
         self.value = value
+
+    def __repr__(self) -> str:
+        return f"<numpy {self.what}{'' if self.done else ' without its state'}>"
 
 
 class _Meta:

@@ -31,6 +31,7 @@ import numpy as np
 
 from skeleton import safeload
 from skeleton.cli import InputError
+from skeleton.files import name_problem
 from skeleton.safeload import short_repr
 
 KIND_3D = "3d"
@@ -74,9 +75,20 @@ class ValidationReport:
 
 
 def show(value: Any) -> str:
-    """A name as it may be printed: plain when short printable text, else a short repr."""
-    if isinstance(value, str) and value.isprintable() and 0 < len(value) <= 80:
-        return value
+    """A name as it may be printed: itself when short printable text; a short repr of other
+    values; a mere description of text with control characters (never echoed: it could fake
+    output lines or drive the terminal)."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return value if 0 < len(value) <= 80 else short_repr(value)
+        return f"<{len(value)} characters with control or undecodable ones>"
+    return short_repr(value)
+
+
+def quoted(value: Any) -> str:
+    """`show` with quotes around text, as a repr (for names inside a sentence)."""
+    if isinstance(value, str) and not value.isprintable():
+        return show(value)
     return short_repr(value)
 
 
@@ -261,13 +273,11 @@ def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, s
         shape_key = _check_compressed(ann, where, problems)
     else:
         shape_key = _check_keypoints(ann, kind, where, problems)
-    if kind != KIND_3D:
-        if "img_shape" not in ann:
-            problems.append(f"{where}: 2D annotation lacks img_shape")
-        else:
-            _check_shape_pair("img_shape", ann["img_shape"], where, problems)
-        if "original_shape" in ann:
-            _check_shape_pair("original_shape", ann["original_shape"], where, problems)
+    if kind != KIND_3D and "img_shape" not in ann:
+        problems.append(f"{where}: 2D annotation lacks img_shape")
+    for key in ("img_shape", "original_shape"):  # optional in 3D, checked wherever present
+        if key in ann:
+            _check_shape_pair(key, ann[key], where, problems)
     return kind, shape_key, frame_dir
 
 
@@ -281,10 +291,11 @@ def _check_splits(
         return
     for name, members in split.items():
         if not isinstance(name, str) or not isinstance(members, list | tuple):
-            problems.append(f"split {short_repr(name)}: must map a str to a list of frame_dir")
+            problems.append(f"split {quoted(name)}: must map a str to a list of frame_dir")
             continue
-        if not name or not name.isprintable():
-            problems.append(f"split {short_repr(name)}: the name is empty or not printable")
+        why = name_problem(name)
+        if why is not None:  # `convert split` makes it a file name
+            problems.append(f"split {quoted(name)}: the name {why}")
         report.splits[name] = len(members)
         absent = [m for m in members if not isinstance(m, str) or m not in frame_dirs]
         if absent:
@@ -292,13 +303,12 @@ def _check_splits(
             extra = len(absent) - _SPLIT_EXAMPLES
             more = f" and {extra} more" if extra > 0 else ""
             problems.append(
-                f"split {short_repr(name)}: {len(absent)} entries not in annotations "
-                f"({shown}{more})"
+                f"split {quoted(name)}: {len(absent)} entries not in annotations ({shown}{more})"
             )
         dups = [m for m, n in Counter(m for m in members if isinstance(m, str)).items() if n > 1]
         if dups:
             problems.append(
-                f"split {short_repr(name)}: {len(dups)} duplicate entries (first: {show(dups[0])})"
+                f"split {quoted(name)}: {len(dups)} duplicate entries (first: {show(dups[0])})"
             )
 
 
@@ -344,7 +354,7 @@ def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport
     for frame_dir, n in seen.items():
         if n > 1:
             problems.append(
-                f"frame_dir {short_repr(frame_dir)} appears {n} times (first at annotations"
+                f"frame_dir {quoted(frame_dir)} appears {n} times (first at annotations"
                 f"[{first_index[frame_dir]}])"
             )
     kinds.pop("unknown", None)

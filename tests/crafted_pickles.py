@@ -270,6 +270,17 @@ def _dtypes() -> dict[str, bytes]:
     c["dtype-scalar-object"] = wrap(
         call(glob("numpy.core.multiarray", "scalar"), dtype_("O8"), glob("os", "system"))
     )
+    u2 = call(glob("numpy", "dtype"), s("U2"), P.NEWFALSE, P.NEWTRUE)
+    scalar = glob("numpy.core.multiarray", "scalar")
+    u2_state = dtype_state("<", elsize=8, align=4, flags=8)
+    c["dtype-str-scalar-short"] = wrap(call(scalar, u2 + u2_state + P.BUILD, b(b"a\x00")))
+    c["dtype-str-scalar-bad-code-point"] = wrap(
+        call(scalar, u2 + u2_state + P.BUILD, b(struct.pack("<2I", 0x110000, 0xD800)))
+    )
+    c["dtype-str-state-elsize"] = wrap(
+        call(scalar, u2 + dtype_state("<", elsize=4000, align=4, flags=8) + P.BUILD, b(b"\0" * 8))
+    )
+    c["dtype-str-array"] = with_keypoint(array_((1,), u2 + u2_state + P.BUILD, b"a\0\0\0b\0\0\0"))
     c["dtype-stringdtype"] = with_keypoint(
         call(glob("numpy._core._internal", "_convert_to_stringdtype_kwargs"), i(0))
     )
@@ -654,6 +665,15 @@ def _corrupt() -> dict[str, bytes]:
         "corrupt-truncated-last": valid[:-1],
     }
     return c
+
+
+# Crafted files that are valid annotation pickles all the same (odd names, extra fields a 3D
+# annotation does not use, a split name with '%' escapes): readers may take them (exit 0), as
+# long as nothing crashes, leaks or escapes.
+VALID = {
+    "odd-frame-inds-ragged", "odd-frame-inds-dict", "odd-frame-inds-deep-list",
+    "odd-box-score-ragged", "odd-valid-list", "odd-raw-file-path", "odd-frame-dir-long",
+} | {"path-split-percent"}  # fmt: skip
 
 
 def crafted(marker: str) -> dict[str, bytes]:

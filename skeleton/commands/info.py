@@ -29,8 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "info",
         help="summarise an annotation pickle (loaded safely)",
         description="Load FILE.pkl with the restricted unpickler and summarise it: counts, "
-        "splits, keys, keypoint dtypes and shapes, labels. Exit 0 described, 1 not an "
-        "annotation pickle, 2 refused as unsafe.",
+        "splits, keys, keypoint dtypes and shapes, labels. Exit 0 described, 1 not a valid "
+        "annotation pickle (the first problem is shown; `skeleton validate` lists all), 2 "
+        "refused as unsafe.",
     )
     p.add_argument("pickle", metavar="FILE.pkl")
     p.set_defaults(func=run)
@@ -114,16 +115,16 @@ def describe(data: object) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.annotations import load
     from skeleton.safeload import CorruptPickleError
+    from skeleton.validate import InvalidAnnotations, load_valid
 
     try:
-        data = load(args.pickle)
+        data = load_valid(args.pickle)  # summaries only of what the format checks accept
     except FileNotFoundError:
         raise UsageError(f"{args.pickle}: no such file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {args.pickle}: {exc.strerror or exc}") from exc
-    except CorruptPickleError as exc:
+    except (CorruptPickleError, InvalidAnnotations) as exc:
         print(f"skeleton info: {exc}", file=sys.stderr)
         return EXIT_INVALID
     try:

@@ -210,13 +210,15 @@ def _load_annotations(path: str | os.PathLike) -> list[dict]:
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.cli import InputError, UsageError
     from skeleton.pose.quality import COCO_FROM_KINECT, annotation_pck
 
     try:
         annotations = _load_annotations(args.pred)
     except OSError as exc:
         raise UsageError(f"cannot read {args.pred}: {exc.strerror or exc}") from exc
+    if not all("keypoint_score" in a for a in annotations):
+        raise InputError(f"{args.pred}: not a 2D pose pickle (no keypoint_score)")
     skeletons = _skeleton_files(args.skeletons)
     joints = list(COCO_FROM_KINECT)
     header = ["sample", "pck", "joints", "frames", "missed_frames"]
