@@ -27,6 +27,13 @@ NTU_SHARD_DIGEST = (
 )
 MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
 
+# A shard whose file differs from its digest (cut off, half-written, replaced) is removed
+# before the DAG is built, so this run rebuilds it. Only in the main process: cluster jobs
+# parse this file too, while other jobs may be writing shards.
+if workflow.is_main_process:
+    for why in ntu_shards.discard_damaged_in(os.path.dirname(NTU_SHARD)):
+        print(f"rebuilding a damaged shard: {why}", file=sys.stderr)
+
 
 # A configured input that does not exist (or cannot be used) stops the DAG build, naming it:
 # otherwise the index would keep the old listing and the run would repackage stale data.
@@ -120,15 +127,6 @@ def dataset_shards(wildcards):
 
 def dataset_shard_digests(wildcards):
     return expand(NTU_SHARD_DIGEST, shard=shards_for(index_rows(), wildcards.ds))
-
-
-def shard_index(wildcards):
-    """Input of ntu_parse_shard: the index (ancient). First, a shard whose file differs from
-    its digest (cut off, half-written, replaced) is removed, so this run rebuilds it."""
-    why = ntu_shards.discard_if_damaged(NTU_SHARD.format(shard=wildcards.shard))
-    if why:
-        print(f"rebuilding a damaged shard: {why}", file=sys.stderr)
-    return ancient(NTU_INDEX)
 
 
 def shard_mem_mb(wildcards, attempt):

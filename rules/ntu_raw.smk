@@ -24,8 +24,8 @@ rule ntu_parse_shard:
     input:
         # ancient: the index is rewritten whenever a folder changes, which must not rerun every
         # shard; the raw files a shard reads are tracked by `state` (see shard_state). A shard
-        # that differs from its digest is removed here, so this run rebuilds it.
-        shard_index,
+        # that differs from its digest is removed before the DAG is built (rules/common.smk).
+        ancient(NTU_INDEX),
     output:
         pkl=NTU_SHARD,
         digest=NTU_SHARD_DIGEST,

@@ -361,6 +361,11 @@ def input_problem(entry: str) -> str | None:
     mode = os.stat(entry).st_mode
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
         return f"{entry}: {_kind(mode)}, not a file or folder"
+    if stat.S_ISREG(mode) and zipfile.is_zipfile(entry):
+        try:  # its listing must be readable (a name flagged UTF-8 that is not, a bad directory)
+            _open_zip(entry).close()
+        except RawFileError as exc:
+            return str(exc)
     return None
 
 

@@ -10,7 +10,7 @@ any pickle from elsewhere (a planted shard cannot run code).
 shard's rejects and raw-file checksums (small: the rejects report is built from these alone;
 no time stamp, so reruns write the same bytes). `damage(path)` compares a shard with its
 record by size, and by sha256 when the pickle is newer than its digest; the workflow calls
-`discard_if_damaged` when it builds the DAG,
+`discard_damaged_in` before it builds the DAG (main process only, so no job races it),
 so a truncated or half-written shard is removed and rebuilt by the same run. Reading checks
 the full sha256 again.
 """
@@ -158,6 +158,12 @@ def discard_if_damaged(path: str | os.PathLike) -> str | None:
     if reason is not None:
         discard(path)
     return reason
+
+
+def discard_damaged_in(folder: str | os.PathLike) -> list[str]:
+    """`discard_if_damaged` on every shard in `folder`; the reasons of those removed."""
+    found = sorted(Path(folder).glob("shard_*.pkl"))
+    return [why for p in found if (why := discard_if_damaged(p)) is not None]
 
 
 def _annotations(doc: Any, path: str) -> list[dict[str, Any]]:
