@@ -180,8 +180,9 @@ def _read_plain(path: str, max_bytes: int) -> bytes:
 
 
 def _too_large(name: str, size: int | None, max_bytes: int) -> str:
-    got = f"{size} bytes" if size is not None else "more than that"
-    return f"{display(name)}: {got}, larger than the {max_bytes}-byte cap on raw files"
+    if size is None:
+        return f"{display(name)}: too large: inflates past the {max_bytes}-byte cap on raw files"
+    return f"{display(name)}: too large: {size} bytes, over the {max_bytes}-byte cap on raw files"
 
 
 def _member_decompressor(info: zipfile.ZipInfo, where: str) -> Callable[[bytes, int], bytes]:

@@ -170,7 +170,10 @@ def test_crafted_pickles_refused_by_every_reader(tmp_path: Path, aux: Path) -> N
     problems = []
     for case in cases:
         problems += _problems(case)
-        may_work = case["name"] in crafted_pickles.VALID
+        may_work = case["name"] in crafted_pickles.VALID or (
+            # visualize checks the one sample it draws, not the split
+            case["command"] == "visualize" and case["name"].startswith(("odd-split-", "path-"))
+        )
         if case["exit"] not in (1, 2) and not (may_work and case["exit"] == 0):
             problems.append(
                 f"{case['command']} {case['name']}: exit {case['exit']} (want 1 or 2): "

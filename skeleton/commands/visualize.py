@@ -58,20 +58,24 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
-    from skeleton.validate import load_valid
+    from skeleton.annotations import load
+    from skeleton.cli import InputError, UsageError
+    from skeleton.validate import validate_data
     from skeleton.visualize import FORMATS, find_annotation, is_3d, load_label_map, render
 
     if not args.out.lower().endswith(FORMATS):
         raise UsageError(f"--out must end in one of {', '.join(FORMATS)}: {args.out}")
     try:
-        data = load_valid(args.pickle)
+        data = load(args.pickle)
     except OSError as exc:
         raise UsageError(f"cannot read {args.pickle}: {exc.strerror or exc}") from exc
     try:
         anno = find_annotation(data, args.sample)
     except (KeyError, ValueError) as exc:
         raise UsageError(f"{args.pickle}: {exc.args[0]}") from exc
+    problems = validate_data([anno]).problems  # the one sample drawn: it must be well-formed
+    if problems:
+        raise InputError(f"{args.pickle}: {args.sample}: {problems[0].split(': ', 1)[-1]}")
     if args.kind.endswith("heatmap") and is_3d(anno):
         raise UsageError(f"{args.kind} needs a 2D pickle; {args.sample} has 3D keypoints")
     if args.kind == "skeleton3d" and not is_3d(anno):
