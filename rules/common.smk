@@ -5,12 +5,14 @@ import hashlib
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from skeleton import ntu_shards
 from skeleton.configcheck import ConfigError, check_config, config_sources
-from skeleton.files import Source
+from skeleton.files import Source, check_inputs
 from skeleton.index import read_index, shard_rows, shards_for
-from skeleton.releases import local_inputs
+from skeleton.releases import local_inputs, raw_downloads
 from skeleton.resources import label_map_path
 
 # This workflow's folder (the repository), for the files it ships (label maps, model configs,
@@ -42,6 +44,29 @@ NTU_INPUTS = local_inputs(NTU["skeletons"])
 DENOISE = NTU["denoise"]
 NTU_INDEX = "results/ntu/index.tsv"
 NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"
+NTU_SHARD_DIGEST = (
+    f"results/ntu/3d_{DENOISE}/shard_{{shard}}.json"  # skeleton.ntu_shards
+)
+MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
+
+# A shard whose file differs from its digest (cut off, half-written, replaced) is removed
+# before the DAG is built, so this run rebuilds it. Only in the main process: cluster jobs
+# parse this file too, while other jobs may be writing shards.
+if workflow.is_main_process:
+    for why in ntu_shards.discard_damaged_in(os.path.dirname(NTU_SHARD)):
+        print(f"rebuilding a damaged shard: {why}", file=sys.stderr)
+
+
+# A configured input that does not exist (or cannot be used) stops the DAG build, naming it:
+# otherwise the index would keep the old listing and the run would repackage stale data.
+try:
+    check_inputs(
+        [p for p in NTU_INPUTS if p not in raw_downloads(NTU["skeletons"])],
+        "ntu.skeletons",
+    )
+    check_inputs(NTU.get("videos", []), "ntu.videos")
+except ValueError as exc:
+    raise WorkflowError(str(exc))
 
 # Rough costs measured with bench/parse.py, used to size cluster jobs honestly.
 PARSE_MB_PER_SAMPLE = 0.06  # annotation + text held while a shard is parsed
@@ -77,14 +102,17 @@ def inputs_state(paths):
     h = hashlib.sha256()
     for path in paths:
         if not os.path.isdir(path):
-            h.update(
-                f"{path}\t{_file_state(path) if os.path.exists(path) else '-'}\n".encode()
-            )
+            h.update(_utf8(f"{path}\t{_file_state(path)}\n"))
             continue
         for root, dirs, _ in os.walk(path):
             dirs.sort()
-            h.update(f"{root}\t{os.stat(root).st_mtime_ns}\n".encode())
+            h.update(_utf8(f"{root}\t{os.stat(root).st_mtime_ns}\n"))
     return h.hexdigest()
+
+
+def _utf8(text):
+    # file names may hold bytes that are not UTF-8 (surrogate escapes)
+    return text.encode("utf-8", "surrogateescape")
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,7 +128,10 @@ def index_rows():
 
 @functools.cache
 def _file_state(path):
-    st = os.stat(path)
+    try:
+        st = os.stat(path)
+    except OSError:  # gone, or a dangling link: the shard job rejects it
+        return "-"
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
@@ -114,12 +145,16 @@ def shard_state(wildcards):
     h = hashlib.sha256()
     for r in shard_rows(index_rows(), int(wildcards.shard)):
         state = _file_state(Source.from_id(r.source).path)
-        h.update(f"{r.sample}\t{r.source}\t{state}\n".encode())
+        h.update(_utf8(f"{r.sample}\t{r.source}\t{state}\n"))
     return h.hexdigest()
 
 
 def dataset_shards(wildcards):
     return expand(NTU_SHARD, shard=shards_for(index_rows(), wildcards.ds))
+
+
+def dataset_shard_digests(wildcards):
+    return expand(NTU_SHARD_DIGEST, shard=shards_for(index_rows(), wildcards.ds))
 
 
 def shard_mem_mb(wildcards, attempt):

@@ -17,6 +17,11 @@ CHECKPOINTS = load_releases(
     section="checkpoints",
 )
 OFFLINE = config.get("download", {}).get("offline", False)
+# one fetch's deadline (all retries) and size cap (skeleton.fetch)
+FETCH_LIMITS = {
+    "deadline_s": 3600.0 * config.get("download", {}).get("deadline_h", 6),
+    "max_bytes": int(config.get("download", {}).get("max_gb", 32) * (1 << 30)),
+}
 RELEASED_PICKLES = [
     "ntu60_2d",
     "ntu60_3d",
@@ -53,6 +58,7 @@ rule fetch_release:
         "../envs/parse.yaml"
     params:
         **fetch_params(RELEASES, OFFLINE),
+        limits=FETCH_LIMITS,
     script:
         "../scripts/fetch_release.py"
 
@@ -89,6 +95,7 @@ rule fetch_checkpoint:
         "../envs/parse.yaml"
     params:
         **fetch_params(CHECKPOINTS, OFFLINE),
+        limits=FETCH_LIMITS,
     script:
         "../scripts/fetch_release.py"
 
@@ -173,5 +180,6 @@ rule fetch_raw:
         sha256="",
         sha256_prefix="",
         offline=OFFLINE,
+        limits=FETCH_LIMITS,
     script:
         "../scripts/fetch_release.py"

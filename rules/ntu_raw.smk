@@ -14,6 +14,7 @@ checkpoint ntu_index:
         "../envs/parse.yaml"
     params:
         shard_size=NTU["shard_size"],
+        max_raw_bytes=MAX_RAW_BYTES,
         inputs_state=inputs_state(NTU_INPUTS),
     script:
         "../scripts/ntu_index.py"
@@ -22,10 +23,12 @@ checkpoint ntu_index:
 rule ntu_parse_shard:
     input:
         # ancient: the index is rewritten whenever a folder changes, which must not rerun every
-        # shard; the raw files a shard reads are tracked by `state` (see shard_state)
+        # shard; the raw files a shard reads are tracked by `state` (see shard_state). A shard
+        # that differs from its digest is removed before the DAG is built (rules/common.smk).
         ancient(NTU_INDEX),
     output:
-        NTU_SHARD,
+        pkl=NTU_SHARD,
+        digest=NTU_SHARD_DIGEST,
     log:
         f"logs/ntu/3d_{DENOISE}/shard_{{shard}}.log",
     benchmark:
@@ -37,6 +40,7 @@ rule ntu_parse_shard:
         runtime=shard_runtime,
     params:
         denoise=DENOISE,
+        max_raw_bytes=MAX_RAW_BYTES,
         state=shard_state,
     script:
         "../scripts/ntu_parse_shard.py"

@@ -1,14 +1,33 @@
 # Shards + splits -> the dataset pickle MMAction2 / PYSKL load, its rejects report and manifest.
 
 
+rule ntu_rejects:
+    # its own job, which succeeds: a packaging that fails (strict mode, no usable sample) leaves
+    # the report in place, and its error message names it
+    input:
+        index=NTU_INDEX,
+        digests=dataset_shard_digests,
+    output:
+        "results/{ds}/rejects.tsv",
+    log:
+        "logs/{ds}/rejects_3d.log",
+    benchmark:
+        "benchmarks/{ds}/rejects_3d.tsv"
+    conda:
+        "../envs/parse.yaml"
+    script:
+        "../scripts/ntu_rejects.py"
+
+
 rule ntu_package:
     input:
         index=NTU_INDEX,
         splits="results/{ds}/splits.json",
         shards=dataset_shards,
+        digests=dataset_shard_digests,
+        rejects="results/{ds}/rejects.tsv",
     output:
         pkl="results/{ds}/{ds}_3d.pkl",
-        rejects="results/{ds}/rejects.tsv",
         manifest="results/{ds}/manifest.json",
     log:
         "logs/{ds}/package_3d.log",
@@ -21,12 +40,11 @@ rule ntu_package:
         # annotations stream from the shards into the pickle: about one shard in memory
         mem_mb=lambda wc: 500 + int(NTU["shard_size"] * PARSE_MB_PER_SAMPLE),
     params:
-        # 3D settings only: 2D ones (pose, ntu.videos) and pictures (visualize) must not rerun
-        # the 3D package
+        # 3D settings only: 2D ones (pose, ntu.videos, the video datasets), pictures and
+        # downloads must not rerun the 3D package
         config={
-            k: {kk: vv for kk, vv in v.items() if kk != "videos"} if k == "ntu" else v
-            for k, v in config.items()
-            if k not in ("pose", "visualize")
+            "ntu": {k: v for k, v in NTU.items() if k != "videos"},
+            "strict": config["strict"],
         },
         strict=config["strict"],
     script:

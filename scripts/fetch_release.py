@@ -9,4 +9,4 @@ p = sm.params
 with log_to(sm.log[0]):
     logging.getLogger("skeleton.fetch").setLevel(logging.INFO)
     release = Release(p.name, p.url, sha256=p.sha256 or None, sha256_prefix=p.sha256_prefix or None)
-    fetch_release(release, sm.output[0], offline=p.offline, progress=False)
+    fetch_release(release, sm.output[0], offline=p.offline, progress=False, **dict(p.limits))

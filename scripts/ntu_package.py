@@ -10,10 +10,11 @@ with log_to(sm.log[0]):
         sm.input.splits,
         sm.wildcards.ds,
         sm.output.pkl,
-        sm.output.rejects,
+        sm.input.rejects,
         sm.output.manifest,
         dict(sm.params.config),
         sm.params.strict,
         summary=sm.log.summary,
         log=sm.log[0],
+        workflow=True,
     )

@@ -4,4 +4,7 @@ from skeleton.ntu3d import run_shard
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):
-    run_shard(sm.input[0], int(sm.wildcards.shard), sm.params.denoise, sm.output[0])
+    run_shard(
+        sm.input[0], int(sm.wildcards.shard), sm.params.denoise, sm.output.pkl,
+        sm.params.max_raw_bytes,
+    )  # fmt: skip

@@ -131,10 +131,7 @@ def write_annotations(
 
 
 def load(path: str | os.PathLike) -> Any:
-    """Load a pickle with the restricted loader when available (no code runs from the file)."""
-    try:
-        from skeleton.safeload import load as safe_load
-    except ImportError:  # pragma: no cover
-        with open(path, "rb") as f:
-            return pickle.load(f)
+    """Load a pickle with the restricted loader (`skeleton.safeload`: no code runs from it)."""
+    from skeleton.safeload import load as safe_load
+
     return safe_load(path)

@@ -8,6 +8,7 @@ sets `func` (args -> exit code). Modules import their heavy dependencies (torch,
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import pickle
 import sys
@@ -30,6 +31,12 @@ class UsageError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+class InputError(Exception):
+    """An input whose content cannot be used (e.g. not a valid annotation pickle): printed as
+    one line, exit code 1."""
+
+
+@functools.lru_cache(maxsize=1)
 def build_parser() -> argparse.ArgumentParser:
     from skeleton import __version__
 
@@ -52,13 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except InputError as exc:
+        print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except pickle.UnpicklingError as exc:
-        from skeleton.safeload import UnsafePickleError
+        from skeleton.safeload import CorruptPickleError, UnsafePickleError
 
-        if not isinstance(exc, UnsafePickleError):
+        if not isinstance(exc, UnsafePickleError | CorruptPickleError):
             raise
-        print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)  # refused, not run
-        return 2
+        # refused (nothing of it ran): 2; not a readable pickle: 1
+        print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UnsafePickleError) else 1
+    except MemoryError:
+        print(f"skeleton {args.command}: error: out of memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from skeleton import safeload
+from skeleton.files import name_problem
+from skeleton.validate import quoted, show
 
 BABEL_DATA_RE = re.compile(r"^(?P<split>.+)_ntu_sk_(?P<n>\d+)\.npy$")
 BABEL_LABEL_FIELDS = ("Y1", "sid", "chunk_n", "anntr_id")
@@ -41,6 +43,26 @@ class ConvertError(Exception):
     """An input that cannot be converted; the message is one user-facing line."""
 
 
+def safe_file_name(name: str, what: str) -> str:
+    """`name` when it is one plain file name (`skeleton.files.name_problem`), else
+    ConvertError: a name from a file never steers a write out of its folder."""
+    why = name_problem(name)
+    if why is not None:
+        raise ConvertError(f"{what} {quoted(name)} {why}")
+    return name
+
+
+def _load_valid(source: str) -> Any:
+    """An annotation pickle that passes the format checks (ConvertError naming the first
+    problem otherwise): what is written back out is always well-formed."""
+    from skeleton.validate import InvalidAnnotations, load_valid
+
+    try:
+        return load_valid(source)
+    except InvalidAnnotations as exc:
+        raise ConvertError(str(exc)) from None
+
+
 def _annotations_and_split(data: Any, source: str) -> tuple[list[dict], dict[str, list[str]]]:
     if isinstance(data, list):
         return data, {}
@@ -48,7 +70,14 @@ def _annotations_and_split(data: Any, source: str) -> tuple[list[dict], dict[str
         split = data.get("split") or {}
         if not isinstance(split, Mapping):
             raise ConvertError(f"{source}: 'split' is not a dict")
-        return data["annotations"], {str(k): list(v) for k, v in split.items()}
+        for name, members in split.items():
+            if not isinstance(name, str):
+                raise ConvertError(f"{source}: split name {quoted(name)} is not a str")
+            if not isinstance(members, list | tuple) or not all(
+                isinstance(m, str) for m in members
+            ):
+                raise ConvertError(f"{source}: split {show(name)} is not a list of frame_dir")
+        return data["annotations"], {k: list(v) for k, v in split.items()}
     raise ConvertError(f"{source}: neither a list of annotations nor {{'split', 'annotations'}}")
 
 
@@ -67,8 +96,8 @@ def _check_split(split: Mapping[str, Sequence[str]], known: set[str], source: st
         absent = [m for m in members if m not in known]
         if absent:
             raise ConvertError(
-                f"{source}: split {name!r} names {len(absent)} frame_dir not in the annotations "
-                f"(first: {absent[0]})"
+                f"{source}: split {quoted(name)} names {len(absent)} frame_dir not in the "
+                f"annotations (first: {show(absent[0])})"
             )
 
 
@@ -78,21 +107,27 @@ def split_pickle(
     """Write `<prefix>_<split>.pkl` per split, each a plain list of that split's annotations.
 
     Annotations keep the combined file's order (what MMAction2's split filter yields).
-    `prefix` defaults to the input's stem. Returns {split name: written path}.
+    `prefix` defaults to the input's stem. Every file name must be one plain path component
+    (`safe_file_name`): a split named '../x' is refused before anything is written. Returns
+    {split name: written path}.
     """
     from skeleton.annotations import write_annotations
 
     source = os.fspath(in_path)
-    annotations, split = _annotations_and_split(safeload.load(source), source)
+    annotations, split = _annotations_and_split(_load_valid(source), source)
     if not split:
         raise ConvertError(f"{source}: no split to write files for")
     names = _frame_dirs(annotations, source)
     _check_split(split, set(names), source)
     prefix = prefix if prefix is not None else Path(source).stem
+    files = {
+        name: safe_file_name(f"{prefix}_{name}.pkl", f"{source}: split {show(name)}: file name")
+        for name in split
+    }
     written: dict[str, Path] = {}
     for split_name, members in split.items():
         wanted = set(members)
-        out = Path(outdir) / f"{prefix}_{split_name}.pkl"
+        out = Path(outdir) / files[split_name]
         write_annotations(out, (a for a, n in zip(annotations, names, strict=True) if n in wanted))
         written[split_name] = out
     return written
@@ -131,7 +166,7 @@ def merge_pickles(
     merged_split: dict[str, list[str]] = {}
     for path in inputs:
         source = os.fspath(path)
-        anns, own_split = _annotations_and_split(safeload.load(source), source)
+        anns, own_split = _annotations_and_split(_load_valid(source), source)
         for name, ann in zip(_frame_dirs(anns, source), anns, strict=True):
             if name in origin:
                 raise ConvertError(f"{source}: frame_dir {name!r} already came from {origin[name]}")
@@ -181,6 +216,10 @@ def _babel_labels(label_path: str, n: int) -> tuple[list[Any], dict[str, list[An
             if key == "Y1" or key == "seg_id":
                 raise ConvertError(f"{label_path}: no {key} field")
             continue
+        if not isinstance(values, list | tuple) and not (
+            isinstance(values, np.ndarray) and values.ndim == 1
+        ):
+            raise ConvertError(f"{label_path}: {key} is not a list")
         if len(values) != n:
             raise ConvertError(f"{label_path}: {len(values)} {key} entries for {n} samples")
     return list(seg_ids), {k: list(v) for k, v in fields.items() if v is not None}

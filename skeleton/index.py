@@ -10,7 +10,13 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 
-from skeleton.files import Source, ZipReader, find_sources
+from skeleton.files import (
+    DEFAULT_MAX_RAW_BYTES,
+    RawFileError,
+    Source,
+    ZipReader,
+    scan_sources,
+)
 from skeleton.ntu import missing_samples, parse_name
 from skeleton.rejects import Reject
 from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
@@ -21,6 +27,8 @@ SKELETON_SUFFIX = ".skeleton"
 STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
 STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
 STATUS_DUPLICATE = "duplicate_conflict"  # same sample in two inputs with different content
+STATUS_UNREADABLE = "unreadable"  # a copy of a duplicated sample could not be read
+# and skeleton.files.REASON_*: not_a_file, bad_path, duplicate_member, encrypted, too_large
 
 
 @dataclass(frozen=True)
@@ -42,14 +50,40 @@ class IndexRow:
         return Reject(self.sample, self.source, self.status, self.detail)
 
 
-def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
-    """Scan the inputs and return the sorted sample table."""
+def _problem_row(name: str, where: str, status: str, detail: str) -> IndexRow:
+    return IndexRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
+
+
+def _contents(zr: ZipReader, srcs: list[Source]) -> tuple[set[bytes], str]:
+    """The distinct contents of copies of one sample, or the first read error."""
+    contents = set()
+    for x in srcs:
+        try:
+            contents.add(zr.read(x))
+        except RawFileError as exc:
+            return set(), f"{exc} (one of {len(srcs)} copies)"
+    return contents, ""
+
+
+def build_index(
+    inputs: list[str], shard_size: int, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
+) -> list[IndexRow]:
+    """Scan the inputs and return the sorted sample table.
+
+    Files that cannot be used (a folder or FIFO named like a raw file, a name the table cannot
+    carry, a duplicate or encrypted zip member, a file over `max_raw_bytes`) get a row with
+    their reason, as rejects.
+    """
     by_name: dict[str, list[Source]] = defaultdict(list)
-    for src in find_sources(inputs, SKELETON_SUFFIX):
+    sources, problems = scan_sources(inputs, SKELETON_SUFFIX, max_raw_bytes)
+    for src in sources:
         by_name[src.filename[: -len(SKELETON_SUFFIX)]].append(src)
     missing = missing_samples("ntu120")
-    rows: list[IndexRow] = []
-    with ZipReader() as zr:
+    rows: list[IndexRow] = [
+        _problem_row(p.name.removesuffix(SKELETON_SUFFIX), p.where, p.reason, p.detail)
+        for p in problems
+    ]
+    with ZipReader(max_raw_bytes) as zr:
         for name in sorted(by_name):
             srcs = sorted(by_name[name])
             try:
@@ -62,8 +96,10 @@ def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
                 continue
             status, detail = STATUS_OK, ""
             if len(srcs) > 1:
-                contents = {zr.read(x) for x in srcs}
-                if len(contents) > 1:
+                contents, error = _contents(zr, srcs)
+                if error:
+                    status, detail = STATUS_UNREADABLE, error
+                elif len(contents) > 1:
                     status = STATUS_DUPLICATE
                     detail = "different content in: " + ", ".join(x.id for x in srcs)
             if name in missing:
@@ -75,7 +111,7 @@ def build_index(inputs: list[str], shard_size: int) -> list[IndexRow]:
                     int(s.in_ntu60), int(name in missing), status, -1, srcs[0].id, detail,
                 )
             )  # fmt: skip
-    return assign_shards(rows, shard_size)
+    return assign_shards(sorted(rows, key=lambda r: (r.sample, r.source)), shard_size)
 
 
 def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
@@ -99,11 +135,16 @@ def shards_for(rows: list[IndexRow], dataset: str) -> list[int]:
     return sorted({r.shard for r in rows if r.shard >= 0 and (dataset == "ntu120" or r.ntu60)})
 
 
-def run_index(inputs: list[str], shard_size: int, out: str | os.PathLike) -> list[IndexRow]:
+def run_index(
+    inputs: list[str],
+    shard_size: int,
+    out: str | os.PathLike,
+    max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES,
+) -> list[IndexRow]:
     """The `ntu_index` step: scan the inputs and write the sample table."""
     if not inputs:
         raise ValueError("no NTU inputs configured: set ntu.skeletons to your raw folders or zips")
-    rows = build_index(inputs, shard_size)
+    rows = build_index(inputs, shard_size, max_raw_bytes)
     if not rows:
         raise ValueError(f"no {SKELETON_SUFFIX} files found in: {', '.join(inputs)}")
     write_index(rows, out)

@@ -7,7 +7,6 @@ import csv
 import dataclasses
 import json
 import os
-import pickle
 import platform
 import sys
 import threading
@@ -21,10 +20,17 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from skeleton import __version__
+from skeleton import __version__, ntu_shards
 from skeleton.annotations import AnnotationWriter
 from skeleton.denoise import DENOISE_MODES, NoSkeleton, denoise
-from skeleton.files import Source, ZipReader, atomic_write, sha256_bytes
+from skeleton.files import (
+    DEFAULT_MAX_RAW_BYTES,
+    Source,
+    ZipReader,
+    atomic_write,
+    raw_size_limit,
+    sha256_bytes,
+)
 from skeleton.index import STATUS_OK, IndexRow, read_index, shard_rows, shards_for
 from skeleton.ntu import in_dataset, make_splits, parse_name
 from skeleton.reader import XYZ, SkeletonFormatError, parse_skeleton
@@ -167,18 +173,26 @@ def parse_shard(rows: list[IndexRow], mode: str, progress: bool = False) -> Shar
 
 
 def write_shard(result: ShardResult, path: str | os.PathLike) -> None:
-    with atomic_write(path) as f:
-        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    """`shard_<k>.pkl` (plain data) and its digest `shard_<k>.json` (skeleton.ntu_shards)."""
+    ntu_shards.write(path, result.annotations, result.rejects, result.checksums)
 
 
 def read_shard(path: str | os.PathLike) -> ShardResult:
-    with open(path, "rb") as f:  # our own intermediate file, written by write_shard
-        return pickle.load(f)
+    """A shard checked against its digest and read with the restricted loader.
+
+    Raises ntu_shards.ShardDamaged / ShardError with a one-line message.
+    """
+    annotations, rejects, checksums = ntu_shards.read(path)
+    return ShardResult(annotations, rejects, checksums)
 
 
-def run_shard(index_path: str, shard: int, mode: str, out: str) -> ShardResult:
-    """The `ntu_parse_shard` step: parse one shard of the index and write it."""
-    res = parse_shard(read_shard_rows(index_path, shard), mode, progress=True)
+def run_shard(
+    index_path: str, shard: int, mode: str, out: str, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
+) -> ShardResult:
+    """The `ntu_parse_shard` step: parse one shard of the index and write it (raw files over
+    `max_raw_bytes` are rejected, not read)."""
+    with raw_size_limit(max_raw_bytes):
+        res = parse_shard(read_shard_rows(index_path, shard), mode, progress=True)
     write_shard(res, out)
     return res
 
@@ -213,6 +227,30 @@ def _index_rejects(rows: Iterable[IndexRow], dataset: str) -> list[Reject]:
     return out
 
 
+def collect_rejects(
+    rows: list[IndexRow], shard_rejects: Iterable[Iterable[Reject]], dataset: str
+) -> list[Reject]:
+    """The dataset's rejects: the index's (listed, bad names, conflicts) and the shards' for
+    samples of the dataset."""
+    wanted = set(usable_names(rows, dataset))
+    rejects = _index_rejects(rows, dataset)
+    for found in shard_rejects:
+        rejects.extend(r for r in found if r.sample in wanted)
+    return rejects
+
+
+def _load_shard(path: str | os.PathLike, discard_damaged: bool) -> ShardResult:
+    try:
+        return read_shard(path)
+    except ntu_shards.ShardDamaged as exc:
+        if not discard_damaged:
+            raise
+        ntu_shards.discard(path)  # so the next run rebuilds it
+        raise ntu_shards.ShardDamaged(
+            f"{exc}; removed it and its digest: run again to rebuild it"
+        ) from None
+
+
 def package(
     rows: list[IndexRow],
     shards: Iterable[ShardResult] | Iterable[str],
@@ -225,40 +263,44 @@ def package(
     strict: bool = False,
     summary: str | None = None,
     log: str | None = None,
+    write_report: bool = True,
+    discard_damaged: bool = False,
 ) -> dict[str, Any]:
     """Stream shard results into `<ds>_3d.pkl` (samples of `dataset` only, sorted by name).
 
     `shards` are ShardResults or paths to shard files, in shard order; `splits` the split
     assignment from `ntu_splits` (computed from the packaged names when None), restricted to the
-    packaged samples. Returns the counts; with `strict`, any reject fails after the report is
-    written. With `summary` (a file beside the job's log), the summary (skeleton.summary) is
-    printed and written there, on success and failure alike.
+    packaged samples. Returns the counts. The rejects report is written to `rejects_tsv` first
+    (with `write_report`; the workflow builds it in its own job, rule ntu_rejects, so that it
+    survives a failure here); with `strict`, any reject then fails, as does a dataset with no
+    usable sample, each naming the report. A shard file that differs from its digest or does
+    not load raises ShardDamaged; with `discard_damaged` (the workflow) it is removed first, so
+    the next run rebuilds it. With `summary` (a file beside the job's log), the summary
+    (skeleton.summary) is printed and written there, on success and failure alike.
     """
-    wanted = {
-        r.sample
-        for r in rows
-        if r.status == STATUS_OK and in_dataset(parse_name(r.sample), dataset)
-    }
-    rejects = _index_rejects(rows, dataset)
+    wanted = set(usable_names(rows, dataset))
+    shard_rejects: list[list[Reject]] = []
     checksums: dict[str, str] = {}
     names: list[str] = []
+    see = f"see {rejects_tsv}" if rejects_tsv else "--rejects FILE lists them"
     with AnnotationWriter(out_pkl) as w:
         for sh in shards:
-            res = read_shard(sh) if isinstance(sh, (str, os.PathLike)) else sh
+            res = _load_shard(sh, discard_damaged) if isinstance(sh, (str, os.PathLike)) else sh
             checksums.update(res.checksums)
-            rejects.extend(r for r in res.rejects if r.sample in wanted)
+            shard_rejects.append(res.rejects)
             for a in res.annotations:
                 if a["frame_dir"] in wanted:
                     if names and a["frame_dir"] <= names[-1]:
                         raise ValueError("shards out of order or overlapping: pass them in order")
                     names.append(a["frame_dir"])
                     w.add(a)
+        rejects = collect_rejects(rows, shard_rejects, dataset)
+        if rejects_tsv and write_report:
+            write_rejects(rejects, rejects_tsv)
         if not names:  # abort the write: no empty pickle is left behind
-            if rejects_tsv:
-                write_rejects(rejects, rejects_tsv)
             error = no_usable_message(rows, dataset, len(rejects))
             write_summary(summary, dataset, "3d", 0, rejects, rejects_tsv, log, error)
-            raise NoUsableSamples(error, rejects)
+            raise NoUsableSamples(f"{error}; {see}", rejects)
         if splits is None:
             split = make_splits(names, dataset)
         else:
@@ -271,8 +313,6 @@ def package(
         "rejects": count_reasons(rejects),
         "rejected": len(rejects),
     }
-    if rejects_tsv:
-        write_rejects(rejects, rejects_tsv)
     if manifest:
         write_manifest(manifest, dataset, counts, checksums, config or {})
     error = None
@@ -280,12 +320,19 @@ def package(
         error = f"strict: {len(rejects)} sample(s) rejected"
     write_summary(summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error)
     if error:
-        # the report is an output of a failed job, which Snakemake deletes: keep it in the log
-        for r in sorted(set(rejects)):
+        shown = sorted(set(rejects))
+        for r in shown[:STRICT_SHOWN]:
             print(f"rejected: {r}", file=sys.stderr)
-        reasons = ", ".join(f"{k} {v}" for k, v in counts["rejects"].items())
-        raise StrictModeError(f"{dataset}: {error} ({reasons}), listed above", rejects)
+        if len(shown) > STRICT_SHOWN:
+            print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
+        raise StrictModeError(
+            f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); {see}", rejects
+        )
     return counts
+
+
+# Rejects printed to the log when strict mode fails (the report lists them all).
+STRICT_SHOWN = 20
 
 
 def no_usable_message(rows: list[IndexRow], dataset: str, rejected: int) -> str:
@@ -299,9 +346,23 @@ def no_usable_message(rows: list[IndexRow], dataset: str, rejected: int) -> str:
     return msg
 
 
+def run_rejects(index_path: str, shard_paths: list[str], dataset: str, out: str) -> list[Reject]:
+    """The `ntu_rejects` step: the dataset's rejects report, from the index and the shards'
+    digests (small files). Its own job, which succeeds, so a packaging that fails in strict
+    mode or for want of a usable sample leaves the report in place."""
+    rows = read_index(index_path)
+    records = (
+        ntu_shards.rejects_of(ntu_shards.read_record(p))
+        for p in sorted(shard_paths, key=shard_number)
+    )
+    rejects = collect_rejects(rows, records, dataset)
+    write_rejects(rejects, out)
+    return rejects
+
+
 class PackagingError(Exception):
     """Packaging failed after the rejects were known: `rejects` holds them (for the caller's
-    message, without the report file, which may be temporary or deleted with a failed job)."""
+    message, without the report file, which may be temporary)."""
 
     def __init__(self, message: str, rejects: Iterable[Reject] = ()) -> None:
         super().__init__(message)
@@ -352,14 +413,16 @@ def run_package(
     strict: bool = False,
     summary: str | None = None,
     log: str | None = None,
+    workflow: bool = False,
 ) -> dict[str, Any]:
-    """The `ntu_package` step."""
+    """The `ntu_package` step. In the workflow (`workflow`), the rejects report is an input
+    (rule ntu_rejects made it) and a damaged shard is removed for the next run to rebuild."""
     with open(splits_path) as f:
         splits = json.load(f)
     shard_paths = sorted(shard_paths, key=shard_number)
     return package(
         read_index(index_path), shard_paths, dataset, out_pkl, rejects_tsv, manifest, config,
-        splits, strict, summary, log,
+        splits, strict, summary, log, write_report=not workflow, discard_damaged=workflow,
     )  # fmt: skip
 
 

@@ -25,19 +25,26 @@ class Reject:
 
 
 def _clean(text: str) -> str:
-    return " ".join(str(text).split())  # one line, no tabs
+    # one line, no tabs; characters that cannot be UTF-8 (a file name's undecodable bytes)
+    # shown as \x.. escapes
+    text = " ".join(str(text).split())
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "backslashreplace")
 
 
 def write_rejects(rejects: Iterable[Reject], path: str | os.PathLike) -> None:
     rows = sorted(set(rejects))
-    with atomic_write(path, "w") as f:
+    with atomic_write(path, "w", encoding="utf-8") as f:
         f.write("\t".join(COLUMNS) + "\n")
         for r in rows:
             f.write("\t".join(_clean(x) for x in astuple(r)) + "\n")
 
 
 def read_rejects(path: str | os.PathLike) -> list[Reject]:
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [Reject(**{k: row[k] for k in COLUMNS}) for row in reader]
 

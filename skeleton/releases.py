@@ -164,11 +164,12 @@ def raw_downloads(entries: list[str], dataset: str = "ntu") -> dict[str, str]:
     downloads: dict[str, str] = {}
     for entry in entries:
         if is_url(entry):
-            from urllib.parse import unquote, urlsplit
+            from skeleton.fetch import FetchError, url_file_name
 
-            name = unquote(Path(urlsplit(entry).path).name)
-            if not name:
-                raise ValueError(f"{entry}: URL names no file")
+            try:
+                name = url_file_name(entry)
+            except FetchError as exc:
+                raise ValueError(str(exc)) from None
             local = f"{RAW_FOLDER}/{dataset}/{name}"
             if downloads.get(local, entry) != entry:
                 raise ValueError(f"{entry}: file name {name!r} also used by {downloads[local]}")

@@ -41,18 +41,25 @@ def columns(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+def _cell(value: object) -> str:
+    # a tab, newline or other non-printable character becomes a space; spaces stay as they are
+    # (a path with two spaces in a row must still name its file)
+    text = str(value)
+    return text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
+
+
 def write_table(rows: Iterable[object], cls: type, path: str | os.PathLike) -> None:
-    """One header line, one line per row; whitespace inside a value becomes one space."""
+    """One header line, one line per row (UTF-8); non-printable characters become spaces."""
     names = columns(cls)
-    with atomic_write(path, "w") as f:
+    with atomic_write(path, "w", encoding="utf-8") as f:
         f.write("\t".join(names) + "\n")
         for r in rows:
-            f.write("\t".join(" ".join(str(getattr(r, c)).split()) for c in names) + "\n")
+            f.write("\t".join(_cell(getattr(r, c)) for c in names) + "\n")
 
 
 def read_table(path: str | os.PathLike, cls: type[Row]) -> list[Row]:
     ints = {f.name for f in dataclasses.fields(cls) if f.type in ("int", int)}
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [
             cls(**{k: int(v) if k in ints else (v or "") for k, v in row.items()}) for row in reader

@@ -14,7 +14,9 @@ The contract (docs/HELPERS.md, PYSKL tools/data/README.md): a dict
   `DecompressPose` input).
 
 Pickles are read with the restricted loader (`skeleton.safeload`); an unsafe pickle raises
-`UnsafePickleError` before anything is checked.
+`UnsafePickleError` before anything is checked. The checks take whatever plain data the loader
+builds (any type anywhere) and report each problem on one line; values are shown through
+`safeload.short_repr`, so a crafted name cannot add lines or terminal escapes to the report.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from typing import Any
 import numpy as np
 
 from skeleton import safeload
+from skeleton.cli import InputError
+from skeleton.files import name_problem
+from skeleton.safeload import short_repr
 
 KIND_3D = "3d"
 KIND_2D = "2d"
@@ -37,6 +42,9 @@ KIND_2D_COMPRESSED = "2d-compressed"
 COMPRESSED_KEYS: tuple[str, ...] = ("raw_file", "frame_inds", "box_score", "valid")
 REQUIRED_KEYS: tuple[str, ...] = ("frame_dir", "total_frames", "label")
 DEFAULT_MAX_PROBLEMS = 50
+# Longest clip taken as real: 1,000,000 frames is over 9 hours at 30 fps (NTU, Kinetics and
+# FineGYM clips have a few hundred); consumers allocate (M, total_frames, V, C) arrays.
+MAX_TOTAL_FRAMES = 1_000_000
 # Missing split entries named per split before "and N more".
 _SPLIT_EXAMPLES = 3
 
@@ -62,8 +70,26 @@ class ValidationReport:
         if self.shapes:
             parts.append("V,C " + ", ".join(f"{k} x{n}" for k, n in sorted(self.shapes.items())))
         if self.splits:
-            parts.append("splits " + ", ".join(f"{k} ({n})" for k, n in self.splits.items()))
+            parts.append("splits " + ", ".join(f"{show(k)} ({n})" for k, n in self.splits.items()))
         return "; ".join(parts)
+
+
+def show(value: Any) -> str:
+    """A name as it may be printed: itself when short printable text; a short repr of other
+    values; a mere description of text with control characters (never echoed: it could fake
+    output lines or drive the terminal)."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return value if 0 < len(value) <= 80 else short_repr(value)
+        return f"<{len(value)} characters with control or undecodable ones>"
+    return short_repr(value)
+
+
+def quoted(value: Any) -> str:
+    """`show` with quotes around text, as a repr (for names inside a sentence)."""
+    if isinstance(value, str) and not value.isprintable():
+        return show(value)
+    return short_repr(value)
 
 
 def format_problems(problems: list[str], max_problems: int = DEFAULT_MAX_PROBLEMS) -> list[str]:
@@ -98,12 +124,28 @@ def _check_finite(name: str, arr: np.ndarray, where: str, problems: list[str]) -
 
 def _check_shape_pair(name: str, value: Any, where: str, problems: list[str]) -> None:
     ok = (
-        isinstance(value, tuple | list | np.ndarray)
+        (isinstance(value, tuple | list) or (isinstance(value, np.ndarray) and value.ndim == 1))
         and len(value) == 2
         and all(_is_int(v) and v > 0 for v in value)
     )
     if not ok:
-        problems.append(f"{where}: {name} must be (height, width) positive ints, got {value!r}")
+        problems.append(
+            f"{where}: {name} must be (height, width) positive ints, got {short_repr(value)}"
+        )
+
+
+def _int_array(value: Any) -> np.ndarray | None:
+    """`value` as a 1-D integer array (ndarray, list or tuple of ints), else None."""
+    if isinstance(value, list | tuple):
+        if not all(_is_int(v) for v in value):
+            return None
+        try:
+            value = np.asarray(value, dtype=np.int64) if value else np.zeros(0, np.int64)
+        except (OverflowError, ValueError):
+            return None
+    if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind not in "iu":
+        return None
+    return value
 
 
 def _check_keypoints(ann: Mapping[str, Any], kind: str, where: str, problems: list[str]) -> str:
@@ -118,6 +160,8 @@ def _check_keypoints(ann: Mapping[str, Any], kind: str, where: str, problems: li
     if kp.dtype.kind != "f":
         problems.append(f"{where}: keypoint dtype {kp.dtype} is not floating point")
     m, t, v, c = kp.shape
+    if not m or not v:
+        problems.append(f"{where}: keypoint shape {kp.shape} holds no person or no joint")
     want_c = 2 if kind == KIND_2D else 3
     if c != want_c:
         problems.append(f"{where}: {kind.upper()} keypoint needs C={want_c}, shape {kp.shape}")
@@ -159,9 +203,11 @@ def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -
         problems.append(f"{where}: compressed annotation lacks {', '.join(missing)}")
     if "raw_file" in need and (not isinstance(ann.get("raw_file"), str) or not ann["raw_file"]):
         problems.append(f"{where}: raw_file must be a non-empty str")
-    inds = np.asarray(ann.get("frame_inds"))
-    if inds.ndim != 1 or inds.dtype.kind not in "iu":
-        problems.append(f"{where}: frame_inds not a 1-D int array, got {inds.shape} {inds.dtype}")
+    inds = _int_array(ann.get("frame_inds"))
+    if inds is None:
+        problems.append(
+            f"{where}: frame_inds not a 1-D int array, got {short_repr(ann.get('frame_inds'))}"
+        )
         return shape_key
     total = ann.get("total_frames")
     if inds.size and _is_int(total) and (inds.min() < 0 or inds.max() >= total):
@@ -171,8 +217,10 @@ def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -
     if isinstance(kp, np.ndarray) and kp.ndim == 3 and kp.shape[0] != inds.shape[0]:
         problems.append(f"{where}: {kp.shape[0]} skeletons but {inds.shape[0]} frame_inds")
     if "box_score" in ann:
-        score = np.asarray(ann["box_score"])
-        if score.shape != inds.shape:
+        score = ann["box_score"]
+        if not isinstance(score, np.ndarray) or score.dtype.kind not in "fiu":
+            problems.append(f"{where}: box_score not a numeric array ({short_repr(score)})")
+        elif score.shape != inds.shape:
             problems.append(
                 f"{where}: box_score shape {score.shape} != frame_inds shape {inds.shape}"
             )
@@ -183,7 +231,11 @@ def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -
         # frames kept per box-score threshold (MMAction2 PoseDataset's valid_ratio filter)
         bad = [k for k, v in valid.items() if not (_is_int(v) and 0 <= v <= total)]
         if bad:
-            problems.append(f"{where}: valid[{bad[0]!r}] is not a frame count <= total_frames")
+            problems.append(
+                f"{where}: valid[{short_repr(bad[0])}] is not a frame count <= total_frames"
+            )
+    elif "valid" in ann and not isinstance(valid, Mapping):
+        problems.append(f"{where}: valid must be a dict of threshold -> frame count")
     return shape_key
 
 
@@ -194,35 +246,38 @@ def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, s
         return "unknown", "", None
     frame_dir = ann.get("frame_dir")
     where = (
-        f"annotations[{index}] ({frame_dir})"
-        if isinstance(frame_dir, str)
+        f"annotations[{index}] ({show(frame_dir)})"
+        if isinstance(frame_dir, str) and frame_dir
         else (f"annotations[{index}]")
     )
     missing = [k for k in REQUIRED_KEYS if k not in ann]
     if missing:
         problems.append(f"{where}: missing required keys {', '.join(missing)}")
     if "frame_dir" in ann and (not isinstance(frame_dir, str) or not frame_dir):
-        problems.append(f"{where}: frame_dir must be a non-empty str, got {frame_dir!r}")
+        problems.append(f"{where}: frame_dir must be a non-empty str, got {short_repr(frame_dir)}")
         frame_dir = None
+    elif isinstance(frame_dir, str) and not frame_dir.isprintable():
+        problems.append(f"{where}: frame_dir holds control or unpaired surrogate characters")
     total = ann.get("total_frames")
-    if "total_frames" in ann and not (_is_int(total) and total > 0):
-        problems.append(f"{where}: total_frames must be a positive int, got {total!r}")
+    if "total_frames" in ann and not (_is_int(total) and 0 < total <= MAX_TOTAL_FRAMES):
+        problems.append(
+            f"{where}: total_frames must be an int in 1..{MAX_TOTAL_FRAMES}, got "
+            f"{short_repr(total)}"
+        )
     label = ann.get("label")
     if "label" in ann and not (_is_int(label) and label >= 0):
-        problems.append(f"{where}: label must be a non-negative int, got {label!r}")
+        problems.append(f"{where}: label must be a non-negative int, got {short_repr(label)}")
     kind = _kind_of(ann)
     shape_key = ""
     if kind == KIND_2D_COMPRESSED:
         shape_key = _check_compressed(ann, where, problems)
     else:
         shape_key = _check_keypoints(ann, kind, where, problems)
-    if kind != KIND_3D:
-        if "img_shape" not in ann:
-            problems.append(f"{where}: 2D annotation lacks img_shape")
-        else:
-            _check_shape_pair("img_shape", ann["img_shape"], where, problems)
-        if "original_shape" in ann:
-            _check_shape_pair("original_shape", ann["original_shape"], where, problems)
+    if kind != KIND_3D and "img_shape" not in ann:
+        problems.append(f"{where}: 2D annotation lacks img_shape")
+    for key in ("img_shape", "original_shape"):  # optional in 3D, checked wherever present
+        if key in ann:
+            _check_shape_pair(key, ann[key], where, problems)
     return kind, shape_key, frame_dir
 
 
@@ -230,24 +285,31 @@ def _check_splits(
     split: Any, frame_dirs: set[str], report: ValidationReport, problems: list[str]
 ) -> None:
     if not isinstance(split, Mapping):
-        problems.append(f"split must be a dict of name -> [frame_dir, ...], got {type(split)}")
+        problems.append(
+            f"split must be a dict of name -> [frame_dir, ...], got {type(split).__name__}"
+        )
         return
     for name, members in split.items():
         if not isinstance(name, str) or not isinstance(members, list | tuple):
-            problems.append(f"split {name!r}: must map a str to a list of frame_dir")
+            problems.append(f"split {quoted(name)}: must map a str to a list of frame_dir")
             continue
+        why = name_problem(name)
+        if why is not None:  # `convert split` makes it a file name
+            problems.append(f"split {quoted(name)}: the name {why}")
         report.splits[name] = len(members)
         absent = [m for m in members if not isinstance(m, str) or m not in frame_dirs]
         if absent:
-            shown = ", ".join(map(str, absent[:_SPLIT_EXAMPLES]))
+            shown = ", ".join(show(m) for m in absent[:_SPLIT_EXAMPLES])
             extra = len(absent) - _SPLIT_EXAMPLES
             more = f" and {extra} more" if extra > 0 else ""
             problems.append(
-                f"split {name!r}: {len(absent)} entries not in annotations ({shown}{more})"
+                f"split {quoted(name)}: {len(absent)} entries not in annotations ({shown}{more})"
             )
-        dups = [m for m, n in Counter(map(str, members)).items() if n > 1]
+        dups = [m for m, n in Counter(m for m in members if isinstance(m, str)).items() if n > 1]
         if dups:
-            problems.append(f"split {name!r}: {len(dups)} duplicate entries (first: {dups[0]})")
+            problems.append(
+                f"split {quoted(name)}: {len(dups)} duplicate entries (first: {show(dups[0])})"
+            )
 
 
 def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport:
@@ -292,7 +354,7 @@ def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport
     for frame_dir, n in seen.items():
         if n > 1:
             problems.append(
-                f"frame_dir {frame_dir!r} appears {n} times (first at annotations"
+                f"frame_dir {quoted(frame_dir)} appears {n} times (first at annotations"
                 f"[{first_index[frame_dir]}])"
             )
     kinds.pop("unknown", None)
@@ -323,15 +385,31 @@ def validate_file(path: str | os.PathLike[str], num_classes: int | None = None) 
     """
     try:
         data = safeload.load(path)
-    except safeload.UnsafePickleError:
-        raise
-    except OSError:
-        raise
-    except Exception as exc:  # corrupt pickle: EOFError, UnpicklingError, ValueError, ...
+    except safeload.CorruptPickleError as exc:
         report = ValidationReport()
-        report.problems.append(f"cannot unpickle: {type(exc).__name__}: {exc}")
+        report.problems.append(f"cannot unpickle: {exc.detail}")
         return report
     return validate_data(data, num_classes)
+
+
+class InvalidAnnotations(InputError):
+    """A pickle that loaded but is not a valid annotation pickle; the message is one line."""
+
+
+def load_valid(path: str | os.PathLike[str], num_classes: int | None = None) -> Any:
+    """Load an annotation pickle for use: safe load, then the format checks.
+
+    Raises the loader's `PickleError`s, `OSError`, or `InvalidAnnotations` naming the first
+    problem, so a command never works on data of an unexpected shape.
+    """
+    data = safeload.load(path)
+    report = validate_data(data, num_classes)
+    if not report.ok:
+        n = len(report.problems)
+        more = f" (and {n - 1} more; `skeleton validate {path}` lists them)" if n > 1 else ""
+        first = report.problems[0]
+        raise InvalidAnnotations(f"{path}: not a valid annotation pickle: {first}{more}")
+    return data
 
 
 def iter_lines(report: ValidationReport, path: str, max_problems: int) -> Iterable[str]:

@@ -103,7 +103,7 @@ def find_annotation(data: object, sample: str) -> dict:
     if not isinstance(annos, list):
         raise ValueError("not an annotation pickle (expected a dict with 'annotations' or a list)")
     for a in annos:
-        if a.get("frame_dir") == sample:
+        if isinstance(a, dict) and a.get("frame_dir") == sample:
             return a
     raise KeyError(f"sample {sample!r} is not in the pickle ({len(annos)} annotations)")
 

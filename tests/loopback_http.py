@@ -3,16 +3,26 @@
 `serve()` yields (base URL, state). Paths are `/<mode>/<name>` for a file in `state.files`:
 `files` serves it with Range support, `cut` sends half the body then drops the connection (once
 per file), `flaky` answers 500 twice before serving, `always500` always answers 500, `norange`
-ignores Range; anything unknown is a 404. Responses carry an ETag and honour If-Range. `state.requests` records (path, Range header).
+ignores Range; anything unknown is a 404. Responses carry an ETag and honour If-Range.
+`state.requests` records (path, Range header).
+
+Misbehaving servers: `trickle` sends a byte every 0.2 s; `endless` sends bytes without end and
+without a length; `nolength` sends the file without Content-Length (close-delimited) and
+`nolengthcut` half of it; `chunkedcut` a chunked body cut before its last chunk; `gzip`
+gzip-encodes the body (Content-Encoding); `always206` answers 206 to every request;
+`ignoreifrange` resumes (206) even when If-Range names another version; `badrange` answers a
+Range request with bytes from 0.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import http.server
 import re
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -46,8 +56,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.requests.append((self.path, rng))
         mode, _, name = self.path.lstrip("/").partition("/")
         data = st.files.get(name)
-        if data is None or mode not in ("files", "cut", "flaky", "always500", "norange"):
+        modes = ("files", "cut", "flaky", "always500", "norange") + MISBEHAVING
+        if data is None or mode not in modes:
             return self._error(404)
+        if mode in MISBEHAVING:
+            return self._misbehave(mode, data, rng)
         if mode == "always500":
             return self._error(500)
         if mode == "flaky":
@@ -86,6 +99,67 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return None
         self.wfile.write(body)
         return None
+
+    def _misbehave(self, mode: str, data: bytes, rng: str | None) -> None:
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        match = re.fullmatch(r"bytes=(\d+)-", rng or "")
+        start = int(match.group(1)) if match else 0
+        if mode == "always206" or (mode in ("ignoreifrange", "badrange") and match):
+            first = 0 if mode == "badrange" else start
+            body = data[first:]
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{len(data) - 1}/{len(data)}")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        if mode in ("ignoreifrange", "badrange"):  # without Range: the whole file, as it should
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if mode == "gzip":
+            body = gzip.compress(data)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if mode == "trickle":
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for k in range(len(data)):
+                self.wfile.write(data[k : k + 1])
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
+        if mode == "chunkedcut":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            half = data[: len(data) // 2]
+            self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.close_connection = True  # close-delimited bodies: no Content-Length
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if mode == "endless":
+            block = b"\0" * 65536
+            with contextlib.suppress(OSError):
+                while True:
+                    self.wfile.write(block)
+            return
+        self.wfile.write(data if mode == "nolength" else data[: len(data) // 2])
+
+
+MISBEHAVING = (
+    "trickle", "endless", "nolength", "nolengthcut", "chunkedcut", "gzip", "always206",
+    "ignoreifrange", "badrange",
+)  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -66,7 +66,7 @@ def test_split_writes_plain_lists_in_annotation_order(tmp_path: Path) -> None:
 def test_split_refuses_dangling_split_entry(tmp_path: Path) -> None:
     data = {"split": {"a": ["nope"]}, "annotations": [ann("x")]}
     (tmp_path / "in.pkl").write_bytes(pickle.dumps(data))
-    with pytest.raises(ConvertError, match="split 'a' names 1 frame_dir not in the annotations"):
+    with pytest.raises(ConvertError, match="split 'a': 1 entries not in annotations"):
         split_pickle(tmp_path / "in.pkl", tmp_path / "out")
     assert run_convert("split", str(tmp_path / "in.pkl"), str(tmp_path / "out")) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -2,7 +2,9 @@
 
 The server (tests/loopback_http.py) serves files with Range support and misbehaves on request:
 `/cut/...` drops the connection midway, `/flaky/...` answers 500 twice, `/always500/...`,
-`/norange/...` ignores Range, anything unknown is a 404.
+`/norange/...` ignores Range, anything unknown is a 404; and the servers that used to give a
+wrong file reported as fetched: trickling, endless, no Content-Length, gzip, unsolicited 206,
+If-Range ignored, wrong Content-Range (~10 s in all).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def test_changed_file_is_not_spliced(server: tuple[str, State], tmp_path: Path) 
     with pytest.raises(FetchError):
         fetch(url, out, retries=0, progress=False)
     meta = json.loads((tmp_path / "data.pkl.part.json").read_text())
-    assert meta["url"] == url and meta["validator"].startswith('"')
+    assert meta["url"] == url and meta["validator"]["etag"].startswith('"')
     new = PAYLOAD[::-1]
     state.files["data.pkl"] = new
     fetch(url, out, retries=0, progress=False)  # no checksum: only If-Range protects
@@ -294,3 +296,123 @@ def test_bad_checksum_argument_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         fetch("x", tmp_path / "y", sha256_prefix="xyz")
     assert fetchmod.TRANSIENT_STATUS.isdisjoint({400, 401, 403, 404, 410})
+
+
+# --- deadlines, size caps and servers that would give a wrong file ----------------------------
+
+SMALL = bytes(range(256)) * 4
+
+
+@pytest.fixture
+def bad_server() -> Iterator[tuple[str, State]]:
+    with serve({"data.pkl": PAYLOAD, "small.bin": SMALL}) as srv:
+        yield srv
+
+
+def test_trickling_server_meets_the_deadline(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    import time
+
+    base, _ = bad_server
+    out = tmp_path / "small.bin"
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="deadline passed"):
+        fetch(f"{base}/trickle/small.bin", out, deadline_s=1.5, progress=False)
+    assert time.monotonic() - start < 10
+    assert not out.exists()
+    assert run_fetch(f"{base}/trickle/small.bin", str(out), "--deadline", "1", "--no-progress") == 1
+
+
+def test_endless_body_stops_at_the_size_cap(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    base, _ = bad_server
+    out = tmp_path / "x.bin"
+    url = f"{base}/endless/small.bin"
+    with pytest.raises(FetchError, match="size cap"):
+        fetch(url, out, sha256=SHA, max_bytes=1 << 20, progress=False)
+    assert list(tmp_path.iterdir()) == []  # no OUT, no part kept
+    # Content-Length over the cap: refused before any byte is written
+    with pytest.raises(FetchError, match="more than the 1000-byte size cap"):
+        fetch(f"{base}/files/data.pkl", out, max_bytes=1000, progress=False)
+    assert run_fetch(f"{base}/files/data.pkl", str(out), "--max-gb", "0.000001") == 1
+
+
+def test_body_without_length_needs_a_checksum(
+    bad_server: tuple[str, State], tmp_path: Path
+) -> None:
+    base, _ = bad_server
+    out = tmp_path / "data.pkl"
+    for mode in ("nolength", "nolengthcut"):  # complete and cut look the same from here
+        with pytest.raises(FetchError, match="neither a Content-Length nor a chunked body"):
+            fetch(f"{base}/{mode}/data.pkl", out, retries=0, progress=False)
+        assert not out.exists()
+    with pytest.raises(ChecksumMismatch):
+        fetch(f"{base}/nolengthcut/data.pkl", out, sha256=SHA, retries=0, progress=False)
+    fetch(f"{base}/nolength/data.pkl", out, sha256=SHA, progress=False)
+    assert out.read_bytes() == PAYLOAD
+
+
+def test_cut_chunked_body_is_not_a_file(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    base, _ = bad_server
+    out = tmp_path / "data.pkl"
+    with pytest.raises(FetchError, match="giving up"):
+        fetch(f"{base}/chunkedcut/data.pkl", out, retries=0, progress=False)
+    assert not out.exists()
+
+
+def test_encoded_body_refused(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    base, _ = bad_server
+    with pytest.raises(FetchError, match="Content-Encoding 'gzip'"):
+        fetch(f"{base}/gzip/data.pkl", tmp_path / "data.pkl", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsolicited_206_refused(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    base, _ = bad_server
+    with pytest.raises(FetchError, match="HTTP 206 .* to a request for the whole file"):
+        fetch(f"{base}/always206/data.pkl", tmp_path / "data.pkl", retries=0, progress=False)
+    assert not (tmp_path / "data.pkl").exists()
+
+
+def _part(tmp_path: Path, url: str, data: bytes, etag: str) -> None:
+    (tmp_path / "data.pkl.part").write_bytes(data)
+    meta = {"url": url, "validator": {"etag": etag}, "size": len(PAYLOAD)}
+    (tmp_path / "data.pkl.part.json").write_text(json.dumps(meta))
+
+
+def test_resume_checks_validator_and_range(bad_server: tuple[str, State], tmp_path: Path) -> None:
+    base, state = bad_server
+    out = tmp_path / "data.pkl"
+    old_etag = '"' + hashlib.sha256(PAYLOAD).hexdigest()[:16] + '"'
+    # the file changed on a server that ignores If-Range: its 206 carries the new ETag
+    new = PAYLOAD[::-1]
+    state.files["data.pkl"] = new
+    url = f"{base}/ignoreifrange/data.pkl"
+    _part(tmp_path, url, PAYLOAD[:1000], old_etag)
+    fetch(url, out, retries=1, backoff_s=0, progress=False)  # no checksum
+    assert out.read_bytes() == new
+    assert [r[1] for r in state.requests[-2:]] == ["bytes=1000-", None]
+    # a 206 whose Content-Range starts elsewhere than asked
+    state.files["data.pkl"] = PAYLOAD
+    out.unlink()
+    url = f"{base}/badrange/data.pkl"
+    _part(tmp_path, url, PAYLOAD[:1000], old_etag)
+    fetch(url, out, retries=1, backoff_s=0, progress=False)
+    assert out.read_bytes() == PAYLOAD
+    # no validator and no checksum: the part cannot be trusted, so it is not resumed
+    out.unlink()
+    (tmp_path / "data.pkl.part").write_bytes(b"stale")
+    fetch(f"{base}/files/data.pkl", out, progress=False)
+    assert out.read_bytes() == PAYLOAD and state.requests[-1] == ("/files/data.pkl", None)
+
+
+def test_url_file_name_never_leaves_the_folder(
+    bad_server: tuple[str, State], tmp_path: Path
+) -> None:
+    base, state = bad_server
+    state.files["x"] = SMALL
+    folder = tmp_path / "a" / "b" / "dl"
+    for name in ("..%2F..%2Fx", "%2Ftmp%2Fx", "..", "%2e%2e", "x%00y", "a%0Ab"):
+        assert run_fetch(f"{base}/files/{name}", f"{folder}/", "--no-progress") == 2, name
+    assert not (tmp_path / "a" / "x").exists() and not (tmp_path / "a" / "b" / "x").exists()
+    assert not folder.exists() or list(folder.iterdir()) == []
+    assert run_fetch(f"{base}/files/x", f"{folder}/", "--no-progress") == 0
+    assert (folder / "x").read_bytes() == SMALL

@@ -65,7 +65,7 @@ def dump(obj: object, path: Path, protocol: int = pickle.HIGHEST_PROTOCOL) -> Pa
 # --- restricted unpickler -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3, 4, 5])
 def test_safe_load_roundtrips_numpy_and_builtins(protocol: int, tmp_path: Path) -> None:
     obj = {
         "arrays": [
@@ -73,34 +73,47 @@ def test_safe_load_roundtrips_numpy_and_builtins(protocol: int, tmp_path: Path) 
             np.linspace(0, 1, 7, dtype=np.float32),
             np.arange(5, dtype=np.int64),
             np.arange(6, dtype=np.uint8).reshape(2, 3).T,  # non-contiguous
-            np.array(["S001C001P001R001A001", "x"]),
+            np.asfortranarray(np.arange(6, dtype=">f8").reshape(2, 3)),  # big-endian, Fortran
+            np.array([True, False]),
             np.array([1 + 2j]),
+            np.zeros((0, 17, 2), np.float32),
         ],
-        "scalars": [np.float32(1.5), np.int64(7), np.str_("seg"), np.bool_(True), np.float16(2)],
-        "plain": (1, 2.5, "s", b"\x00\xff", None, True, {1, 2}, frozenset({3}), 3 - 1j),
-        "dtype": np.dtype("float16"),
+        "scalars": [np.float32(1.5), np.int64(7), np.bool_(True), np.float16(2)],
+        "plain": (1, 2.5, "s", b"\x00\xff", None, True, {1, 2}, frozenset({3}), 3 - 1j, -(2**63)),
+        "keys": {0.5: 4, 7: "x", None: (), b"k": [bytearray(b"ab")]},
     }
     back = safeload.load(dump(obj, tmp_path / "ok.pkl", protocol))
     for got, want in zip(back["arrays"], obj["arrays"], strict=True):
-        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+        assert got.flags.writeable and got.flags.owndata
     assert back["scalars"] == obj["scalars"]
     assert [type(s) for s in back["scalars"]] == [type(s) for s in obj["scalars"]]
-    assert back["plain"] == obj["plain"] and back["dtype"] == obj["dtype"]
+    assert back["plain"] == obj["plain"] and back["keys"] == obj["keys"]
 
 
-def test_safe_load_other_numpy_dtypes() -> None:
+def test_safe_load_refuses_other_numpy_dtypes() -> None:
+    # Only plain numeric and bool arrays are rebuilt: strings, dates, records, objects and
+    # numpy 2's StringDType are refused before any array exists.
     arrays = [
+        np.array(["S001C001P001R001A001", "x"]),
+        np.array([b"ab"]),
         np.array(["2020-01-01"], dtype="datetime64[D]"),
         np.zeros(2, dtype=[("xy", "<f4", (2,)), ("score", "<f2")]),
-        np.array([1.0], dtype=">f8"),
+        np.array([1, "a"], dtype=object),
+        np.zeros(2, dtype=np.longdouble),
     ]
     if hasattr(np, "dtypes") and hasattr(np.dtypes, "StringDType"):
         arrays.append(np.array(["a", "bcd"], dtype=np.dtypes.StringDType()))
     for arr in arrays:
         for protocol in (2, 5):
-            data = pickle.dumps(arr, protocol=protocol)
-            back, want = safeload.loads(data), pickle.loads(data)  # same as numpy's own load
-            assert back.dtype == want.dtype and np.array_equal(back, arr)
+            with pytest.raises(safeload.UnsafePickleError):
+                safeload.loads(pickle.dumps({"keypoint": arr}, protocol=protocol))
+    with pytest.raises(safeload.UnsafePickleError):
+        safeload.loads(pickle.dumps(np.datetime64("2020-01-01")))
+    # numpy str scalars (BABEL label pickles) are plain text, rebuilt from checked UCS-4
+    for protocol in (2, 5):
+        back = safeload.loads(pickle.dumps([np.str_("seg"), np.str_("\u00e9t\u00e9")], protocol))
+        assert back == ["seg", "\u00e9t\u00e9"] and type(back[0]) is np.str_
     with pytest.raises(safeload.UnsafePickleError, match="numpy.ma.core"):
         safeload.loads(pickle.dumps(np.ma.masked_array([1, 2])))
 
@@ -181,7 +194,7 @@ def test_codecs_encode_only_latin1() -> None:
     # Protocol 2 stores bytes as _codecs.encode(str, 'latin1'); other codecs are refused.
     assert safeload.loads(pickle.dumps(b"\x01\xfe", protocol=2)) == b"\x01\xfe"
     crafted = pickle.dumps(b"\x01", protocol=2).replace(b"latin1", b"utf_16")
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(safeload.UnsafePickleError):
         safeload.loads(crafted)
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import posixpath
 import sys
-import urllib.parse
 from typing import Any
 
 EXIT_OK = 0
@@ -15,6 +13,8 @@ EXIT_FAILED = 1
 
 
 def register(subparsers: Any) -> None:
+    from skeleton.fetch import DEFAULT_DEADLINE_S, DEFAULT_MAX_BYTES, DEFAULT_MIN_RATE
+
     p = subparsers.add_parser(
         "fetch",
         help="download a file with resume, retries and sha256 verification",
@@ -49,7 +49,30 @@ def register(subparsers: Any) -> None:
         help="first retry delay in seconds, doubled each retry (default 1)",
     )
     p.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="socket timeout (default 60)"
+        "--timeout", type=float, default=60.0, metavar="S", help="one socket read (default 60)"
+    )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_S,
+        metavar="S",
+        help=f"give up after S seconds, all retries included (default {DEFAULT_DEADLINE_S:g})",
+    )
+    p.add_argument(
+        "--max-gb",
+        type=float,
+        default=DEFAULT_MAX_BYTES / (1 << 30),
+        metavar="GB",
+        help="refuse (or stop) a file larger than this (default "
+        f"{DEFAULT_MAX_BYTES / (1 << 30):g} GiB)",
+    )
+    p.add_argument(
+        "--min-rate",
+        type=float,
+        default=DEFAULT_MIN_RATE,
+        metavar="B/S",
+        help=f"retry a transfer slower than this over a minute (default {DEFAULT_MIN_RATE:g}; "
+        "0: never)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -57,7 +80,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.cli import UsageError
-    from skeleton.fetch import FetchError, checkpoint_sha256_prefix, fetch
+    from skeleton.fetch import FetchError, checkpoint_sha256_prefix, fetch, url_file_name
 
     logger = logging.getLogger("skeleton.fetch")
     if not logger.handlers:
@@ -68,15 +91,17 @@ def run(args: argparse.Namespace) -> int:
         logger.propagate = False
     out = args.out
     if out.endswith(("/", os.sep)) or os.path.isdir(out):  # a folder: keep the URL's file name
-        name = posixpath.basename(urllib.parse.urlsplit(args.url).path)
-        if not name:
-            raise UsageError(f"{args.url} names no file; give OUT as a file path")
-        out = os.path.join(out, urllib.parse.unquote(name))
+        try:
+            out = os.path.join(out, url_file_name(args.url))
+        except FetchError as exc:
+            raise UsageError(str(exc)) from None
     prefix = args.sha256_prefix
     if not args.sha256 and not prefix and not args.no_name_hash:
         prefix = checkpoint_sha256_prefix(args.url)
     if args.retries < 0 or args.backoff < 0:
         raise UsageError("--retries and --backoff must be non-negative")
+    if args.deadline <= 0 or args.max_gb <= 0 or args.min_rate < 0:
+        raise UsageError("--deadline and --max-gb must be positive, --min-rate not negative")
     try:
         fetch(
             args.url,
@@ -88,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             backoff_s=args.backoff,
             timeout_s=args.timeout,
             progress=False if args.no_progress else None,
+            deadline_s=args.deadline,
+            max_bytes=int(args.max_gb * (1 << 30)),
+            min_rate=args.min_rate,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc

@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rejects", metavar="FILE", help="write the rejects report (TSV) here")
     p.add_argument("--manifest", metavar="FILE", help="write a JSON manifest here")
     p.add_argument("--strict", action="store_true", help="exit 1 when any sample is rejected")
+    _max_raw(p)
     p.set_defaults(func=run_ntu3d)
 
     p = sub.add_parser(
@@ -59,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="usable samples per parse shard (default: %(default)s)",
     )
     p.add_argument("--out", required=True, metavar="INDEX.tsv", help="the table to write")
+    _max_raw(p)
     p.set_defaults(func=run_index)
 
     p = sub.add_parser(
@@ -71,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shard", type=int, metavar="K", help="shard number (the index's shard column)")
     p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
+    _max_raw(p)
     p.set_defaults(func=run_shard)
 
     p = sub.add_parser(
@@ -83,6 +86,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="SPLITS.json", help="the splits to write")
     p.set_defaults(func=run_splits)
+
+    p = sub.add_parser(
+        "ntu-rejects",
+        help="workflow step: a dataset's rejects report from the index and the shard digests",
+        description="Write a dataset's rejects report (rule ntu_rejects): the index's rejected "
+        "samples and those the parse shards rejected, read from the shards' digests. Its own "
+        "step, so a packaging that fails in strict mode leaves it in place.",
+    )
+    p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
+    p.add_argument("shards", nargs="+", metavar="SHARD", help="shard_<k>.pkl or .json files")
+    p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
+    p.add_argument("--out", required=True, metavar="FILE", help="the rejects report (TSV)")
+    p.set_defaults(func=run_rejects)
 
     p = sub.add_parser(
         "ntu-package",
@@ -103,6 +119,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_package)
 
 
+def _max_raw(p: argparse.ArgumentParser) -> None:
+    from skeleton.files import DEFAULT_MAX_RAW_BYTES
+
+    p.add_argument(
+        "--max-raw-mb",
+        type=float,
+        default=DEFAULT_MAX_RAW_BYTES / (1 << 20),
+        metavar="MB",
+        help="reject raw files larger than this, uncompressed, without reading them whole "
+        f"(default {DEFAULT_MAX_RAW_BYTES >> 20}; real NTU files are under 2 MB)",
+    )
+
+
+def _max_raw_bytes(args: argparse.Namespace) -> int:
+    if args.max_raw_mb <= 0:
+        raise UsageError("--max-raw-mb must be positive")
+    return int(args.max_raw_mb * (1 << 20))
+
+
 def _summary(counts: dict, out: str, rejects: str | None) -> None:
     splits = ", ".join(f"{k} {v}" for k, v in counts["splits"].items())
     print(f"{out}: {counts['samples']} samples ({splits})", file=sys.stderr)
@@ -121,8 +156,11 @@ def run_ntu3d(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
+    from skeleton.files import raw_size_limit
+
+    limit = _max_raw_bytes(args)
     try:
-        rows = build_index(args.inputs, shard_size=10**9)
+        rows = build_index(args.inputs, shard_size=10**9, max_raw_bytes=limit)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if not rows:
@@ -131,20 +169,20 @@ def run_ntu3d(args: argparse.Namespace) -> int:
     if args.dataset == "auto":
         print(f"dataset: {dataset} (--dataset auto)", file=sys.stderr)
     try:
-        counts = build(
-            rows, args.denoise, dataset, args.out, args.jobs, args.rejects, args.manifest,
-            strict=args.strict,
-        )  # fmt: skip
+        with raw_size_limit(limit):  # (forked --jobs workers inherit it)
+            counts = build(
+                rows, args.denoise, dataset, args.out, args.jobs, args.rejects, args.manifest,
+                strict=args.strict,
+            )  # fmt: skip
     except PackagingError as exc:
         for r in exc.rejects[:SHOWN_REJECTS]:
             print(f"  {r}", file=sys.stderr)
         if len(exc.rejects) > SHOWN_REJECTS:
             print(f"  ... {len(exc.rejects) - SHOWN_REJECTS} more", file=sys.stderr)
-        where = f"; report: {args.rejects}" if args.rejects else ""
-        if isinstance(exc, StrictModeError):
-            print(f"strict mode: {exc}{where}", file=sys.stderr)
+        if isinstance(exc, StrictModeError):  # the message names the report, if one is written
+            print(f"strict mode: {exc}", file=sys.stderr)
             return 1
-        raise UsageError(f"{exc}{where}") from None
+        raise UsageError(str(exc)) from None
     _summary(counts, args.out, args.rejects)
     return 0
 
@@ -152,7 +190,10 @@ def run_ntu3d(args: argparse.Namespace) -> int:
 def run_index(args: argparse.Namespace) -> int:
     from skeleton.index import run_index as step
 
-    rows = step(args.inputs, args.shard_size, args.out)
+    try:
+        rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args))
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
     print(f"{args.out}: {len(rows)} rows", file=sys.stderr)
     return 0
 
@@ -160,7 +201,7 @@ def run_index(args: argparse.Namespace) -> int:
 def run_shard(args: argparse.Namespace) -> int:
     from skeleton.ntu3d import run_shard as step
 
-    res = step(args.index, args.shard, args.denoise, args.out)
+    res = step(args.index, args.shard, args.denoise, args.out, _max_raw_bytes(args))
     print(
         f"{args.out}: {len(res.annotations)} samples, {len(res.rejects)} rejected", file=sys.stderr
     )
@@ -175,9 +216,24 @@ def run_splits(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rejects(args: argparse.Namespace) -> int:
+    from skeleton.cli import InputError
+    from skeleton.ntu3d import run_rejects as step
+    from skeleton.ntu_shards import ShardError
+
+    try:
+        rejects = step(args.index, args.shards, args.dataset, args.out)
+    except ShardError as exc:
+        raise InputError(str(exc)) from None
+    print(f"{args.out}: {len(rejects)} rejected", file=sys.stderr)
+    return 0
+
+
 def run_package(args: argparse.Namespace) -> int:
-    from skeleton.ntu3d import StrictModeError
+    from skeleton.cli import InputError
+    from skeleton.ntu3d import NoUsableSamples, StrictModeError
     from skeleton.ntu3d import run_package as step
+    from skeleton.ntu_shards import ShardError
 
     try:
         counts = step(
@@ -187,5 +243,7 @@ def run_package(args: argparse.Namespace) -> int:
     except StrictModeError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except (NoUsableSamples, ShardError) as exc:
+        raise InputError(str(exc)) from None
     _summary(counts, args.out, args.rejects)
     return 0

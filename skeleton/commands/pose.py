@@ -273,20 +273,22 @@ def _skeleton_files(paths: list[str]) -> dict[str, str]:
 
 
 def _load_annotations(path: str | os.PathLike) -> list[dict]:
-    from skeleton.annotations import load
+    from skeleton.validate import load_valid
 
-    data = load(path)
+    data = load_valid(path)  # checked: the scoring code may index any field
     return list(data["annotations"] if isinstance(data, dict) else data)
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.cli import InputError, UsageError
     from skeleton.pose.quality import COCO_FROM_KINECT, annotation_pck
 
     try:
         annotations = _load_annotations(args.pred)
     except OSError as exc:
         raise UsageError(f"cannot read {args.pred}: {exc.strerror or exc}") from exc
+    if not all("keypoint_score" in a for a in annotations):
+        raise InputError(f"{args.pred}: not a 2D pose pickle (no keypoint_score)")
     skeletons = _skeleton_files(args.skeletons)
     joints = list(COCO_FROM_KINECT)
     header = ["sample", "pck", "joints", "frames", "missed_frames"]
@@ -345,8 +347,8 @@ def run_drift(args: argparse.Namespace) -> int:
         for f in _result_pickles(ref, args.root):
             try:
                 annos += [a for a in _load_annotations(f) if "keypoint_score" in a]
-            except Exception as exc:
-                raise UsageError(f"{f}: not a 2D annotation pickle ({exc})") from exc
+            except OSError as exc:
+                raise UsageError(f"cannot read {f}: {exc.strerror or exc}") from exc
         sides.append(annos)
     r = drift(*sides)
     if not r.samples:

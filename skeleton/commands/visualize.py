@@ -66,7 +66,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.annotations import load
-    from skeleton.cli import UsageError
+    from skeleton.cli import InputError, UsageError
+    from skeleton.validate import validate_data
     from skeleton.visualize import FORMATS, find_annotation, is_3d, load_label_map, render
 
     if not args.out.lower().endswith(FORMATS):
@@ -79,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         anno = find_annotation(data, args.sample)
     except (KeyError, ValueError) as exc:
         raise UsageError(f"{args.pickle}: {exc.args[0]}") from exc
+    problems = validate_data([anno]).problems  # the one sample drawn: it must be well-formed
+    if problems:
+        raise InputError(f"{args.pickle}: {args.sample}: {problems[0].split(': ', 1)[-1]}")
     if args.kind.endswith("heatmap") and is_3d(anno):
         raise UsageError(f"{args.kind} needs a 2D pickle; {args.sample} has 3D keypoints")
     if args.kind == "skeleton3d" and not is_3d(anno):

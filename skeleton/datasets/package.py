@@ -335,23 +335,47 @@ def package_compressed(
 
 
 def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
-    """One video of a compressed pickle in the dense form (its kpfile read from raw_file)."""
-    data = load(main_pkl)
+    """One video of a compressed pickle in the dense form (its kpfile read from raw_file).
+
+    Both pickles are checked before use (`skeleton.validate.load_valid`); raw_file must name a
+    file inside the pickle's folder (as written by `package_compressed`), so a crafted pickle
+    cannot make this read elsewhere. Raises InvalidAnnotations or KeyError (one line).
+    """
+    from skeleton.validate import InvalidAnnotations, load_valid, show
+
+    data = load_valid(main_pkl)
     annotations = data["annotations"] if isinstance(data, dict) else data
     entry = next((a for a in annotations if a["frame_dir"] == frame_dir), None)
     if entry is None:
-        raise KeyError(f"{main_pkl}: no video {frame_dir!r}")
+        raise KeyError(f"{main_pkl}: no video {show(frame_dir)}")
     if "keypoint" in entry:
-        if np.asarray(entry["keypoint"]).ndim == 4:
+        if entry["keypoint"].ndim == 4:
             return dict(entry)  # already dense
         return to_dense(entry, entry["keypoint"])  # kpfile merged in: (N, V, 3)
-    raw = Path(entry["raw_file"])
-    if not raw.is_absolute():
-        raw = Path(main_pkl).resolve().parent / raw
+    folder = Path(main_pkl).resolve().parent
+    raw = (folder / entry["raw_file"]).resolve()
+    if not raw.is_relative_to(folder) or not raw.is_file():
+        raise InvalidAnnotations(
+            f"{main_pkl}: {show(frame_dir)}: raw_file {show(entry['raw_file'])} is not a file "
+            "inside the pickle's folder"
+        )
     kpfile = load(raw)
-    if frame_dir not in kpfile:
-        raise KeyError(f"{raw}: kpfile has no {frame_dir!r}")
-    return to_dense(entry, kpfile[frame_dir]["keypoint"])
+    item = kpfile.get(frame_dir) if isinstance(kpfile, dict) else None
+    if item is None:
+        raise KeyError(f"{raw}: kpfile has no {show(frame_dir)}")
+    keypoint = item.get("keypoint") if isinstance(item, dict) else None
+    if (
+        not isinstance(keypoint, np.ndarray)
+        or keypoint.ndim != 3
+        or keypoint.shape[-1] != 3
+        or keypoint.shape[0] != len(entry["frame_inds"])
+        or keypoint.dtype.kind != "f"
+    ):
+        raise InvalidAnnotations(
+            f"{raw}: {show(frame_dir)}: keypoint is not (N, V, 3) floats for its "
+            f"{len(entry['frame_inds'])} frame_inds"
+        )
+    return to_dense(entry, keypoint)
 
 
 def write_video_kpfiles(kpfiles: list[str], out_dir: str | os.PathLike) -> int:

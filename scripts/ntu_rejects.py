@@ -1,0 +1,7 @@
+# Snakemake glue for rule ntu_rejects.
+from skeleton.logs import log_to
+from skeleton.ntu3d import run_rejects
+
+sm = snakemake  # noqa: F821
+with log_to(sm.log[0]):
+    run_rejects(sm.input.index, list(sm.input.digests), sm.wildcards.ds, sm.output[0])
