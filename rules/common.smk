@@ -57,11 +57,18 @@ if workflow.is_main_process:
         print(f"rebuilding a damaged shard: {why}", file=sys.stderr)
 
 
+DEMO_RAW = "ntu_raw"  # rule demo_data's output (config/demo.yaml)
 # A configured input that does not exist (or cannot be used) stops the DAG build, naming it:
 # otherwise the index would keep the old listing and the run would repackage stale data.
 try:
     check_inputs(
-        [p for p in NTU_INPUTS if p not in raw_downloads(NTU["skeletons"])],
+        [
+            p
+            for p in NTU_INPUTS
+            if p not in raw_downloads(NTU["skeletons"])
+            # the demo's raw data is made by a rule of its own (rules/demo.smk)
+            and not ("demo" in config and p == DEMO_RAW)
+        ],
         "ntu.skeletons",
     )
     check_inputs(NTU.get("videos", []), "ntu.videos")

@@ -3,7 +3,7 @@
 
 rule demo_data:
     output:
-        directory("ntu_raw"),
+        directory(DEMO_RAW),
     log:
         "logs/demo/demo_data.log",
     benchmark:

@@ -229,15 +229,16 @@ def test_run_names_the_malformed_file_on_the_console(workdir):
     log = (workdir / "logs/ntu60/package_3d.log").read_text()
     assert "ntu60 3d: 40 samples, 1 rejected (malformed 1)" in log
 
-    # strict: the job fails and Snakemake deletes its report, so the summary names the log
+    # strict: the packaging fails; the report is its own step's output, so it stays and the
+    # summary names it
     p = snakemake(
         workdir, "--cores", "2", "ntu60", "--configfile", str(cfg), "--config", "strict=true"
     )
     assert p.returncode != 0
     tail = p.stderr[p.stderr.index("Datasets packaged in this run (1):") :]
     assert "ntu60 3d: FAILED (strict: 1 sample(s) rejected); 40 samples, 1 rejected" in tail
-    assert "listed in logs/ntu60/package_3d.log" in tail and "rejects.tsv" not in tail
-    assert not (workdir / "results/ntu60/rejects.tsv").exists()
+    assert "report: results/ntu60/rejects.tsv" in tail
+    assert f"{name}\t" in (workdir / "results/ntu60/rejects.tsv").read_text()
     summary = json.loads((workdir / "logs/ntu60/package_3d.summary.json").read_text())
     assert summary["reasons"] == {"malformed": 1} and summary["error"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from skeleton.files import Source
+from skeleton.files import RawFileError, Source
 from skeleton.index import IndexRow
 from skeleton.ntu3d import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
 from skeleton.synth import write_synthetic
@@ -45,7 +45,7 @@ def test_read_ahead_keeps_order_and_reports_unreadable_files_in_place(srcs):
         assert len(got) == len(srcs)
         for sid, item in zip(srcs, got, strict=True):
             if "gone" in sid:
-                assert isinstance(item, FileNotFoundError)
+                assert isinstance(item, RawFileError) and "no such file" in str(item)
                 continue
             data = Source.from_id(sid).read()
             assert item == (data, hashlib.sha256(data).hexdigest())
@@ -63,7 +63,7 @@ def test_shard_equals_reading_one_file_at_a_time(srcs):
     res = parse_shard(rows_for(srcs), "pyskl")
     ok = [s for s in srcs if "gone" not in s]
     assert [r.reason for r in res.rejects] == [REJECT_UNREADABLE]
-    assert res.rejects[0].source == srcs[5] and "No such file" in res.rejects[0].detail
+    assert res.rejects[0].source == srcs[5] and "no such file" in res.rejects[0].detail
     assert list(res.checksums) == ok  # in input order
     for sid, a in zip(ok, res.annotations, strict=True):
         data = Source.from_id(sid).read()

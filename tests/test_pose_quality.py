@@ -113,6 +113,8 @@ def annotation(name: str, kp: np.ndarray) -> dict:
         "label": 0,
         "keypoint": kp.astype(np.float32),
         "keypoint_score": (np.abs(kp).sum(-1) > 0).astype(np.float32),
+        "img_shape": (1080, 1920),
+        "original_shape": (1080, 1920),
     }
 
 

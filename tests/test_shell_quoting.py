@@ -77,7 +77,7 @@ def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
 
     pose_py = pose_python()
     rules = shell_rules()
-    assert {"pose_shard", "video_pose_shard"} <= rules
+    assert "pose_shard" in rules  # one pose-shard rule for every video source
     wd = tmp_path / "wd"
     wd.mkdir()
     data = tmp_path / "data"
