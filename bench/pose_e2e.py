@@ -2,7 +2,7 @@
 
 Run with the pose environment's python (`skeleton make-env pose`), from the repository root:
 
-    PYTHONPATH=. .venv-pose/bin/python bench/pose_e2e.py --frames 8                   # CPU, tiny
+    PYTHONPATH=. .venv-pose/bin/python bench/pose_e2e.py --frames 4       # CPU, ~5 min on 2 cores
     PYTHONPATH=. .venv-pose/bin/python bench/pose_e2e.py --backend yolo --frames 12 --overlap
     PYTHONPATH=. python3 bench/pose_e2e.py --device cuda --checkpoint none --videos 8 --fp16
     bash bench/pose_e2e_device.sh        # the whole GPU run on a bare GPU machine (see there)
@@ -605,228 +605,250 @@ def gpu_text(g: dict | None) -> str:
 # ---- main ----------------------------------------------------------------------------------
 
 
+class Bench:
+    """One bench run: the videos, the models, our backend and the figures gathered so far."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        import torch
+
+        from skeleton.pose.extract import ExtractOptions
+        from skeleton.video import probe
+
+        self.args, self.work = args, work
+        self.cuda = args.device.startswith("cuda")
+        self.random_mm = args.backend == "mmpose" and args.checkpoint == "none"
+        self.videos = prepare_videos(args, work, 50 if self.random_mm else 1)  # see the docstring
+        info = probe(self.videos[0])
+        self.frames_per_video = info.decoded_frames
+        self.total = self.frames_per_video * len(self.videos)
+        self.in_flight = [
+            int(x) for x in (args.in_flight or ("2" if self.cuda else "1")).split(",")
+        ]
+        self.warmup = args.warmup if args.warmup is not None else (1 if self.cuda else 0)
+        self.options = ExtractOptions(
+            batch_size=args.batch_size, prefetch=args.prefetch, dataset="ntu"
+        )
+        self.sequential = ExtractOptions(batch_size=args.batch_size, prefetch=0, dataset="ntu")
+        name = torch.cuda.get_device_name(0) if self.cuda else platform.processor()
+        self.report: dict[str, Any] = {
+            "backend": args.backend,
+            "checkpoint": args.checkpoint,
+            "device": args.device,
+            "device_name": name or platform.machine(),
+            "batch_size": args.batch_size,
+            "videos": len(self.videos),
+            "frames_per_video": self.frames_per_video,
+            "frame_size": [info.width, info.height],
+            "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+            "load_average_before": list(os.getloadavg()),
+        }
+        say(
+            f"{args.backend}, checkpoint={args.checkpoint}, {args.device} "
+            f"({self.report['device_name']}), {len(self.videos)} video(s) x "
+            f"{self.frames_per_video} frames {info.width}x{info.height}, batch "
+            f"{args.batch_size}, torch {torch.__version__}, {os.cpu_count()} CPUs, load average "
+            f"{os.getloadavg()[0]:.1f}"
+        )
+        self.models = mmpose_models(args, work) if args.backend == "mmpose" else None
+        t0 = time.perf_counter()
+        self.ours = self.backend(fp16=False)
+        self.report["ours_load_s"] = round(time.perf_counter() - t0, 2)
+        self.runs: dict[str, Any] = {}
+        self.results32: dict[str, Any] = {}
+
+    def backend(self, fp16: bool, fast: bool = True) -> Any:
+        backend = warm(build_ours(self.args, self.models, fp16, fast), self.videos[0])
+        for _ in range(self.warmup if fast else 0):
+            run_ours(backend, self.videos[:1], self.options, 1, self.work / "warmup")
+        return backend
+
+    def timed_ours(self, backend: Any, options: Any, in_flight: int, name: str):
+        folder = self.work / name
+        return timed(
+            self.args.device, lambda: run_ours(backend, self.videos, options, in_flight, folder)
+        )
+
+    def best_fps(self) -> float:
+        return max(r["fps"] for r in self.runs.values())
+
+    def fp32(self) -> None:
+        for n in self.in_flight:
+            s, res, gpu = self.timed_ours(self.ours, self.options, n, f"ours{n}")
+            check_annotations(res)
+            self.results32 = self.results32 or res
+            self.runs[f"fp32_in_flight_{n}"] = {"seconds": s, "fps": fps(self.total, s), "gpu": gpu}
+            say(
+                f"  ours fp32, in flight {n}: {fps(self.total, s):8.2f} frames/s ({s:.1f} s)"
+                + gpu_text(gpu)
+            )
+
+    def overlap(self) -> None:
+        """Decoding ahead (and staged inputs) against decode-then-infer in one thread."""
+        plain = OneCallAtATime(self.backend(fp16=False, fast=False))
+        s0 = s1 = float("inf")
+        for _ in range(max(1, self.args.repeat)):  # alternating: both see the same load
+            t, res0, _ = self.timed_ours(plain, self.sequential, 1, "sequential")
+            s0 = min(s0, t)
+            t, res1, _ = self.timed_ours(self.ours, self.options, 1, "ahead")
+            s1 = min(s1, t)
+        self.runs["fp32_in_flight_1_repeated"] = {"seconds": s1, "fps": fps(self.total, s1)}
+        load = os.getloadavg()
+        same = same_results(res0, res1) and same_results(res0, self.results32)
+        self.report["overlap"] = {
+            "sequential_s": s0,
+            "ahead_s": s1,
+            "ratio": s0 / s1,
+            "same_outputs": same,
+            "load_average": list(load),
+        }
+        say(
+            f"  overlap: sequential decode-then-infer {fps(self.total, s0):.2f} frames/s, "
+            f"decoding ahead {fps(self.total, s1):.2f} frames/s: {s0 / s1:.2f}x, same outputs: "
+            f"{same} (load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})"
+        )
+
+    def fp16(self) -> None:
+        if not self.cuda:
+            say("  fp16: cuda only, skipped")
+            return
+        ours16 = self.backend(fp16=True)
+        n = self.in_flight[-1]
+        s, res16, gpu = self.timed_ours(ours16, self.options, n, "ours16")
+        check_annotations(res16)
+        agree = [keypoint_agreement(res16[p], self.results32[p]) for p in self.videos]
+        compared = sum(a["compared"] for a in agree)
+        share = sum(a.get("within_1px", 0) * a["compared"] for a in agree) / max(1, compared)
+        self.runs[f"fp16_in_flight_{n}"] = {
+            "seconds": s,
+            "fps": fps(self.total, s),
+            "gpu": gpu,
+            "fp16_vs_fp32": agree,
+            "within_1px": share,
+        }
+        ok = "ok" if share >= FP16_SHARE else "BELOW the goal"
+        note = " (random weights: flat heatmaps, not meaningful)" if self.random_mm else ""
+        say(
+            f"  ours fp16, in flight {n}: {fps(self.total, s):8.2f} frames/s ({s:.1f} s)"
+            + gpu_text(gpu)
+        )
+        say(
+            f"  fp16 vs fp32: {100 * share:.2f}% of {compared} keypoints within {FP16_PX:g} px "
+            f"(goal >= {100 * FP16_SHARE:g}%: {ok}){note}"
+        )
+
+    def reference(self) -> None:
+        args, work = self.args, self.work
+        ref = load_reference(args, work)
+        self.report["reference_script"] = f"mmaction2 {ref.version}: {ref.script}"
+        rv = self.videos[: max(1, args.reference_videos)]
+        clock = Clock()
+        out = work / "ref"
+        out.mkdir(exist_ok=True)
+        if args.backend == "mmpose":
+            s, (annos, boxes), gpu = timed(
+                args.device, lambda: run_reference_mmpose(ref, self.models, args, rv, out, clock)
+            )
+        else:
+            plain = OneCallAtATime(self.backend(fp16=False, fast=False))
+            s, (annos, boxes), gpu = timed(
+                args.device, lambda: run_reference_yolo(ref, plain, args, rv, out, clock)
+            )
+        n_ref = self.frames_per_video * len(rv)
+        loads = clock.seconds.get("model loads", 0.0)
+        jpeg = clock.seconds.get("JPEG dump", 0.0)
+        ref_fps = fps(n_ref, s)
+        self.report["reference"] = {
+            "seconds": s,
+            "fps": ref_fps,
+            "fps_without_model_loads": fps(n_ref, s - loads),
+            "model_loads_s": loads,
+            "jpeg_dump_s": jpeg,
+            "videos": len(rv),
+            "gpu": gpu,
+        }
+        say(
+            f"  reference: {ref_fps:8.2f} frames/s ({s:.1f} s for {len(rv)} video(s); "
+            f"{fps(n_ref, s - loads):.2f} without its per-video model loads of {loads:.1f} s; "
+            f"JPEG dump {jpeg:.1f} s){gpu_text(gpu)}"
+        )
+        cmp = {
+            Path(v).stem: {
+                "boxes": box_agreement(self.results32[v], boxes[v]),
+                "keypoints": keypoint_agreement(self.results32[v], annos[v]),
+            }
+            for v in rv
+        }
+        self.report["ours_vs_reference_jpeg"] = cmp
+        first = cmp[Path(rv[0]).stem]
+        noise = " (random weights: JPEG noise moves random boxes anywhere)"
+        say(
+            f"  ours vs reference (its frames went through JPEG): boxes max |d| "
+            f"{first['boxes'].get('coord_max_diff_px')} px, keypoints median "
+            f"{first['keypoints'].get('median_px', float('nan')):.3f} px, "
+            f"{100 * first['keypoints'].get('within_1px', 0):.1f}% within 1 px"
+            + (noise if self.random_mm else "")
+        )
+        if args.exact and args.backend == "mmpose":  # the yolo reference has no functions
+            kp, sc, chosen = exact_reference_mmpose(ref, self.models, args, rv[0])
+            mine = self.results32[rv[0]]
+            ex = {
+                "boxes": box_agreement(mine, chosen),
+                "keypoints": keypoint_agreement(mine, {"keypoint": kp, "keypoint_score": sc}),
+            }
+            self.report["ours_vs_reference_same_frames"] = ex
+            b, k = ex["boxes"], ex["keypoints"]
+            boxes_text = (
+                "identical" if b.get("identical") else f"max |d| {b.get('coord_max_diff_px')} px"
+            )
+            say(
+                f"  ours vs the reference's functions on our frames: boxes {boxes_text} (slots "
+                f"{b.get('slots')}), keypoints max |d| {k.get('max_px', float('nan')):.4f} px, "
+                f"scores max |d| {k.get('score_max_diff', float('nan')):.2e}"
+            )
+        ratio = self.best_fps() / ref_fps
+        self.report["ratio_best_vs_reference"] = ratio
+        say(f"  ratio ours (best) / reference: {ratio:.1f}x")
+        self.report["ntu120_hours_reference"] = gpu_hours(ref_fps)
+
+    def summary(self) -> None:
+        self.report["ours"] = self.runs
+        self.report["ntu120_hours_ours"] = hours = gpu_hours(self.best_fps())
+        ref = self.report.get("ntu120_hours_reference")
+        text = f"reference {ref:,.0f} device-hours, " if ref else ""
+        say(f"  NTU120 (~{NTU120_FRAMES / 1e6:.0f} M frames): {text}ours {hours:,.1f} device-hours")
+        self.report["load_average_after"] = list(os.getloadavg())
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import warnings
 
-    import torch
-
     # mmdet/mmpose warn about checkpoint metadata and config paths on every model build
     warnings.filterwarnings("ignore", category=UserWarning)
-
-    from skeleton.pose.extract import ExtractOptions
-
-    cuda = args.device.startswith("cuda")
     if args.checkpoint is None:
         args.checkpoint = "default" if args.backend == "yolo" else "none"
     if args.backend == "yolo" and args.checkpoint == "none":
         raise SystemExit("yolo: random weights find nobody; use its default (offline) weights")
-    in_flight = [int(x) for x in (args.in_flight or ("2" if cuda else "1")).split(",")]
-    warmup = args.warmup if args.warmup is not None else (1 if cuda else 0)
-    random_mm = args.backend == "mmpose" and args.checkpoint == "none"
-    action = 50 if random_mm else 1  # see the module docstring
     work_ctx = contextlib.nullcontext(args.work) if args.work else tempfile.TemporaryDirectory()
-    report: dict[str, Any] = {
-        "backend": args.backend,
-        "checkpoint": args.checkpoint,
-        "device": args.device,
-        "batch_size": args.batch_size,
-    }
     with work_ctx as work_name:
         work = Path(work_name)
         work.mkdir(parents=True, exist_ok=True)
-        videos = prepare_videos(args, work, action)
-        from skeleton.video import probe
-
-        info = probe(videos[0])
-        frames_per_video = info.decoded_frames
-        total = frames_per_video * len(videos)
-        device_name = (
-            torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
-        )
-        report.update(
-            device_name=device_name,
-            videos=len(videos),
-            frames_per_video=frames_per_video,
-            frame_size=[info.width, info.height],
-            torch=torch.__version__,
-            cpu_count=os.cpu_count(),
-            load_average_before=list(os.getloadavg()),
-        )
-        print(
-            f"{args.backend}, checkpoint={args.checkpoint}, {args.device} ({device_name}), "
-            f"{len(videos)} video(s) x {frames_per_video} frames {info.width}x{info.height}, "
-            f"batch {args.batch_size}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-            f"load average {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
-
-        models = mmpose_models(args, work) if args.backend == "mmpose" else None
-        t0 = time.perf_counter()
-        ours = warm(build_ours(args, models, fp16=False), videos[0])
-        report["ours_load_s"] = round(time.perf_counter() - t0, 2)
-        options = ExtractOptions(batch_size=args.batch_size, prefetch=args.prefetch, dataset="ntu")
-        for _ in range(warmup):
-            run_ours(ours, videos[:1], options, 1, work / "warmup")
-
-        runs: dict[str, Any] = {}
-        results32 = None
-        for n in in_flight:
-            s, res, gpu = timed(
-                args.device, lambda n=n: run_ours(ours, videos, options, n, work / f"ours{n}")
-            )
-            check_annotations(res)
-            results32 = results32 or res
-            runs[f"fp32_in_flight_{n}"] = {"seconds": s, "fps": fps(total, s), "gpu": gpu}
-            print(
-                f"  ours fp32, in flight {n}: {fps(total, s):8.2f} frames/s ({s:.1f} s){gpu_text(gpu)}",
-                flush=True,
-            )
-        best = max(runs.values(), key=lambda r: r["fps"])
-
+        bench = Bench(args, work)
+        bench.fp32()
         if args.overlap:
-            plain = OneCallAtATime(warm(build_ours(args, models, False, fast=False), videos[0]))
-            seq = ExtractOptions(batch_size=args.batch_size, prefetch=0, dataset="ntu")
-            s0 = s1 = float("inf")
-            for _ in range(max(1, args.repeat)):  # alternating: both see the same load
-                t, res0, _ = timed(
-                    args.device, lambda: run_ours(plain, videos, seq, 1, work / "seq")
-                )
-                s0 = min(s0, t)
-                t, res1, _ = timed(
-                    args.device, lambda: run_ours(ours, videos, options, 1, work / "ahead")
-                )
-                s1 = min(s1, t)
-            load = os.getloadavg()
-            report["overlap"] = {
-                "sequential_s": s0,
-                "ahead_s": s1,
-                "ratio": s0 / s1,
-                "same_outputs": same_results(res0, res1) and same_results(res0, results32),
-                "load_average": list(load),
-            }
-            print(
-                f"  overlap: sequential decode-then-infer {fps(total, s0):.2f} frames/s, decoding "
-                f"ahead {fps(total, s1):.2f} frames/s: {s0 / s1:.2f}x, same outputs: "
-                f"{report['overlap']['same_outputs']} (load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f})",
-                flush=True,
-            )
-
+            bench.overlap()
         if args.fp16:
-            if not cuda:
-                print("  fp16: cuda only, skipped")
-            else:
-                ours16 = warm(build_ours(args, models, fp16=True), videos[0])
-                for _ in range(warmup):
-                    run_ours(ours16, videos[:1], options, 1, work / "warmup16")
-                n = in_flight[-1]
-                s, res16, gpu = timed(
-                    args.device, lambda: run_ours(ours16, videos, options, n, work / "ours16")
-                )
-                check_annotations(res16)
-                agree = [keypoint_agreement(res16[p], results32[p]) for p in videos]
-                compared = sum(a["compared"] for a in agree)
-                share = sum(a.get("within_1px", 0) * a["compared"] for a in agree) / max(
-                    1, compared
-                )
-                runs[f"fp16_in_flight_{n}"] = {
-                    "seconds": s,
-                    "fps": fps(total, s),
-                    "gpu": gpu,
-                    "fp16_vs_fp32": agree,
-                    "within_1px": share,
-                }
-                ok = "ok" if share >= FP16_SHARE else "BELOW the goal"
-                note = " (random weights: flat heatmaps, not meaningful)" if random_mm else ""
-                print(
-                    f"  ours fp16, in flight {n}: {fps(total, s):8.2f} frames/s ({s:.1f} s){gpu_text(gpu)}"
-                )
-                print(
-                    f"  fp16 vs fp32: {100 * share:.2f}% of {compared} keypoints within {FP16_PX:g} px "
-                    f"(goal >= {100 * FP16_SHARE:g}%: {ok}){note}",
-                    flush=True,
-                )
-                best = max(runs.values(), key=lambda r: r["fps"])
-        report["ours"] = runs
-
+            bench.fp16()
         if not args.no_reference:
-            ref = load_reference(args, work)
-            report["reference_script"] = f"mmaction2 {ref.version}: {ref.script}"
-            rv = videos[: max(1, args.reference_videos)]
-            clock = Clock()
-            (work / "ref").mkdir(exist_ok=True)
-            if args.backend == "mmpose":
-                fn = lambda: run_reference_mmpose(ref, models, args, rv, work / "ref", clock)  # noqa: E731
-            else:
-                plain_yolo = OneCallAtATime(warm(build_ours(args, models, False, False), videos[0]))
-                fn = lambda: run_reference_yolo(ref, plain_yolo, args, rv, work / "ref", clock)  # noqa: E731
-            s, (annos, boxes), gpu = timed(args.device, fn)
-            n_ref = frames_per_video * len(rv)
-            loads = clock.seconds.get("model loads", 0.0)
-            ref_fps = fps(n_ref, s)
-            report["reference"] = {
-                "seconds": s,
-                "fps": ref_fps,
-                "fps_without_model_loads": fps(n_ref, s - loads),
-                "model_loads_s": loads,
-                "jpeg_dump_s": clock.seconds.get("JPEG dump", 0.0),
-                "videos": len(rv),
-                "gpu": gpu,
-            }
-            print(
-                f"  reference: {ref_fps:8.2f} frames/s ({s:.1f} s for {len(rv)} video(s); "
-                f"{fps(n_ref, s - loads):.2f} without its per-video model loads of {loads:.1f} s; "
-                f"JPEG dump {clock.seconds.get('JPEG dump', 0.0):.1f} s){gpu_text(gpu)}"
-            )
-            cmp = {}
-            for v in rv:
-                cmp[Path(v).stem] = {
-                    "boxes": box_agreement(results32[v], boxes[v]),
-                    "keypoints": keypoint_agreement(results32[v], annos[v]),
-                }
-            report["ours_vs_reference_jpeg"] = cmp
-            first = cmp[Path(rv[0]).stem]
-            print(
-                f"  ours vs reference (its frames went through JPEG): boxes max |d| "
-                f"{first['boxes'].get('coord_max_diff_px')} px, keypoints median "
-                f"{first['keypoints'].get('median_px', float('nan')):.3f} px, "
-                f"{100 * first['keypoints'].get('within_1px', 0):.1f}% within 1 px"
-                + (" (random weights: JPEG noise moves random boxes anywhere)" if random_mm else "")
-            )
-            if args.exact:
-                if args.backend == "mmpose":
-                    kp, sc, chosen = exact_reference_mmpose(ref, models, args, rv[0])
-                    same = {"keypoint": kp, "keypoint_score": sc}
-                    ex = {
-                        "boxes": box_agreement(results32[rv[0]], chosen),
-                        "keypoints": keypoint_agreement(results32[rv[0]], same),
-                    }
-                else:
-                    ex = None  # the yolo reference is ours per frame: no second opinion
-                if ex:
-                    report["ours_vs_reference_same_frames"] = ex
-                    print(
-                        f"  ours vs the reference's functions on our frames: boxes "
-                        f"{'identical' if ex['boxes'].get('identical') else 'max |d| ' + str(ex['boxes'].get('coord_max_diff_px')) + ' px'}"
-                        f" (slots {ex['boxes'].get('slots')}), keypoints max |d| "
-                        f"{ex['keypoints'].get('max_px', float('nan')):.4f} px, scores max |d| "
-                        f"{ex['keypoints'].get('score_max_diff', float('nan')):.2e}"
-                    )
-            ratio = best["fps"] / ref_fps
-            report["ratio_best_vs_reference"] = ratio
-            print(f"  ratio ours (best) / reference: {ratio:.1f}x")
-            print(
-                f"  NTU120 (~{NTU120_FRAMES / 1e6:.0f} M frames): reference {gpu_hours(ref_fps):,.0f} "
-                f"device-hours, ours {gpu_hours(best['fps']):,.1f} device-hours"
-            )
-        else:
-            print(
-                f"  NTU120 (~{NTU120_FRAMES / 1e6:.0f} M frames): ours {gpu_hours(best['fps']):,.1f} device-hours"
-            )
-        report["ntu120_hours_ours"] = gpu_hours(best["fps"])
-        report["load_average_after"] = list(os.getloadavg())
+            bench.reference()
+        bench.summary()
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1, default=str) + "\n")
+        Path(args.json).write_text(json.dumps(bench.report, indent=1, default=str) + "\n")
     return 0
 
 

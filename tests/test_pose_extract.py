@@ -226,3 +226,33 @@ def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
         kinds = [type(r).__name__ for _, r in after]
         assert kinds == ["dict", "dict", "Reject", "dict"], (postproc, after)
         assert after[0][1]["keypoint"].shape == (2, 25, 17, 2)
+
+
+def test_staged_prepares_the_next_input_while_the_current_one_runs():
+    import threading
+
+    from skeleton.pose.mmpose_backend import staged
+
+    events, second_prepared = [], threading.Event()
+
+    def prepare(x):
+        events.append(("prepare", x))
+        if x == 1:
+            second_prepared.set()
+        return x * 10
+
+    def run(p):
+        if p == 0:  # the next input is prepared while the first one runs
+            assert second_prepared.wait(5)
+        events.append(("run", p))
+        return p + 1
+
+    assert list(staged(prepare, run, range(3))) == [1, 11, 21]
+    assert [e for e in events if e[0] == "run"] == [("run", 0), ("run", 10), ("run", 20)]
+    assert list(staged(prepare, run, [])) == []
+
+    def bad(x):
+        raise ValueError(f"cannot prepare {x}")
+
+    with pytest.raises(ValueError, match="cannot prepare 0"):
+        list(staged(bad, run, range(2)))

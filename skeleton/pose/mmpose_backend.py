@@ -9,7 +9,8 @@ helpers do neither: mmdet's `inference_detector` loops over images and mmpose's
 
 On a GPU the CPU side is kept off the models' path: `detect_stream` / `estimate_stream` prepare
 the next batch (test pipelines in threads, inputs in pinned memory) while the models run the
-current one, and inputs reach the GPU by asynchronous copies. The models see the same input
+current one, and inputs reach the GPU by asynchronous copies (on a CPU they run the batches one
+after another: the models use every core already). The models see the same input
 bytes in the same batches as through `detect` / `estimate`, so the results are the same.
 `cudnn_benchmark` (default: on with fp16 on CUDA) lets cuDNN pick its fastest convolution
 algorithms, which may differ between runs in the last bits; fp32 leaves it off, so fp32 results
@@ -243,6 +244,7 @@ class MMPoseBackend:
         offline: bool = False,
         cudnn_benchmark: bool | None = None,
         pin_memory: bool | None = None,
+        stage: bool | None = None,
         **_ignored: Any,
     ) -> None:
         import torch
@@ -270,6 +272,8 @@ class MMPoseBackend:
         self._pool = ThreadPoolExecutor(workers, "pose-preprocess") if workers > 1 else None
         self._torch = torch
         on_cuda = str(device).startswith("cuda") and torch.cuda.is_available()
+        # Preparing the next batch beside a model that runs on the CPU only takes its cores.
+        self._stage = on_cuda if stage is None else bool(stage)
         # Pinned (page-locked) inputs make the copies to the GPU asynchronous; same bytes.
         self._pin = on_cuda if pin_memory is None else bool(pin_memory) and on_cuda
         if cudnn_benchmark is None:
@@ -353,6 +357,8 @@ class MMPoseBackend:
 
     def detect_stream(self, batches: Iterable[list[np.ndarray]]) -> Iterator[list[np.ndarray]]:
         """`detect` of each batch in order, the next batch prepared while the detector runs."""
+        if not self._stage:
+            return map(self.detect, batches)
         return staged(self._prepare_detect, self._run_detect, batches)
 
     def _prepare_estimate(
@@ -403,6 +409,8 @@ class MMPoseBackend:
         self, batches: Iterable[tuple[list[np.ndarray], list[np.ndarray]]]
     ) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
         """`estimate` of each (frames, boxes) in order, the next one prepared meanwhile."""
+        if not self._stage:
+            return (self.estimate(f, b) for f, b in batches)
         return staged(self._prepare_estimate, self._run_estimate, batches)
 
     def describe(self) -> dict[str, Any]:
