@@ -3,11 +3,17 @@
 The frame count and the image shape come from the decoded video itself, never from the
 container header alone or a hard-coded 1080p. Files that cannot be used raise `VideoError`
 with a short snake_case reason (the rejects report's `reason` column) and a readable detail.
+
+`FramePrefetcher` decodes in a thread of its own, a few batches ahead of the consumer (OpenCV
+releases the GIL while it decodes), and hands over the same batches and the same errors at the
+same point as `iter_frame_batches`: the pose models run while the next frames decode.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -117,6 +123,110 @@ def iter_frame_batches(
             yield batch
     finally:
         cap.release()
+
+
+def frame_batches(
+    path: str | os.PathLike, batch_size: int, info: VideoInfo | None = None, prefetch: int = 0
+) -> Iterator[list[np.ndarray]]:
+    """`iter_frame_batches`, decoded `prefetch` batches ahead in a thread when prefetch > 0."""
+    if prefetch > 0:
+        return FramePrefetcher(path, batch_size, info, depth=prefetch)
+    return iter_frame_batches(path, batch_size, info)
+
+
+_END = object()  # queue item after the last batch
+
+
+def _put(q: queue.Queue, stop: threading.Event, item: object) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _decode_into(
+    q: queue.Queue, stop: threading.Event, path: str, batch_size: int, info: VideoInfo
+) -> None:
+    batches = iter_frame_batches(path, batch_size, info)
+    try:
+        for batch in batches:
+            if not _put(q, stop, batch):
+                return
+        _put(q, stop, _END)
+    except BaseException as exc:  # handed to the consumer, raised where it would be
+        _put(q, stop, exc)
+    finally:
+        batches.close()
+
+
+class FramePrefetcher:
+    """The batches of `iter_frame_batches`, decoded up to `depth` batches ahead in a thread.
+
+    Decoding starts when the object is made (so a second pass can decode while the first one's
+    results are still being processed). Iterating yields exactly the batches of
+    iter_frame_batches and raises its VideoError where it would; `info` is filled by the
+    decoding thread (ahead of the batches handed over; final once iteration ends). `close()`
+    (also on leaving a `with` block, or when the iteration is abandoned and the object dropped)
+    stops the thread and releases the file.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        batch_size: int,
+        info: VideoInfo | None = None,
+        depth: int = 2,
+    ) -> None:
+        self.info = info if info is not None else VideoInfo(os.fspath(path), 0, 0.0)
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
+        self._stop = threading.Event()
+        self._done = False
+        # The thread gets the queue, not `self`: an abandoned prefetcher is collected and stops it.
+        self._thread = threading.Thread(
+            target=_decode_into,
+            args=(self._queue, self._stop, os.fspath(path), batch_size, self.info),
+            name=f"decode {os.path.basename(os.fspath(path))}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[list[np.ndarray]]:
+        return self
+
+    def __next__(self) -> list[np.ndarray]:
+        if self._done:
+            raise StopIteration
+        item = self._queue.get()
+        if item is _END or isinstance(item, BaseException):
+            self._done = True
+            self._thread.join()
+            if item is _END:
+                raise StopIteration
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._done = True
+        self._stop.set()
+        while True:  # unblock a thread waiting to put
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join()
+
+    def __enter__(self) -> FramePrefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._done:
+            self._stop.set()
 
 
 def read_video(path: str | os.PathLike) -> tuple[list[np.ndarray], VideoInfo]:

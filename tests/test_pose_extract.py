@@ -186,3 +186,73 @@ def test_backend_crash_on_one_video_is_a_reject(tmp_path):
     n, rejects = run_shard([a, b], tmp_path / "o.pkl", Flaky, opts)
     assert n == 1 and [r.reason for r in rejects] == ["pose_failed"]
     assert "RuntimeError" in rejects[0].detail
+
+
+def write_big_video(path: Path, n: int, people) -> Path:
+    """320x240 with 60x100 white rectangles (area 6000 px²: MMAction2 keeps such tracklets)."""
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
+    for t in range(n):
+        img = np.zeros((240, 320, 3), np.uint8)
+        for x in people(t):
+            img[60:160, x : x + 60] = 255
+        out.write(img)
+    out.release()
+    return path
+
+
+def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
+    from skeleton.pose.inflight import extract_in_flight
+
+    paths = [
+        write_big_video(tmp_path / "S001C001P001R001A050_rgb.avi", 25, lambda t: [10 + t, 250 - t]),
+        write_big_video(tmp_path / "S001C001P001R001A001_rgb.avi", 9, lambda t: [30 + t]),
+        write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 7, lambda t: []),  # no person
+        write_video(tmp_path / "clip.avi", 11, lambda t: [50] if t >= 3 else []),
+    ]
+    for postproc in ("tracks", "mmaction2"):
+        sequential = ExtractOptions(batch_size=4, postproc=postproc, prefetch=0)
+        ahead = ExtractOptions(batch_size=4, postproc=postproc, prefetch=2)
+        before = list(extract_in_flight(BlobBackend(), paths, sequential, in_flight=1))
+        after = list(extract_in_flight(BlobBackend(), paths, ahead, in_flight=3))
+        assert [p for p, _ in after] == [str(p) for p in paths]
+        for (_, a), (_, b) in zip(before, after, strict=True):
+            assert type(a) is type(b)
+            if isinstance(a, dict):
+                assert a.keys() == b.keys()
+                for key in a:
+                    assert np.array_equal(a[key], b[key]), (postproc, a["frame_dir"], key)
+            else:
+                assert (a.sample, a.reason) == (b.sample, b.reason)
+        kinds = [type(r).__name__ for _, r in after]
+        assert kinds == ["dict", "dict", "Reject", "dict"], (postproc, after)
+        assert after[0][1]["keypoint"].shape == (2, 25, 17, 2)
+
+
+def test_staged_prepares_the_next_input_while_the_current_one_runs():
+    import threading
+
+    from skeleton.pose.mmpose_backend import staged
+
+    events, second_prepared = [], threading.Event()
+
+    def prepare(x):
+        events.append(("prepare", x))
+        if x == 1:
+            second_prepared.set()
+        return x * 10
+
+    def run(p):
+        if p == 0:  # the next input is prepared while the first one runs
+            assert second_prepared.wait(5)
+        events.append(("run", p))
+        return p + 1
+
+    assert list(staged(prepare, run, range(3))) == [1, 11, 21]
+    assert [e for e in events if e[0] == "run"] == [("run", 0), ("run", 10), ("run", 20)]
+    assert list(staged(prepare, run, [])) == []
+
+    def bad(x):
+        raise ValueError(f"cannot prepare {x}")
+
+    with pytest.raises(ValueError, match="cannot prepare 0"):
+        list(staged(bad, run, range(2)))

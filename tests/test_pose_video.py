@@ -1,4 +1,5 @@
-"""In-memory video decoding: frame counts and shapes from the video, clear errors otherwise."""
+"""In-memory video decoding: frame counts and shapes from the video, clear errors otherwise;
+decoding ahead in a thread hands over the same batches and errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from skeleton.video import VideoError, iter_frame_batches, probe, read_video  # noqa: E402
+from skeleton.video import (  # noqa: E402
+    FramePrefetcher,
+    VideoError,
+    VideoInfo,
+    frame_batches,
+    iter_frame_batches,
+    probe,
+    read_video,
+)
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "video"
 NTU_VIDEO = SHARED / "S001C001P001R001A001_rgb.avi"
@@ -101,3 +110,58 @@ def test_truncated_synthetic_video(tmp_path):
     cut = tmp_path / "cut.avi"
     cut.write_bytes(data[: len(data) // 2])
     assert reason_of(cut) in {"truncated_video", "undecodable_video"}
+
+
+# ---- decoding ahead in a thread: the same batches and the same errors --------------------------
+
+
+def batches_and_error(batches) -> tuple[list[list[np.ndarray]], str | None]:
+    got, reason = [], None
+    try:
+        for b in batches:
+            got.append(b)
+    except VideoError as exc:
+        reason = exc.reason
+    return got, reason
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_prefetcher_gives_the_batches_of_iter_frame_batches(tmp_path, depth):
+    path = tmp_path / "counter.avi"
+    write_counter_video(path, 23)
+    info_a, info_b = VideoInfo(str(path), 0, 0.0), VideoInfo(str(path), 0, 0.0)
+    plain = list(iter_frame_batches(path, 8, info_a))
+    with FramePrefetcher(path, 8, info_b, depth=depth) as ahead:
+        fetched = list(ahead)
+    assert [len(b) for b in fetched] == [8, 8, 7]
+    assert all(
+        np.array_equal(x, y)
+        for a, b in zip(plain, fetched, strict=True)
+        for x, y in zip(a, b, strict=True)
+    )
+    assert info_b == info_a and info_b.decoded_frames == 23
+
+
+def test_prefetcher_raises_where_decoding_fails(tmp_path):
+    full = tmp_path / "full.avi"
+    write_counter_video(full, 60, size=(320, 240))
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    plain = batches_and_error(iter_frame_batches(cut, 8))
+    ahead = batches_and_error(frame_batches(cut, 8, prefetch=2))
+    assert plain[1] is not None and ahead[1] == plain[1]
+    assert [len(b) for b in ahead[0]] == [len(b) for b in plain[0]]
+    assert batches_and_error(frame_batches(tmp_path / "absent.avi", 8, prefetch=2)) == (
+        [],
+        "missing_video",
+    )
+
+
+def test_prefetcher_closed_early_stops_its_thread(tmp_path):
+    path = tmp_path / "counter.avi"
+    write_counter_video(path, 40)
+    ahead = FramePrefetcher(path, 4, depth=1)
+    assert len(next(ahead)) == 4
+    ahead.close()
+    assert not ahead._thread.is_alive()
+    assert list(ahead) == []

@@ -21,7 +21,8 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from skeleton.pose.base import Persons, PoseBackend, run_backend
 from skeleton.pose.boxes import BoxLookup, GivenBoxes
 from skeleton.pose.ntu import PostOptions, generic_tracks, n_actors, ntu_tracks
 from skeleton.rejects import Reject
-from skeleton.video import VideoError, VideoInfo, iter_frame_batches
+from skeleton.video import VideoError, VideoInfo, frame_batches
 
 DATASETS = ("auto", "ntu", "generic")
 # pose.postproc, for NTU videos: MMAction2's ntu_pose_extraction boxes, or our IoU tracks
@@ -59,6 +60,9 @@ class ExtractOptions:
     label: int = UNLABELLED  # label of videos not named like NTU samples (generic mode)
     postproc: str = "mmaction2"  # NTU mode: one of POSTPROCS
     post: PostOptions = field(default_factory=PostOptions)  # the `tracks` settings
+    # Batches decoded ahead in a thread of their own (skeleton.video.FramePrefetcher) while the
+    # models run; 0 decodes in the calling thread. Same frames, same results either way.
+    prefetch: int = 2
 
 
 def sample_name(path: str | os.PathLike) -> str:
@@ -96,8 +100,9 @@ def extract_video(
         persons = mmaction2_persons(backend, path, action, options, info)
     else:
         detections = []
-        for batch in iter_frame_batches(path, options.batch_size, info):
-            detections += run_backend(backend, batch)
+        with closing(frame_batches(path, options.batch_size, info, options.prefetch)) as batches:
+            for batch in batches:
+                detections += run_backend(backend, batch)
         if len(detections) != info.decoded_frames:  # pragma: no cover - defensive
             raise PoseError("misaligned", f"{len(detections)} results for {info.decoded_frames}")
         if ntu_mode:
@@ -118,11 +123,34 @@ def extract_video(
     }
 
 
-def _detect(backend: PoseBackend, batch: list[np.ndarray]) -> list[np.ndarray]:
-    boxes = backend.detect(batch)
-    if len(boxes) != len(batch):
-        raise RuntimeError(f"backend {backend.name} returned {len(boxes)} results for {len(batch)}")
-    return [np.asarray(b, np.float32).reshape(-1, 5) for b in boxes]
+def _detect_batches(
+    backend: PoseBackend, batches: Iterable[list[np.ndarray]]
+) -> Iterator[np.ndarray]:
+    """Per frame (N, 5) boxes; through the backend's `detect_stream` when it has one (it
+    prepares the next batch while the detector runs), else `detect` batch by batch."""
+    sizes: list[int] = []
+
+    def counted() -> Iterator[list[np.ndarray]]:
+        for batch in batches:
+            sizes.append(len(batch))
+            yield batch
+
+    stream = getattr(backend, "detect_stream", None)
+    results = stream(counted()) if stream else map(backend.detect, counted())
+    for k, boxes in enumerate(results):
+        if len(boxes) != sizes[k]:
+            raise RuntimeError(
+                f"backend {backend.name} returned {len(boxes)} results for {sizes[k]}"
+            )
+        yield from (np.asarray(b, np.float32).reshape(-1, 5) for b in boxes)
+
+
+def _estimate_batches(
+    backend: PoseBackend, batches: Iterable[tuple[list[np.ndarray], list[np.ndarray]]]
+) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
+    """`estimate` of each (frames, boxes), through `estimate_stream` when the backend has it."""
+    stream = getattr(backend, "estimate_stream", None)
+    return stream(batches) if stream else (backend.estimate(f, b) for f, b in batches)
 
 
 def mmaction2_persons(
@@ -136,12 +164,29 @@ def mmaction2_persons(
     actors of the action class (capped by max_persons); a person whose box slot is empty in a
     frame (score 0, the reference's zero box) stays zero there, no pose is run on it.
     """
-    from skeleton.pose.postproc_mmaction2 import NoActorBoxes, actor_boxes, detector_boxes
+    from skeleton.pose.postproc_mmaction2 import detector_boxes
 
-    detections: list[np.ndarray] = []
-    for batch in iter_frame_batches(path, options.batch_size, info):
-        detections += [detector_boxes(b) for b in _detect(backend, batch)]
+    with closing(frame_batches(path, options.batch_size, info, options.prefetch)) as batches:
+        detections = [detector_boxes(b) for b in _detect_batches(backend, batches)]
     total = info.decoded_frames
+    again = VideoInfo(path, 0, 0.0)
+    # The second decoding starts now (with prefetch), while the boxes are being chosen.
+    with closing(frame_batches(path, options.batch_size, again, options.prefetch)) as batches:
+        persons = _choose_boxes(detections, action, options, total)
+        _pose_in_boxes(backend, batches, persons)
+    if again.decoded_frames != total:
+        raise PoseError(
+            "misaligned", f"the second decoding gave {again.decoded_frames} of {total} frames"
+        )
+    return persons
+
+
+def _choose_boxes(
+    detections: list[np.ndarray], action: int, options: ExtractOptions, total: int
+) -> Persons:
+    """The actors' boxes of the whole video as person slots (keypoints still zero)."""
+    from skeleton.pose.postproc_mmaction2 import NoActorBoxes, actor_boxes
+
     if not any(len(b) for b in detections):
         raise PoseError("no_person", f"no person detected in any of the {total} frames")
     try:
@@ -155,28 +200,35 @@ def mmaction2_persons(
     # class decides M and the missing actor stays an all-zero person (as in the 3D data).
     persons.bbox[: chosen.shape[1]] = chosen[..., :4].transpose(1, 0, 2)
     persons.bbox_score[: chosen.shape[1]] = chosen[..., 4].T
-
-    again = VideoInfo(path, 0, 0.0)
-    start = 0
-    for batch in iter_frame_batches(path, options.batch_size, again):
-        frames = range(start, start + len(batch))
-        slots = [np.flatnonzero(persons.bbox_score[:, t] > 0) for t in frames]
-        boxes = [
-            np.concatenate([persons.bbox[s, t], persons.bbox_score[s, t, None]], axis=1)
-            for s, t in zip(slots, frames, strict=True)
-        ]
-        poses = backend.estimate(batch, boxes)
-        if len(poses) != len(batch):
-            raise RuntimeError(f"backend {backend.name}: {len(poses)} poses for {len(batch)}")
-        for t, s, (k, sc) in zip(frames, slots, poses, strict=True):
-            persons.keypoint[s, t] = np.asarray(k, np.float32).reshape(len(s), -1, 2)
-            persons.keypoint_score[s, t] = np.asarray(sc, np.float32).reshape(len(s), -1)
-        start += len(batch)
-    if again.decoded_frames != total:
-        raise PoseError(
-            "misaligned", f"the second decoding gave {again.decoded_frames} of {total} frames"
-        )
     return persons
+
+
+def _pose_in_boxes(
+    backend: PoseBackend, batches: Iterable[list[np.ndarray]], persons: Persons
+) -> None:
+    """Keypoints of every person slot with a box, frame by frame, into `persons`."""
+    spans: list[tuple[range, list[np.ndarray]]] = []
+
+    def requests() -> Iterator[tuple[list[np.ndarray], list[np.ndarray]]]:
+        start = 0
+        for batch in batches:
+            frames = range(start, start + len(batch))
+            slots = [np.flatnonzero(persons.bbox_score[:, t] > 0) for t in frames]
+            boxes = [
+                np.concatenate([persons.bbox[s, t], persons.bbox_score[s, t, None]], axis=1)
+                for s, t in zip(slots, frames, strict=True)
+            ]
+            spans.append((frames, slots))
+            start += len(batch)
+            yield batch, boxes
+
+    for k, poses in enumerate(_estimate_batches(backend, requests())):
+        frames, slots = spans[k]
+        if len(poses) != len(frames):
+            raise RuntimeError(f"backend {backend.name}: {len(poses)} poses for {len(frames)}")
+        for t, s, (kp, sc) in zip(frames, slots, poses, strict=True):
+            persons.keypoint[s, t] = np.asarray(kp, np.float32).reshape(len(s), -1, 2)
+            persons.keypoint_score[s, t] = np.asarray(sc, np.float32).reshape(len(s), -1)
 
 
 def _reject(name: str, path: str, exc: BaseException) -> Reject:

@@ -7,6 +7,15 @@ crops every box of every frame of the call and runs HRNet over them in batches o
 helpers do neither: mmdet's `inference_detector` loops over images and mmpose's
 `inference_topdown` takes one image at a time.
 
+On a GPU the CPU side is kept off the models' path: `detect_stream` / `estimate_stream` prepare
+the next batch (test pipelines in threads, inputs in pinned memory) while the models run the
+current one, and inputs reach the GPU by asynchronous copies (on a CPU they run the batches one
+after another: the models use every core already). The models see the same input
+bytes in the same batches as through `detect` / `estimate`, so the results are the same.
+`cudnn_benchmark` (default: on with fp16 on CUDA) lets cuDNN pick its fastest convolution
+algorithms, which may differ between runs in the last bits; fp32 leaves it off, so fp32 results
+stay reproducible run to run.
+
 Runs only inside the pose environment (envs/pose.yaml or `skeleton make-env pose`): torch,
 mmcv, mmdet and mmpose are imported when a backend is built, not when this module is imported.
 """
@@ -18,9 +27,10 @@ import hashlib
 import importlib.metadata
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -55,6 +65,33 @@ LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "num
 DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
 RANDOM_INIT_SEED = 0  # torch seed before building each model with random weights
 MAX_PREPROCESS_WORKERS = 8  # CPU threads preparing inputs when the models run on a GPU
+
+In = TypeVar("In")
+Prepared = TypeVar("Prepared")
+Out = TypeVar("Out")
+
+
+def staged(
+    prepare: Callable[[In], Prepared], run: Callable[[Prepared], Out], inputs: Iterable[In]
+) -> Iterator[Out]:
+    """run(prepare(x)) for each x in order, preparing the next x in a thread while run works.
+
+    Pulling the next input (e.g. from a decoding thread) and preparing it overlap with the
+    current `run`; one input is prepared ahead, so memory stays at two batches.
+    """
+    with ThreadPoolExecutor(1, "pose-stage") as stage:
+        it = iter(inputs)
+        pending = None
+        for first in it:
+            pending = stage.submit(prepare, first)
+            break
+        while pending is not None:
+            current = pending.result()
+            pending = None
+            for nxt in it:
+                pending = stage.submit(prepare, nxt)
+                break
+            yield run(current)
 
 
 def resolve_config(package: str, config: str) -> Path:
@@ -205,6 +242,9 @@ class MMPoseBackend:
         pose_batch_size: int = 64,
         preprocess_workers: int | None = None,
         offline: bool = False,
+        cudnn_benchmark: bool | None = None,
+        pin_memory: bool | None = None,
+        stage: bool | None = None,
         **_ignored: Any,
     ) -> None:
         import torch
@@ -231,6 +271,15 @@ class MMPoseBackend:
             workers = min(MAX_PREPROCESS_WORKERS, os.cpu_count() or 1) if device != "cpu" else 1
         self._pool = ThreadPoolExecutor(workers, "pose-preprocess") if workers > 1 else None
         self._torch = torch
+        on_cuda = str(device).startswith("cuda") and torch.cuda.is_available()
+        # Preparing the next batch beside a model that runs on the CPU only takes its cores.
+        self._stage = on_cuda if stage is None else bool(stage)
+        # Pinned (page-locked) inputs make the copies to the GPU asynchronous; same bytes.
+        self._pin = on_cuda if pin_memory is None else bool(pin_memory) and on_cuda
+        if cudnn_benchmark is None:
+            cudnn_benchmark = self.fp16
+        if cudnn_benchmark and on_cuda:
+            torch.backends.cudnn.benchmark = True  # process-wide, as cuDNN's setting is
 
         loaded: dict[str, str | None] = {"detector": None, "pose": None}
         if not random_weights:
@@ -261,15 +310,29 @@ class MMPoseBackend:
             return self._torch.autocast("cuda", dtype=self._torch.float16)
         return contextlib.nullcontext()
 
-    def detect(self, frames: list[np.ndarray]) -> list[np.ndarray]:
-        """Person boxes per frame: (N, 5) float32 [x1, y1, x2, y2, score], best first."""
-        if not frames:
-            return []
-        items = self._map(self._det_pipeline, [dict(img=f, img_id=i) for i, f in enumerate(frames)])
-        batch = {
+    def _pinned(self, item: dict) -> dict:
+        if self._pin:
+            item["inputs"] = item["inputs"].pin_memory()
+        return item
+
+    def _to_device(self, inputs: list) -> list:
+        if not self._pin:
+            return inputs  # the data preprocessor copies them (synchronously)
+        return [t.to(self.device, non_blocking=True) for t in inputs]
+
+    def _prepare_detect(self, frames: list[np.ndarray]) -> dict:
+        """The detector's test pipeline on every frame (CPU): one batch for `_run_detect`."""
+        infos = [dict(img=f, img_id=i) for i, f in enumerate(frames)]
+        items = self._map(lambda info: self._pinned(self._det_pipeline(info)), infos)
+        return {
             "inputs": [item["inputs"] for item in items],
             "data_samples": [item["data_samples"] for item in items],
         }
+
+    def _run_detect(self, batch: dict) -> list[np.ndarray]:
+        if not batch["inputs"]:
+            return []
+        batch = dict(batch, inputs=self._to_device(batch["inputs"]))
         with self._torch.no_grad(), self._autocast():
             results = self.detector.test_step(batch)
         out = []
@@ -286,14 +349,25 @@ class MMPoseBackend:
             )
         return out
 
-    def estimate(
-        self, frames: list[np.ndarray], boxes: list[np.ndarray]
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """COCO-17 keypoints (N, 17, 2) and scores (N, 17) per frame, rows aligned with `boxes`."""
+    def detect(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Person boxes per frame: (N, 5) float32 [x1, y1, x2, y2, score], best first."""
+        if not frames:
+            return []
+        return self._run_detect(self._prepare_detect(frames))
+
+    def detect_stream(self, batches: Iterable[list[np.ndarray]]) -> Iterator[list[np.ndarray]]:
+        """`detect` of each batch in order, the next batch prepared while the detector runs."""
+        if not self._stage:
+            return map(self.detect, batches)
+        return staged(self._prepare_detect, self._run_detect, batches)
+
+    def _prepare_estimate(
+        self, frames_boxes: tuple[list[np.ndarray], list[np.ndarray]]
+    ) -> tuple[list[dict], np.ndarray, int]:
+        """The pose test pipeline on every box (CPU): (items, owning frame of each, frames)."""
+        frames, boxes = frames_boxes
         if len(frames) != len(boxes):
             raise ValueError(f"{len(frames)} frames but {len(boxes)} box arrays")
-        from mmengine.dataset import pseudo_collate
-
         owners: list[int] = []
         infos = []
         for index, (frame, frame_boxes) in enumerate(zip(frames, boxes, strict=True)):
@@ -303,19 +377,41 @@ class MMPoseBackend:
                 info.update(self._pose_meta)
                 infos.append(info)
                 owners.append(index)
-        items = self._map(self._pose_pipeline, infos)
+        items = self._map(lambda info: self._pinned(self._pose_pipeline(info)), infos)
+        return items, np.asarray(owners, dtype=np.int64), len(frames)
+
+    def _run_estimate(
+        self, prepared: tuple[list[dict], np.ndarray, int]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        from mmengine.dataset import pseudo_collate
+
+        items, owner, n_frames = prepared
         keypoints = np.zeros((len(items), NUM_KEYPOINTS, 2), np.float32)
         scores = np.zeros((len(items), NUM_KEYPOINTS), np.float32)
         for start in range(0, len(items), self.pose_batch_size):
-            chunk = items[start : start + self.pose_batch_size]
+            batch = pseudo_collate(items[start : start + self.pose_batch_size])
+            batch["inputs"] = self._to_device(batch["inputs"])
             with self._torch.no_grad(), self._autocast():
-                results = self.pose_model.test_step(pseudo_collate(chunk))
+                results = self.pose_model.test_step(batch)
             for offset, result in enumerate(results):
                 inst = result.pred_instances
                 keypoints[start + offset] = np.asarray(inst.keypoints, np.float32)[0]
                 scores[start + offset] = np.asarray(inst.keypoint_scores, np.float32)[0]
-        owner = np.asarray(owners, dtype=np.int64)
-        return [(keypoints[owner == i], scores[owner == i]) for i in range(len(frames))]
+        return [(keypoints[owner == i], scores[owner == i]) for i in range(n_frames)]
+
+    def estimate(
+        self, frames: list[np.ndarray], boxes: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """COCO-17 keypoints (N, 17, 2) and scores (N, 17) per frame, rows aligned with `boxes`."""
+        return self._run_estimate(self._prepare_estimate((frames, boxes)))
+
+    def estimate_stream(
+        self, batches: Iterable[tuple[list[np.ndarray], list[np.ndarray]]]
+    ) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
+        """`estimate` of each (frames, boxes) in order, the next one prepared meanwhile."""
+        if not self._stage:
+            return (self.estimate(f, b) for f, b in batches)
+        return staged(self._prepare_estimate, self._run_estimate, batches)
 
     def describe(self) -> dict[str, Any]:
         """What identifies the model: configs (name, content hash), weights, libraries."""

@@ -12,6 +12,10 @@ box's region, enlarged by mmpose's top-down padding (CROP_PADDING) and clipped t
 takes the person found there whose box overlaps the given box most and maps the keypoints back
 to frame pixels. A box in which the model finds nobody gets zero keypoints and scores.
 
+Ultralytics' predictor keeps state between calls, so calls from several threads (videos in
+flight) take turns on one lock. `cudnn_benchmark` (default: on with fp16 on CUDA) lets cuDNN
+pick its fastest algorithms, which may change the last bits between runs; fp32 leaves it off.
+
 Runs only in the pose environment: torch and ultralytics are imported when a backend is built.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +126,10 @@ class YoloBackend:
         imgsz: int = DEFAULT_IMGSZ,
         max_det: int = DEFAULT_MAX_DET,
         fp16: bool = False,
+        cudnn_benchmark: bool | None = None,
         **_ignored: Any,
     ) -> None:
+        import torch
         from ultralytics import YOLO
 
         self._description = describe_static(
@@ -130,19 +137,23 @@ class YoloBackend:
         )
         weights = resolve_weights(checkpoint)
         if weights is None:
-            import torch
-
             torch.manual_seed(RANDOM_INIT_SEED)
         self.model = YOLO(str(weights) if weights is not None else RANDOM_CONFIG, task="pose")
         self.device = device
         self.half = self._description["fp16"]
         self.predict_args = dict(conf=conf, iou=iou, imgsz=imgsz, max_det=max_det, classes=[0])
+        self._lock = threading.Lock()
+        if cudnn_benchmark is None:
+            cudnn_benchmark = self.half
+        if cudnn_benchmark and str(device).startswith("cuda"):
+            torch.backends.cudnn.benchmark = True  # process-wide, as cuDNN's setting is
 
     def _predict(self, frames: list[np.ndarray]):
         extra = {"half": True} if self.half else {}  # passing half=False warns in 8.4
-        return self.model.predict(
-            list(frames), device=self.device, verbose=False, **self.predict_args, **extra
-        )
+        with self._lock:
+            return self.model.predict(
+                list(frames), device=self.device, verbose=False, **self.predict_args, **extra
+            )
 
     def detect_and_estimate(
         self, frames: list[np.ndarray]
