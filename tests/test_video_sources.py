@@ -98,7 +98,7 @@ def test_pose_options_assembled_in_one_place():
     args = video_sources.pose_arguments(POSE, "ucf101", None, "/m.yaml")
     assert args == [
         "--backend", "mmpose", "--checkpoint", "default", "--device", "cuda",
-        "--models", "/m.yaml", "--batch-size", "16", "--max-persons", "2",
+        "--models", "/m.yaml", "--batch-size", "16", "--max-persons", "2", "--in-flight", "1",
         "--dataset", "generic",
     ]  # fmt: skip
     ntu = video_sources.pose_arguments({**POSE, "postproc": "mmaction2"}, "ntu", None, None)

@@ -67,6 +67,14 @@ def register(subparsers: Any) -> None:
         "--batch-size", type=int, default=16, metavar="N", help="frames per call (default 16)"
     )
     p.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        metavar="N",
+        help="videos processed at once on the one loaded model (a GPU is fed while another "
+        "video decodes; same results; default 1)",
+    )
+    p.add_argument(
         "--max-persons", type=int, default=2, metavar="M", help="person slots cap (default 2)"
     )
     p.add_argument(
@@ -215,8 +223,8 @@ def run_pose(args: argparse.Namespace) -> int:
 
     need_pose_env(args.backend)
     videos = _videos(args)
-    if args.batch_size < 1 or args.max_persons < 1:
-        raise UsageError("--batch-size and --max-persons must be at least 1")
+    if args.batch_size < 1 or args.max_persons < 1 or args.in_flight < 1:
+        raise UsageError("--batch-size, --max-persons and --in-flight must be at least 1")
     out = Path(args.out)
     rejects = args.rejects or str(out.with_suffix("")) + ".rejects.tsv"
     options = ExtractOptions(
@@ -251,7 +259,9 @@ def run_pose(args: argparse.Namespace) -> int:
             prefix=".pose-work.", dir=out.parent if out.parent.exists() else None
         )
     try:
-        n, rejected = run_shard(videos, out, factory, options, work, rejects, boxes=boxes)
+        n, rejected = run_shard(
+            videos, out, factory, options, work, rejects, boxes=boxes, in_flight=args.in_flight
+        )
     finally:
         if temporary:
             import shutil

@@ -315,47 +315,55 @@ def run_shard(
     rejects_path: str | os.PathLike | None = None,
     log: Callable[[str], None] | None = None,
     boxes: BoxLookup | None = None,
+    in_flight: int = 1,
 ) -> tuple[int, list[Reject]]:
     """Pose of every video into `out` (a plain list of annotations) and its rejects TSV.
 
     `boxes`: ground-truth person boxes by frame_dir instead of the detector (FineGYM); a video
-    without boxes is rejected (`no_boxes`).
+    without boxes is rejected (`no_boxes`). `in_flight` videos run at once on the one backend
+    (skeleton.pose.inflight: feeds a GPU while another video decodes; same results).
 
     Finished videos are kept in `work_dir` (default `<out>.work/`); a rerun after a kill loads
     them and only processes the rest. The backend is built (model loaded) once, and only if some
     video still needs it. Returns (annotations written, rejects).
     """
     from skeleton.annotations import write_annotations
+    from skeleton.pose.inflight import extract_in_flight
     from skeleton.rejects import write_rejects
 
     out = Path(out)
     work = Path(work_dir) if work_dir is not None else out.with_name(out.name + ".work")
     work.mkdir(parents=True, exist_ok=True)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    backend: PoseBackend | None = None
-    results: list[dict[str, Any] | Reject] = []
+    paths = [os.fspath(v) for v in videos]
+    results: list[dict[str, Any] | Reject | None] = [None] * len(paths)
+    todo: list[int] = []
     seen: set[str] = set()
-    for i, path in enumerate(map(os.fspath, videos)):
+    for i, path in enumerate(paths):
         name = sample_name(path)
         if name in seen:
-            results.append(Reject(name, path, "duplicate_sample", "another video has this name"))
+            results[i] = Reject(name, path, "duplicate_sample", "another video has this name")
             continue
         seen.add(name)
         done = _done_path(work, name)
         result = _load_done(done) if done.exists() else None
         if result is not None:
-            results.append(result)
-            log(f"[{i + 1}/{len(videos)}] {name}: kept from an earlier run")
+            results[i] = result
+            log(f"[{i + 1}/{len(paths)}] {name}: kept from an earlier run")
             continue
-        if backend is None:
-            started = time.perf_counter()
-            backend = backend_factory()
-            log(f"loaded pose backend {backend.name} in {time.perf_counter() - started:.1f} s")
+        todo.append(i)
+    if todo:
         started = time.perf_counter()
-        result = _one(backend, path, options, boxes)
-        _save_done(done, result)
-        results.append(result)
-        log(_progress(i, len(videos), result) + f" ({time.perf_counter() - started:.1f} s)")
+        backend = backend_factory()
+        log(f"loaded pose backend {backend.name} in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        running = extract_in_flight(backend, [paths[i] for i in todo], options, in_flight, boxes)
+        for i, (path, result) in zip(todo, running, strict=True):
+            _save_done(_done_path(work, sample_name(path)), result)
+            results[i] = result
+            took = time.perf_counter() - started
+            log(_progress(i, len(paths), result) + f" ({took:.1f} s)")
+            started = time.perf_counter()
 
     annotations = [r for r in results if isinstance(r, dict)]
     rejects = [r for r in results if isinstance(r, Reject)]

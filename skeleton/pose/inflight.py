@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from skeleton.pose.base import PoseBackend
+from skeleton.pose.boxes import BoxLookup
 from skeleton.pose.extract import ExtractOptions, _one, sample_name
 from skeleton.rejects import Reject
 
@@ -31,28 +32,30 @@ def extract_in_flight(
     paths: Sequence[str | os.PathLike],
     options: ExtractOptions | None = None,
     in_flight: int = 2,
+    boxes: BoxLookup | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | Reject]]:
     """(path, annotation or Reject) per video, in input order, `in_flight` videos at a time.
 
-    in_flight <= 1 runs the videos one after another in the calling thread.
+    in_flight <= 1 runs the videos one after another in the calling thread. `boxes`: ground-truth
+    person boxes instead of the detector, as in `run_shard`.
     """
     paths = [os.fspath(p) for p in paths]
     options = options if options is not None else ExtractOptions()
     if in_flight <= 1:
         for path in paths:
-            yield path, _one(backend, path, options)
+            yield path, _one(backend, path, options, boxes)
         return
     with ThreadPoolExecutor(in_flight, "pose-video") as pool:
         window: deque[tuple[str, Future]] = deque()
         todo = iter(paths)
         for path in todo:
-            window.append((path, pool.submit(_one, backend, path, options)))
+            window.append((path, pool.submit(_one, backend, path, options, boxes)))
             if len(window) >= in_flight:
                 break
         while window:
             path, future = window.popleft()
             for nxt in todo:  # keep in_flight videos running while this one is handed over
-                window.append((nxt, pool.submit(_one, backend, nxt, options)))
+                window.append((nxt, pool.submit(_one, backend, nxt, options, boxes)))
                 break
             try:
                 result = future.result()
