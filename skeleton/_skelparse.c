@@ -1050,11 +1050,92 @@ done:
     return res;
 }
 
+/* ---- float16: numpy's astype(np.float16) -------------------------------------------------
+ * IEEE binary16 with round to nearest, ties to even, straight from the float64 or float32 value
+ * (no double rounding through float32), overflow to inf; NaN keeps the top payload bits, and
+ * stays a NaN, as numpy's conversion does (numpy's runs in software, ~9 ns a value here).
+ *
+ * to_float16(values: buffer, kind: 'd' (float64) or 'f' (float32)) -> bytearray[float16]
+ */
+
+static uint16_t half_from_double_bits(uint64_t b) {
+    uint16_t sign = (uint16_t)((b >> 48) & 0x8000u);
+    uint64_t a = b & 0x7fffffffffffffffULL, mant = a & 0x000fffffffffffffULL;
+    int e = (int)(a >> 52);
+    if (e == 0x7ff) {
+        if (!mant) return sign | 0x7c00u;
+        uint16_t h = (uint16_t)(0x7c00u | (mant >> 42));
+        return sign | (h == 0x7c00u ? 0x7c01u : h);
+    }
+    if (e >= 1039) return sign | 0x7c00u; /* >= 2^16: inf (65520 up to it rounds there below) */
+    uint64_t q, rem, halfway;
+    if (e >= 1009) { /* a normal half: 10 of the 52 mantissa bits */
+        q = ((uint64_t)(e - 1008) << 10) | (mant >> 42);
+        rem = mant & ((1ULL << 42) - 1);
+        halfway = 1ULL << 41;
+    } else { /* a subnormal half (or zero): multiples of 2^-24 */
+        int sh = 1051 - e;
+        if (e == 0 || sh > 63) return sign;
+        uint64_t m = mant | (1ULL << 52);
+        q = m >> sh;
+        rem = m & ((1ULL << sh) - 1);
+        halfway = 1ULL << (sh - 1);
+    }
+    if (rem > halfway || (rem == halfway && (q & 1))) q++; /* a carry may make the next binade */
+    return sign | (uint16_t)q;
+}
+
+static uint16_t half_from_float_bits(uint32_t f) {
+    if ((f & 0x7f800000u) == 0x7f800000u) { /* inf, NaN: from the float's own payload */
+        uint16_t sign = (uint16_t)((f >> 16) & 0x8000u), h = (uint16_t)(0x7c00u | ((f & 0x007fffffu) >> 13));
+        return sign | ((f & 0x007fffffu) && h == 0x7c00u ? 0x7c01u : h);
+    }
+    float v;
+    double d;
+    uint64_t b;
+    memcpy(&v, &f, 4);
+    d = v; /* exact */
+    memcpy(&b, &d, 8);
+    return half_from_double_bits(b);
+}
+
+static PyObject *py_to_float16(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int kind;
+    if (!PyArg_ParseTuple(args, "y*C", &view, &kind)) return NULL;
+    Py_ssize_t size = kind == 'd' ? 8 : kind == 'f' ? 4 : 0;
+    if (!size || view.len % size) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "to_float16: kind 'd' or 'f', whole values");
+        return NULL;
+    }
+    Py_ssize_t n = view.len / size;
+    PyObject *res = PyByteArray_FromStringAndSize(NULL, n * 2);
+    if (res) {
+        uint16_t *out = (uint16_t *)PyByteArray_AS_STRING(res);
+        const char *in = view.buf;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (kind == 'd') {
+                uint64_t b;
+                memcpy(&b, in + 8 * i, 8);
+                out[i] = half_from_double_bits(b);
+            } else {
+                uint32_t b;
+                memcpy(&b, in + 4 * i, 4);
+                out[i] = half_from_float_bits(b);
+            }
+        }
+    }
+    PyBuffer_Release(&view);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"parse", py_parse, METH_VARARGS, "Parse .skeleton bytes; see module docstring."},
     {"energy_std", py_energy_std, METH_VARARGS, "MMAction2's slot energies; see above."},
     {"energy_slots", py_energy_slots, METH_VARARGS, "Body slots placed by frame; see above."},
     {"pyskl_tracks", py_pyskl_tracks, METH_VARARGS, "PYSKL's body tracks; see above."},
+    {"to_float16", py_to_float16, METH_VARARGS, "numpy's astype(np.float16); see above."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_skelparse",
