@@ -31,6 +31,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -706,8 +707,435 @@ static PyObject *py_parse(PyObject *self, PyObject *args) {
     return res;
 }
 
+/* ---- Denoising kernels ----------------------------------------------------------------------
+ *
+ * The numerical core of skeleton/denoise.py's two algorithms, with numpy's float semantics
+ * reproduced operation for operation, so that every value (and so every comparison the
+ * algorithms make) is the one numpy computes:
+ *
+ *   np.add.reduce over a contiguous (or uniformly strided) run: the identity 0.0 plus numpy's
+ *     pairwise sum of the run (numpy/_core/src/umath/loops_utils.h.src): 8 accumulators up to
+ *     128 values, above that two halves split at a multiple of 8;
+ *   np.add.reduce over axis 0 of a C-contiguous (N, 3) array: each column summed row after
+ *     row (the inner loop runs along the rows' 3 values);
+ *   np.var / np.std (numpy/_core/_methods.py): mean = sum / n (true_divide by an intp, in
+ *     float64), the squared deviations summed as above, / n, (std:) sqrt.
+ *
+ * No -ffast-math and no FMA contraction (setup.py passes -ffp-contract=off): every operation
+ * rounds as numpy's does. tests/test_denoise.py compares these against the numpy code paths.
+ *
+ * energy_std(joints, width, bodies_per_frame) -> [e0, e1, e2, e3]
+ *     the energy of MMAction2's four body slots: int 0 for a slot without a frame of non-zero
+ *     sum, else the float sum over x, y, z of the population std (denoise._nonzero_std).
+ * energy_slots(joints, width, bodies_per_frame, slots) -> bytes[float64 len(slots) x T x 25 x 3]
+ *     those slots' joints placed by frame, zero elsewhere (denoise_energy's `data` rows).
+ * pyskl_tracks(joints, width, body_ids, bodies_per_frame) -> [(kpt: bytes[float32 n x 25 x 3],
+ *     start, motion, n_valid, valid_motion or None), ...]: PYSKL's body tracks in order of
+ *     first appearance (denoise._tracks), with the spread test of every frame (x range <=
+ *     0.8 * y range) and the motion of the valid frames when some, not all, are valid.
+ * joints: float64 (n_bodies, 25, width), x y z its first three fields; body_ids int64;
+ * bodies_per_frame int32.
+ */
+
+#define PW_BLOCKSIZE 128
+#define ENERGY_SLOTS 4
+#define PYSKL_WH_RATIO 0.8f /* numpy multiplies the float32 y range by float32(0.8) */
+
+static double pairwise_sum(const double *a, Py_ssize_t n) {
+    if (n < 8) {
+        double res = -0.0;
+        for (Py_ssize_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= PW_BLOCKSIZE) {
+        double r[8], res;
+        Py_ssize_t i;
+        for (int k = 0; k < 8; k++) r[k] = a[k];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; k++) r[k] += a[i + k];
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+/* np.sum of a contiguous run */
+static inline double np_sum(const double *a, Py_ssize_t n) { return 0.0 + pairwise_sum(a, n); }
+
+/* np.std of a contiguous run (overwrites tmp[0..n)) */
+static double np_std(const double *v, Py_ssize_t n, double *tmp) {
+    double mean = np_sum(v, n) / (double)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d = v[i] - mean;
+        tmp[i] = d * d;
+    }
+    return sqrt(np_sum(tmp, n) / (double)n);
+}
+
+typedef struct {
+    Py_buffer joints, ids, bpf;
+    int width;
+    Py_ssize_t n_bodies, n_frames;
+    const double *j;
+    const int32_t *b;
+    Py_ssize_t *first; /* per frame: index of its first body */
+} Bodies;
+
+static void bodies_release(Bodies *s) {
+    if (s->joints.obj) PyBuffer_Release(&s->joints);
+    if (s->ids.obj) PyBuffer_Release(&s->ids);
+    if (s->bpf.obj) PyBuffer_Release(&s->bpf);
+    PyMem_Free(s->first);
+}
+
+/* check the buffers agree with each other (ids: optional) */
+static int bodies_init(Bodies *s) {
+    if (s->width < 3 || s->width > JOINT_FIELDS || s->bpf.len % 4 ||
+        s->joints.len % ((Py_ssize_t)sizeof(double) * NTU_JOINTS * s->width)) {
+        PyErr_SetString(PyExc_ValueError, "joints / bodies_per_frame: wrong sizes");
+        return -1;
+    }
+    s->n_frames = s->bpf.len / 4;
+    s->n_bodies = s->joints.len / ((Py_ssize_t)sizeof(double) * NTU_JOINTS * s->width);
+    s->j = (const double *)s->joints.buf;
+    s->b = (const int32_t *)s->bpf.buf;
+    if (s->ids.obj && s->ids.len != s->n_bodies * 8) {
+        PyErr_SetString(PyExc_ValueError, "body_ids: one per body expected");
+        return -1;
+    }
+    s->first = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(s->n_frames + 1));
+    if (!s->first) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t f = 0; f <= s->n_frames; f++) {
+        if (f == s->n_frames ? total != s->n_bodies : s->b[f] < 0 || s->b[f] > s->n_bodies - total) {
+            PyErr_SetString(PyExc_ValueError, "bodies_per_frame does not add up to the bodies");
+            return -1;
+        }
+        s->first[f] = total;
+        if (f < s->n_frames) total += s->b[f];
+    }
+    return 0;
+}
+
+static inline const double *joint(const Bodies *s, Py_ssize_t body, int j) {
+    return s->j + ((size_t)body * NTU_JOINTS + (size_t)j) * (size_t)s->width;
+}
+
+static PyObject *py_energy_std(PyObject *self, PyObject *args) {
+    Bodies s = {0};
+    if (!PyArg_ParseTuple(args, "y*iy*", &s.joints, &s.width, &s.bpf)) return NULL;
+    PyObject *res = NULL;
+    Py_ssize_t *rows = NULL;
+    double *v = NULL;
+    if (bodies_init(&s) < 0) goto done;
+    rows = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(s.n_frames + 1));
+    v = PyMem_Malloc(sizeof(double) * 2 * (size_t)(s.n_frames * NTU_JOINTS + 1));
+    if (!rows || !v) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    double *tmp = v + s.n_frames * NTU_JOINTS;
+    res = PyList_New(ENERGY_SLOTS);
+    if (!res) goto done;
+    for (int slot = 0; slot < ENERGY_SLOTS; slot++) {
+        /* the slot's frames whose sum over joints and coordinates is not 0: x.sum(-1).sum(-1) */
+        Py_ssize_t k = 0;
+        for (Py_ssize_t f = 0; f < s.n_frames; f++) {
+            if (s.b[f] <= slot) continue;
+            Py_ssize_t body = s.first[f] + slot;
+            double js[NTU_JOINTS];
+            for (int jt = 0; jt < NTU_JOINTS; jt++) {
+                const double *p = joint(&s, body, jt);
+                js[jt] = 0.0 + pairwise_sum(p, 3);
+            }
+            if (np_sum(js, NTU_JOINTS) != 0) rows[k++] = body;
+        }
+        PyObject *e;
+        if (k == 0) {
+            e = PyLong_FromLong(0);
+        } else {
+            double total = 0;
+            for (int c = 0; c < 3; c++) {
+                for (Py_ssize_t i = 0; i < k; i++)
+                    for (int jt = 0; jt < NTU_JOINTS; jt++)
+                        v[i * NTU_JOINTS + jt] = joint(&s, rows[i], jt)[c];
+                double sd = np_std(v, k * NTU_JOINTS, tmp);
+                total = c == 0 ? sd : total + sd;
+            }
+            e = PyFloat_FromDouble(total);
+        }
+        if (!e) {
+            Py_CLEAR(res);
+            goto done;
+        }
+        PyList_SET_ITEM(res, slot, e);
+    }
+done:
+    PyMem_Free(rows);
+    PyMem_Free(v);
+    bodies_release(&s);
+    return res;
+}
+
+static PyObject *py_energy_slots(PyObject *self, PyObject *args) {
+    Bodies s = {0};
+    PyObject *slots_obj, *res = NULL;
+    if (!PyArg_ParseTuple(args, "y*iy*O", &s.joints, &s.width, &s.bpf, &slots_obj)) return NULL;
+    PyObject *slots = PySequence_Fast(slots_obj, "slots: a sequence of ints");
+    if (!slots || bodies_init(&s) < 0) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(slots), frame = (Py_ssize_t)NTU_JOINTS * 3;
+    res = PyBytes_FromStringAndSize(NULL, n * s.n_frames * frame * (Py_ssize_t)sizeof(double));
+    if (!res) goto done;
+    double *out = (double *)PyBytes_AS_STRING(res);
+    memset(out, 0, (size_t)PyBytes_GET_SIZE(res));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long slot = PyLong_AsLong(PySequence_Fast_GET_ITEM(slots, i));
+        if (slot == -1 && PyErr_Occurred()) {
+            Py_CLEAR(res);
+            goto done;
+        }
+        for (Py_ssize_t f = 0; f < s.n_frames; f++) {
+            if (slot < 0 || s.b[f] <= slot) continue;
+            double *o = out + (i * s.n_frames + f) * frame;
+            for (int jt = 0; jt < NTU_JOINTS; jt++)
+                memcpy(o + 3 * jt, joint(&s, s.first[f] + slot, jt), 3 * sizeof(double));
+        }
+    }
+done:
+    Py_XDECREF(slots);
+    bodies_release(&s);
+    return res;
+}
+
+/* var over axis 0 of the (rows, 3) float32 rows of the frames with mask[f] (NULL: all), summed
+ * over x, y, z: np.sum(np.var(kpt.reshape(-1, 3), axis=0)) of those frames */
+static float motion(const float *kpt, Py_ssize_t n_frames, const char *mask) {
+    const Py_ssize_t per = (Py_ssize_t)NTU_JOINTS * 3;
+    float sum[3] = {0.0f, 0.0f, 0.0f}, mean[3], var[3];
+    Py_ssize_t rows = 0;
+    for (Py_ssize_t f = 0; f < n_frames; f++) {
+        if (mask && !mask[f]) continue;
+        for (int jt = 0; jt < NTU_JOINTS; jt++)
+            for (int c = 0; c < 3; c++) sum[c] += kpt[f * per + 3 * jt + c];
+        rows += NTU_JOINTS;
+    }
+    for (int c = 0; c < 3; c++) {
+        mean[c] = (float)((double)sum[c] / (double)rows);
+        sum[c] = 0.0f;
+    }
+    for (Py_ssize_t f = 0; f < n_frames; f++) {
+        if (mask && !mask[f]) continue;
+        for (int jt = 0; jt < NTU_JOINTS; jt++)
+            for (int c = 0; c < 3; c++) {
+                float d = kpt[f * per + 3 * jt + c] - mean[c];
+                float d2 = d * d;
+                sum[c] += d2;
+            }
+    }
+    for (int c = 0; c < 3; c++) var[c] = (float)((double)sum[c] / (double)rows);
+    float res = -0.0f;
+    for (int c = 0; c < 3; c++) res += var[c];
+    return 0.0f + res;
+}
+
+/* numpy's max - min of 25 float32 values at stride 3 (NaN propagates) */
+static inline float spread(const float *p) {
+    float hi = p[0], lo = p[0];
+    int nan = p[0] != p[0];
+    for (int jt = 1; jt < NTU_JOINTS; jt++) {
+        float v = p[3 * jt];
+        nan |= v != v;
+        if (v > hi) hi = v;
+        if (v < lo) lo = v;
+    }
+    return nan ? NAN : hi - lo;
+}
+
+typedef struct {
+    int64_t id;
+    Py_ssize_t index;
+} Occurrence;
+
+static int by_id_then_index(const void *a, const void *b) {
+    const Occurrence *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int by_first_index(const void *a, const void *b) {
+    const Occurrence *x = a, *y = b; /* here: index = first occurrence, id = group start */
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static PyObject *py_pyskl_tracks(PyObject *self, PyObject *args) {
+    Bodies s = {0};
+    if (!PyArg_ParseTuple(args, "y*iy*y*", &s.joints, &s.width, &s.ids, &s.bpf)) return NULL;
+    PyObject *res = NULL;
+    Occurrence *occ = NULL, *groups = NULL;
+    Py_ssize_t *rank = NULL;
+    char *mask = NULL;
+    if (bodies_init(&s) < 0) goto done;
+    Py_ssize_t nb = s.n_bodies, per = (Py_ssize_t)NTU_JOINTS * 3;
+    occ = PyMem_Malloc(sizeof(Occurrence) * (size_t)(nb + 1));
+    groups = PyMem_Malloc(sizeof(Occurrence) * (size_t)(nb + 1));
+    rank = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(nb + 1));
+    mask = PyMem_Malloc((size_t)nb + 1);
+    if (!occ || !groups || !rank || !mask) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* rank[body]: index of its frame among the frames with a body */
+    Py_ssize_t nonempty = 0;
+    for (Py_ssize_t f = 0; f < s.n_frames; f++) {
+        for (Py_ssize_t b = s.first[f]; b < s.first[f + 1]; b++) rank[b] = nonempty;
+        nonempty += s.b[f] > 0;
+    }
+    const int64_t *ids = (const int64_t *)s.ids.buf;
+    for (Py_ssize_t i = 0; i < nb; i++) occ[i] = (Occurrence){ids[i], i};
+    qsort(occ, (size_t)nb, sizeof(Occurrence), by_id_then_index);
+    Py_ssize_t ng = 0;
+    for (Py_ssize_t i = 0; i < nb; i++)
+        if (i == 0 || occ[i].id != occ[i - 1].id) groups[ng++] = (Occurrence){i, occ[i].index};
+    qsort(groups, (size_t)ng, sizeof(Occurrence), by_first_index);
+    res = PyList_New(ng);
+    if (!res) goto done;
+    for (Py_ssize_t g = 0; g < ng; g++) {
+        Py_ssize_t lo = (Py_ssize_t)groups[g].id, hi = lo;
+        while (hi < nb && occ[hi].id == occ[lo].id) hi++;
+        Py_ssize_t n = hi - lo, n_valid = 0;
+        PyObject *kpt = PyBytes_FromStringAndSize(NULL, n * per * (Py_ssize_t)sizeof(float));
+        if (!kpt) {
+            Py_CLEAR(res);
+            goto done;
+        }
+        float *k = (float *)PyBytes_AS_STRING(kpt);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (int jt = 0; jt < NTU_JOINTS; jt++) {
+                const double *p = joint(&s, occ[lo + i].index, jt);
+                for (int c = 0; c < 3; c++) k[i * per + 3 * jt + c] = (float)p[c];
+            }
+            const float *fr = k + i * per;
+            mask[i] = spread(fr) <= PYSKL_WH_RATIO * spread(fr + 1);
+            n_valid += mask[i];
+        }
+        PyObject *valid_motion = Py_None;
+        Py_INCREF(Py_None);
+        if (n_valid > 0 && n_valid < n) {
+            Py_DECREF(Py_None);
+            valid_motion = PyFloat_FromDouble(motion(k, n, mask));
+        }
+        PyObject *t = valid_motion ? Py_BuildValue("(NndnN)", kpt, rank[groups[g].index],
+                                                   (double)motion(k, n, NULL), n_valid,
+                                                   valid_motion)
+                                   : NULL;
+        if (!t) {
+            if (!valid_motion) Py_DECREF(kpt);
+            Py_CLEAR(res);
+            goto done;
+        }
+        PyList_SET_ITEM(res, g, t);
+    }
+done:
+    PyMem_Free(occ);
+    PyMem_Free(groups);
+    PyMem_Free(rank);
+    PyMem_Free(mask);
+    bodies_release(&s);
+    return res;
+}
+
+/* ---- float16: numpy's astype(np.float16) -------------------------------------------------
+ * IEEE binary16 with round to nearest, ties to even, straight from the float64 or float32 value
+ * (no double rounding through float32), overflow to inf; NaN keeps the top payload bits, and
+ * stays a NaN, as numpy's conversion does (numpy's runs in software, ~9 ns a value here).
+ *
+ * to_float16(values: buffer, kind: 'd' (float64) or 'f' (float32)) -> bytearray[float16]
+ */
+
+static uint16_t half_from_double_bits(uint64_t b) {
+    uint16_t sign = (uint16_t)((b >> 48) & 0x8000u);
+    uint64_t a = b & 0x7fffffffffffffffULL, mant = a & 0x000fffffffffffffULL;
+    int e = (int)(a >> 52);
+    if (e == 0x7ff) {
+        if (!mant) return sign | 0x7c00u;
+        uint16_t h = (uint16_t)(0x7c00u | (mant >> 42));
+        return sign | (h == 0x7c00u ? 0x7c01u : h);
+    }
+    if (e >= 1039) return sign | 0x7c00u; /* >= 2^16: inf (65520 up to it rounds there below) */
+    uint64_t q, rem, halfway;
+    if (e >= 1009) { /* a normal half: 10 of the 52 mantissa bits */
+        q = ((uint64_t)(e - 1008) << 10) | (mant >> 42);
+        rem = mant & ((1ULL << 42) - 1);
+        halfway = 1ULL << 41;
+    } else { /* a subnormal half (or zero): multiples of 2^-24 */
+        int sh = 1051 - e;
+        if (e == 0 || sh > 63) return sign;
+        uint64_t m = mant | (1ULL << 52);
+        q = m >> sh;
+        rem = m & ((1ULL << sh) - 1);
+        halfway = 1ULL << (sh - 1);
+    }
+    if (rem > halfway || (rem == halfway && (q & 1))) q++; /* a carry may make the next binade */
+    return sign | (uint16_t)q;
+}
+
+static uint16_t half_from_float_bits(uint32_t f) {
+    if ((f & 0x7f800000u) == 0x7f800000u) { /* inf, NaN: from the float's own payload */
+        uint16_t sign = (uint16_t)((f >> 16) & 0x8000u), h = (uint16_t)(0x7c00u | ((f & 0x007fffffu) >> 13));
+        return sign | ((f & 0x007fffffu) && h == 0x7c00u ? 0x7c01u : h);
+    }
+    float v;
+    double d;
+    uint64_t b;
+    memcpy(&v, &f, 4);
+    d = v; /* exact */
+    memcpy(&b, &d, 8);
+    return half_from_double_bits(b);
+}
+
+static PyObject *py_to_float16(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int kind;
+    if (!PyArg_ParseTuple(args, "y*C", &view, &kind)) return NULL;
+    Py_ssize_t size = kind == 'd' ? 8 : kind == 'f' ? 4 : 0;
+    if (!size || view.len % size) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "to_float16: kind 'd' or 'f', whole values");
+        return NULL;
+    }
+    Py_ssize_t n = view.len / size;
+    PyObject *res = PyByteArray_FromStringAndSize(NULL, n * 2);
+    if (res) {
+        uint16_t *out = (uint16_t *)PyByteArray_AS_STRING(res);
+        const char *in = view.buf;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (kind == 'd') {
+                uint64_t b;
+                memcpy(&b, in + 8 * i, 8);
+                out[i] = half_from_double_bits(b);
+            } else {
+                uint32_t b;
+                memcpy(&b, in + 4 * i, 4);
+                out[i] = half_from_float_bits(b);
+            }
+        }
+    }
+    PyBuffer_Release(&view);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"parse", py_parse, METH_VARARGS, "Parse .skeleton bytes; see module docstring."},
+    {"energy_std", py_energy_std, METH_VARARGS, "MMAction2's slot energies; see above."},
+    {"energy_slots", py_energy_slots, METH_VARARGS, "Body slots placed by frame; see above."},
+    {"pyskl_tracks", py_pyskl_tracks, METH_VARARGS, "PYSKL's body tracks; see above."},
+    {"to_float16", py_to_float16, METH_VARARGS, "numpy's astype(np.float16); see above."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_skelparse",

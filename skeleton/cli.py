@@ -1,8 +1,9 @@
 """The `skeleton` command line: one subcommand per pipeline stage.
 
-Each module listed in COMMAND_MODULES exposes `register(subparsers)`, which adds its parser and
-sets `func` (args -> exit code). Modules import their heavy dependencies (torch, cv2) inside
-`func`, so `skeleton --help` and the 3D path stay light.
+Each module listed in COMMAND_MODULES exposes `register(subparsers)`, which adds its parsers and
+sets `func` (args -> exit code). `main` imports only the module of the command it runs (COMMANDS
+says which; `skeleton --help` and unknown commands import them all), and modules import their
+heavy dependencies (torch, cv2, matplotlib) inside `func`, so the 3D path stays light.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import os
 import pickle
 import sys
 
@@ -25,6 +27,32 @@ COMMAND_MODULES: tuple[str, ...] = (
     "skeleton.commands.visualize",
     "skeleton.commands.make_env",
 )
+# command -> the module that registers it (tests/test_first_hour.py checks this against them)
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("ntu3d", "ntu-index", "ntu-parse-shard", "ntu-splits", "ntu-package", "ntu-rejects"),
+        "skeleton.commands.ntu",
+    ),
+    "info": "skeleton.commands.info",
+    "synth-ntu": "skeleton.commands.synth",
+    "validate": "skeleton.commands.validate",
+    "fetch": "skeleton.commands.fetch",
+    "convert": "skeleton.commands.convert",
+    **dict.fromkeys(("pose", "pose-quality", "pose-drift", "pose-tag"), "skeleton.commands.pose"),
+    **dict.fromkeys(
+        ("dataset-index", "dataset-package", "k400-dense", "k400-video-kpfiles"),
+        "skeleton.commands.datasets",
+    ),
+    "visualize": "skeleton.commands.visualize",
+    "make-env": "skeleton.commands.make_env",
+}
+# Commands whose numpy work is all elementwise or reductions, never BLAS: numpy's OpenBLAS would
+# start a thread per core at import (~0.05 CPU s per process here, and spinning threads later).
+# Not the pose commands: torch takes its thread count from OMP_NUM_THREADS.
+SINGLE_THREADED = frozenset(
+    ("ntu3d", "ntu-index", "ntu-parse-shard", "ntu-splits", "ntu-package", "ntu-rejects")
+    + ("info", "synth-ntu", "validate", "convert")
+)
 
 
 class UsageError(Exception):
@@ -36,8 +64,14 @@ class InputError(Exception):
     one line, exit code 1."""
 
 
-@functools.lru_cache(maxsize=1)
-def build_parser() -> argparse.ArgumentParser:
+def single_threaded_blas() -> None:
+    """One BLAS thread, unless the user chose otherwise; only effective before numpy loads."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+@functools.lru_cache(maxsize=4)
+def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     from skeleton import __version__
 
     parser = argparse.ArgumentParser(
@@ -46,13 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"skeleton {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # global options take no value, so the first other word is the command
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in SINGLE_THREADED:
+        single_threaded_blas()
+    module = COMMANDS.get(command or "")
+    parser = build_parser((module,) if module else COMMAND_MODULES)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

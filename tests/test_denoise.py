@@ -7,20 +7,24 @@ import numpy as np
 import pytest
 from conftest import GOLDEN, REAL_SKELETONS, need_shared
 
+from skeleton import denoise as D
 from skeleton.denoise import NoSkeleton, denoise
-from skeleton.reader import SkeletonData, read_skeleton
+from skeleton.reader import XYZ, SkeletonData, read_skeleton
 from skeleton.synth import _object, _person
 
+ENGINES = ["c", "numpy"] if D._skelparse is not None else ["numpy"]
 
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("mode", ["pyskl", "energy"])
-def test_golden_real_files_bit_exact(mode):
+def test_golden_real_files_bit_exact(mode, engine):
     need_shared(GOLDEN)
     golden = np.load(GOLDEN)
     files = sorted(REAL_SKELETONS.glob("*.skeleton"))
     assert len(files) == 21
     for f in files:
         ref = golden[f"{mode}/{f.stem}"]
-        out = denoise(read_skeleton(str(f)), mode)
+        out = denoise(read_skeleton(str(f), columns=XYZ), mode, engine=engine)
         assert out.dtype == np.float16 and out.shape == ref.shape, f.stem
         assert out.tobytes() == ref.tobytes(), f"{mode}/{f.stem} differs"
 
@@ -141,3 +145,140 @@ def test_all_zero_joints_are_rejected(mode):
 def test_unknown_mode():
     with pytest.raises(ValueError, match="unknown denoise mode"):
         denoise(make([[(1, A[0])]]), "median")
+
+
+# --- the C kernels against the numpy code they replace: every value, bit for bit ------------
+
+needs_c = pytest.mark.skipif(D._skelparse is None, reason="the C extension was not built")
+
+
+def _body(rng: np.random.Generator, kind: int, base: np.ndarray) -> np.ndarray:
+    if kind == 0:  # a person-like cloud
+        return base + rng.normal(0, 0.05, (25, 3))
+    if kind == 1:  # all zero (real files have them)
+        return np.zeros((25, 3))
+    if kind == 2:  # wider than tall: spread noise
+        b = base + rng.normal(0, 0.01, (25, 3))
+        b[:, 0] += np.linspace(-1, 1, 25)
+        return b
+    if kind == 3:  # magnitudes where summation order shows
+        return rng.choice([1e8, -1e8, 1e-8, 0.5, -0.5, 3.0, 1e16, -1e16, 1.0], (25, 3))
+    if kind == 4:  # 7 decimals, as the files print them
+        return np.round(base + rng.normal(0, 0.3, (25, 3)), 7)
+    if kind == 5:  # beyond float32: inf after the cast
+        b = np.repeat(base, 25, 0)
+        b[rng.integers(25), rng.integers(3)] = rng.choice([1e39, -1e39])
+        return b
+    return np.full((25, 3), rng.choice([0.25, -1.0, 2.0]))  # no variance: exact ties
+
+
+def _noisy(rng: np.random.Generator) -> SkeletonData:
+    """Empty frames, 0-6 bodies a frame from a pool of ids (tracks, switches, crowds), duplicate
+    bodies (energy ties), 3 or 12 joint fields, up to 1,500 frames (sums past 8,192 values)."""
+    n_frames = int(rng.choice([rng.integers(1, 40), rng.integers(1, 400), rng.integers(300, 1500)],
+                              p=[0.45, 0.5, 0.05]))  # fmt: skip
+    pool, most = int(rng.integers(1, 8)), int(rng.integers(1, 7))
+    kinds = rng.choice(7, size=pool, p=[0.45, 0.08, 0.12, 0.08, 0.15, 0.02, 0.1])
+    bases = rng.normal(0, 1, (pool, 1, 3)) * rng.choice([1, 100, 1e-3])
+    p_empty, dup = rng.choice([0, 0.1, 0.5]), rng.random() < 0.2
+    bpf, ids, joints = [], [], []
+    for f in range(n_frames):
+        n = 0 if rng.random() < p_empty else int(rng.integers(0, most + 1))
+        bpf.append(n)
+        for k in range(n):
+            bid = int(rng.integers(pool))
+            ids.append(bid * 2**56 + 1 if rng.random() < 0.5 else bid)
+            if dup and k and rng.random() < 0.5:
+                joints.append(joints[-1])
+            else:
+                joints.append(_body(rng, kinds[bid], bases[bid] + 0.01 * f))
+    width = int(rng.choice([3, 12]))
+    out = rng.normal(0, 1, (len(joints), 25, width))
+    out[:, :, :3] = np.array(joints).reshape(-1, 25, 3)
+    cols = XYZ if width == 3 else tuple(range(12))
+    return SkeletonData(n_frames, np.array(bpf, np.int32), np.array(ids, np.int64), out, cols)
+
+
+def _energy_numpy(sk: SkeletonData) -> list:
+    data = np.zeros((4, sk.n_frames, 25, 3))
+    keep = sk.body_slot < 4
+    data[sk.body_slot[keep], sk.body_frame[keep]] = sk.joints[keep, :, :3]
+    return [D._nonzero_std(x) for x in data], data
+
+
+def _f32(v) -> bytes:
+    return np.float32(v).tobytes()
+
+
+@needs_c
+def test_c_kernels_equal_numpy_value_for_value():
+    """Tracks, motions, spread counts and energies, which the outputs only feel through
+    comparisons (so a wrong sum order rarely shows in them): compared value by value."""
+    rng = np.random.default_rng(18)
+    tracks = energies = 0
+    for _ in range(150):
+        sk = _noisy(rng)
+        if len(sk.body_ids) == 0:
+            continue
+        with np.errstate(all="ignore"):  # inf - inf in the float32 variance of 1e39 joints
+            numpy_tracks = D._tracks(sk, False)
+        for c, n in zip(D._tracks(sk, True), numpy_tracks, strict=True):
+            assert c["kpt"].tobytes() == n["kpt"].tobytes() and c["start"] == n["start"]
+            assert _f32(c["motion"]) == _f32(n["motion"]) and c["valid"] == n["valid"]
+            assert (c["valid_motion"] is None) == (n["valid_motion"] is None)
+            if c["valid_motion"] is not None:
+                assert _f32(c["valid_motion"]) == _f32(n["valid_motion"])
+            tracks += 1
+        with np.errstate(all="ignore"):
+            ref, data = _energy_numpy(sk)
+        got = D._skelparse.energy_std(D._xyz_joints(sk), sk.joints.shape[2], sk.bodies_per_frame)
+        assert np.array(got).tobytes() == np.array(ref).tobytes()
+        assert [type(e) is int for e in got] == [type(e) is int for e in ref]  # empty slot: 0
+        for slots in ([0, 1], [3, 2], [1]):
+            placed = D._skelparse.energy_slots(
+                D._xyz_joints(sk), sk.joints.shape[2], sk.bodies_per_frame, slots
+            )
+            assert placed == data[slots].tobytes()
+        energies += 4
+    assert tracks > 500 and energies > 500
+
+
+@needs_c
+@pytest.mark.parametrize("mode", ["pyskl", "energy"])
+def test_c_engine_equals_numpy_engine(mode, synth_ntu):
+    rng = np.random.default_rng(81)
+    cases = [_noisy(rng) for _ in range(60)]
+    cases += [read_skeleton(str(f), columns=XYZ) for f in sorted(synth_ntu.rglob("*.skeleton"))]
+    assert len(cases) == 140
+
+    def run(sk, engine):
+        try:
+            return denoise(sk, mode, engine=engine)
+        except NoSkeleton as exc:
+            return exc.code
+
+    for sk in cases:
+        with np.errstate(all="ignore"):  # numpy warns on the inf of 1e39 joints as float32
+            c, n = run(sk, "c"), run(sk, "numpy")
+        if isinstance(n, str):
+            assert c == n
+        else:
+            assert c.dtype == n.dtype and c.shape == n.shape and c.tobytes() == n.tobytes()
+
+
+@needs_c
+def test_float16_conversion_is_numpys():
+    rng = np.random.default_rng(16)
+    halves = np.arange(2**16, dtype=np.uint16).view(np.float16).astype(np.float64)
+    halves = halves[np.isfinite(halves)]
+    mids = np.concatenate([halves, halves[:-1] + np.diff(halves) / 2])  # ties to even
+    f64 = np.concatenate([
+        mids, -mids, np.nextafter(mids, np.inf), np.nextafter(mids, -np.inf),
+        rng.integers(0, 2**64, 10**6, dtype=np.uint64).view(np.float64),  # NaN payloads too
+        [np.inf, -np.inf, 65504, 65519.99, 65520, 65536, 1e300, 5e-324, 2.0**-25],
+    ])  # fmt: skip
+    f32 = np.arange(0, 2**32, 251, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    with np.errstate(all="ignore"):
+        for a in (f64, f32):
+            got = D._float16(a, use_c=True)
+            assert got.view(np.uint16).tobytes() == a.astype(np.float16).view(np.uint16).tobytes()
