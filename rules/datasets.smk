@@ -100,7 +100,7 @@ rule package_2d_compressed:
         tag=POSE_TAG,
         strict=config["strict"],
     script:
-        "../scripts/package_2d_compressed.py"
+        "../scripts/package_2d.py"
 
 
 # MMAction2 1.x reads the compressed form's skeletons from one kpfile per video:
