@@ -440,8 +440,7 @@ def warm(backend: Any, video: str) -> Any:
 
 
 def run_ours(backend, videos, options, in_flight: int, out: Path) -> dict[str, Any]:
-    from skeleton.pose.extract import _done_path, _save_done
-    from skeleton.pose.inflight import extract_in_flight
+    from skeleton.pose.extract import _done_path, _save_done, extract_in_flight
 
     out.mkdir(parents=True, exist_ok=True)
     results = {}

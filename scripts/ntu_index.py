@@ -1,5 +1,5 @@
 # Snakemake glue for rule ntu_index.
-from skeleton.cli import single_threaded_blas
+from skeleton.blas import single_threaded_blas
 
 single_threaded_blas()  # before numpy is imported
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-import os
 import pickle
 import sys
+
+from skeleton.blas import single_threaded_blas
+from skeleton.errors import InputError, UsageError
+
+__all__ = ["InputError", "UsageError", "build_parser", "main", "single_threaded_blas"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "skeleton.commands.ntu",
@@ -53,21 +57,6 @@ SINGLE_THREADED = frozenset(
     ("ntu3d", "ntu-index", "ntu-parse-shard", "ntu-splits", "ntu-package", "ntu-rejects")
     + ("info", "synth-ntu", "validate", "convert")
 )
-
-
-class UsageError(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
-
-
-class InputError(Exception):
-    """An input whose content cannot be used (e.g. not a valid annotation pickle): printed as
-    one line, exit code 1."""
-
-
-def single_threaded_blas() -> None:
-    """One BLAS thread, unless the user chose otherwise; only effective before numpy loads."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
 
 
 @functools.lru_cache(maxsize=4)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import http.client
 import json
 import logging
@@ -30,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from skeleton.files import sha256_file
 
 log = logging.getLogger("skeleton.fetch")
 
@@ -92,14 +93,6 @@ def url_file_name(url: str) -> str:
     if why is not None:
         raise FetchError(f"{url}: the URL's file name {name!r} {why}; give OUT as a file path")
     return name
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _normalise_hex(value: str | None, what: str) -> str | None:

@@ -122,10 +122,6 @@ def read_index(path: str | os.PathLike) -> list[IndexRow]:
     return read_table(path, IndexRow)
 
 
-def n_shards(rows: list[IndexRow]) -> int:
-    return max((r.shard for r in rows), default=-1) + 1
-
-
 def shard_rows(rows: list[IndexRow], shard: int) -> list[IndexRow]:
     return [r for r in rows if r.shard == shard]
 

@@ -481,13 +481,7 @@ def _input_digest(checksums: dict[str, str]) -> dict[str, dict[str, Any]]:
 def write_manifest(
     path: str, dataset: str, counts: dict[str, Any], checksums: dict[str, str], config: dict
 ) -> None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(pkg: str) -> str | None:
-        try:
-            return version(pkg)
-        except PackageNotFoundError:
-            return None
+    from skeleton.versions import library_versions
 
     doc = {
         "dataset": dataset,
@@ -496,7 +490,7 @@ def write_manifest(
             "skeleton": __version__,
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "snakemake": ver("snakemake"),
+            **library_versions(["snakemake"]),
         },
         "config": config,
         "counts": counts,

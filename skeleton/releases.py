@@ -125,9 +125,8 @@ def check_release(
     (after printing the problems) instead of writing the summary when the file is not usable.
     """
     from skeleton import safeload
-    from skeleton.commands.info import describe
-    from skeleton.fetch import sha256_file
-    from skeleton.files import atomic_write
+    from skeleton.describe import describe
+    from skeleton.files import atomic_write, sha256_file
     from skeleton.validate import format_problems, iter_lines, validate_data
 
     source = os.fspath(pkl)

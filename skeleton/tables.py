@@ -19,9 +19,13 @@ STATUS_OK = "ok"
 Row = TypeVar("Row")
 
 
-def assign_shards(rows: Iterable[Row], shard_size: int) -> list[Row]:
+def check_shard_size(shard_size: int) -> None:
     if shard_size < 1:
         raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+
+
+def assign_shards(rows: Iterable[Row], shard_size: int) -> list[Row]:
+    check_shard_size(shard_size)
     out, k = [], 0
     for r in rows:
         if r.status == STATUS_OK:  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from skeleton import safeload
-from skeleton.cli import InputError
+from skeleton.errors import InputError
 from skeleton.files import name_problem
 from skeleton.safeload import short_repr
 

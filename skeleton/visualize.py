@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skeleton.kinect import kinect_colour_joints
 from skeleton.resources import label_map_path
 
 KINDS = ("overlay", "keypoint-heatmap", "limb-heatmap", "skeleton3d")
@@ -72,8 +73,6 @@ KINECT_COLOR_SHAPE = (1080, 1920)
 PINHOLE_U = (1059.10, 38.06, 964.96)  # fx, bx, cx:  u = fx * x / z + bx / z + cx
 PINHOLE_V = (-1047.70, -88.99, 589.75)  # fy, by, cy: v = fy * y / z + by / z + cy
 
-# Kinect colour-frame coordinates of a `.skeleton` joint line (0-based fields colorX, colorY)
-KINECT_COLOR_X, KINECT_COLOR_Y = 5, 6
 # label box: white on blue, as MMAction2's heatmap-volume demo notebook labels its frames
 LABEL_BG = (182, 119, 0)  # BGR
 LABEL_FONT = 2  # cv2.FONT_HERSHEY_DUPLEX
@@ -375,24 +374,6 @@ def _video_frames(video: str | os.PathLike | None) -> Iterator[np.ndarray | None
             print(f"visualize: {exc}; drawing on a blank canvas", file=sys.stderr)
     while True:
         yield None
-
-
-def kinect_colour_joints(skeleton: str | os.PathLike | object) -> np.ndarray:
-    """(B, T, 25, 2) Kinect colour-frame joints (colorX colorY) of every body id of a
-    `.skeleton` (path or parsed `skeleton.reader.SkeletonData`), bodies ordered by frames seen;
-    NaN where a body is absent. T = the frame count in the file's header.
-    """
-    from skeleton.reader import SkeletonData, read_skeleton
-
-    data = skeleton if isinstance(skeleton, SkeletonData) else read_skeleton(os.fspath(skeleton))
-    frames = data.body_frame
-    ids, first, counts = np.unique(data.body_ids, return_index=True, return_counts=True)
-    ranked = ids[np.lexsort((first, -counts))]
-    out = np.full((len(ranked), data.n_frames, 25, 2), np.nan)
-    for b, body_id in enumerate(ranked):
-        rows = np.flatnonzero(data.body_ids == body_id)
-        out[b, frames[rows]] = data.joints[rows][:, :, [KINECT_COLOR_X, KINECT_COLOR_Y]]
-    return out
 
 
 def kinect_joints_of_source(source: str | None) -> np.ndarray | None:

@@ -201,7 +201,7 @@ def write_big_video(path: Path, n: int, people) -> Path:
 
 
 def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
-    from skeleton.pose.inflight import extract_in_flight
+    from skeleton.pose.extract import extract_in_flight
 
     paths = [
         write_big_video(tmp_path / "S001C001P001R001A050_rgb.avi", 25, lambda t: [10 + t, 250 - t]),

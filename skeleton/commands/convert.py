@@ -74,8 +74,8 @@ def _guard(action):  # noqa: ANN001, ANN202
     """Map ConvertError to exit 1, unsafe pickles to exit 2, unreadable files to UsageError."""
 
     def wrapped(args: argparse.Namespace) -> int:
-        from skeleton.cli import UsageError
         from skeleton.convert import ConvertError
+        from skeleton.errors import UsageError
         from skeleton.safeload import UnsafePickleError
 
         try:

@@ -79,7 +79,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
     from skeleton.fetch import FetchError, checkpoint_sha256_prefix, fetch, url_file_name
 
     logger = logging.getLogger("skeleton.fetch")

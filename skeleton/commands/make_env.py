@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
     from skeleton.envs import EnvError, make_env
+    from skeleton.errors import UsageError
 
     try:
         python = make_env(

@@ -7,8 +7,8 @@ import argparse
 import json
 import sys
 
-from skeleton.cli import UsageError
 from skeleton.denoise import DENOISE_MODES
+from skeleton.errors import UsageError
 from skeleton.ntu import DATASETS
 
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
@@ -217,7 +217,7 @@ def run_splits(args: argparse.Namespace) -> int:
 
 
 def run_rejects(args: argparse.Namespace) -> int:
-    from skeleton.cli import InputError
+    from skeleton.errors import InputError
     from skeleton.ntu3d import run_rejects as step
     from skeleton.ntu_shards import ShardError
 
@@ -230,7 +230,7 @@ def run_rejects(args: argparse.Namespace) -> int:
 
 
 def run_package(args: argparse.Namespace) -> int:
-    from skeleton.cli import InputError
+    from skeleton.errors import InputError
     from skeleton.ntu3d import NoUsableSamples, StrictModeError
     from skeleton.ntu3d import run_package as step
     from skeleton.ntu_shards import ShardError

@@ -173,7 +173,7 @@ def need_pose_env(backend: str) -> None:
     (they live in the pose environment, not in the workflow's venv)."""
     from importlib.util import find_spec
 
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
 
     needs = {"mmpose": ("torch", "mmengine", "mmcv", "mmdet", "mmpose"), "yolo": ("ultralytics",)}
     missing = [m for m in needs.get(backend, ()) if find_spec(m) is None]
@@ -186,7 +186,7 @@ def need_pose_env(backend: str) -> None:
 
 
 def _videos(args: argparse.Namespace) -> list[str]:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
 
     videos = list(args.videos)
     if args.list:
@@ -217,7 +217,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_pose(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
     from skeleton.pose.base import BackendUnavailable, get_backend
     from skeleton.pose.extract import ExtractOptions, run_shard
 
@@ -290,7 +290,7 @@ def _load_annotations(path: str | os.PathLike) -> list[dict]:
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    from skeleton.cli import InputError, UsageError
+    from skeleton.errors import InputError, UsageError
     from skeleton.pose.quality import COCO_FROM_KINECT, annotation_pck
 
     try:
@@ -333,7 +333,7 @@ def run_quality(args: argparse.Namespace) -> int:
 
 
 def _result_pickles(ref: str, root: str) -> list[Path]:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
 
     p = Path(ref)
     if not p.exists():
@@ -348,7 +348,7 @@ def _result_pickles(ref: str, root: str) -> list[Path]:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
     from skeleton.pose.quality import drift
 
     sides = []
@@ -382,7 +382,7 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
     from skeleton.pose.tag import describe_static, model_tag, recorded_inputs
 
     need_pose_env(args.backend)

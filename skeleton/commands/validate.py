@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.cli import UsageError
+    from skeleton.errors import UsageError
     from skeleton.safeload import UnsafePickleError
     from skeleton.validate import iter_lines, validate_file
 

@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.annotations import load
-    from skeleton.cli import InputError, UsageError
+    from skeleton.errors import InputError, UsageError
     from skeleton.validate import validate_data
     from skeleton.visualize import FORMATS, find_annotation, is_3d, load_label_map, render
 

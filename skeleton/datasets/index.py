@@ -19,7 +19,13 @@ from pathlib import Path
 from skeleton.datasets import SampleTable, read_dataset
 from skeleton.files import atomic_write
 from skeleton.rejects import Reject, write_rejects
-from skeleton.tables import STATUS_OK, assign_shards, read_table, write_table
+from skeleton.tables import (
+    STATUS_OK,
+    assign_shards,
+    check_shard_size,
+    read_table,
+    write_table,
+)
 
 # Containers the released datasets come in (UCF101/HMDB51 .avi, Diving48/FineGYM/K400 .mp4,
 # some K400 mirrors .webm/.mkv) and a few other common ones.
@@ -62,8 +68,7 @@ def find_videos(roots: Iterable[str | os.PathLike]) -> dict[str, list[str]]:
 def build_index(
     table: SampleTable, roots: Iterable[str | os.PathLike], shard_size: int
 ) -> list[IndexRow]:
-    if shard_size < 1:
-        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    check_shard_size(shard_size)  # before the folders are walked
     videos = find_videos(roots)
     rows: list[IndexRow] = []
     for key in sorted(table.samples):

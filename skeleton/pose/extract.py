@@ -21,7 +21,9 @@ import re
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,14 +323,13 @@ def run_shard(
 
     `boxes`: ground-truth person boxes by frame_dir instead of the detector (FineGYM); a video
     without boxes is rejected (`no_boxes`). `in_flight` videos run at once on the one backend
-    (skeleton.pose.inflight: feeds a GPU while another video decodes; same results).
+    (`extract_in_flight`: feeds a GPU while another video decodes; same results).
 
     Finished videos are kept in `work_dir` (default `<out>.work/`); a rerun after a kill loads
     them and only processes the rest. The backend is built (model loaded) once, and only if some
     video still needs it. Returns (annotations written, rejects).
     """
     from skeleton.annotations import write_annotations
-    from skeleton.pose.inflight import extract_in_flight
     from skeleton.rejects import write_rejects
 
     out = Path(out)
@@ -371,3 +372,53 @@ def run_shard(
     if rejects_path is not None:
         write_rejects(rejects, rejects_path)
     return len(annotations), rejects
+
+
+# Several videos in flight on one loaded backend: one video's CPU work beside another's model.
+#
+# A single video leaves the GPU idle while its frames decode, while the detector's and the pose
+# model's inputs are prepared, and while the actors' boxes are chosen between the two passes of
+# the MMAction2 procedure. `extract_in_flight` runs `in_flight` videos at once in threads sharing
+# one backend (one model load, one copy of the weights on the GPU), so the models are fed by
+# whichever video is ready. Each video still goes through `extract_video` alone, with its own
+# batches, so its annotation is the same as when it runs by itself; results come back in input
+# order. Backends whose model calls are not thread-safe serialise them (the yolo backend does).
+#
+# Threads share one interpreter: Python-heavy steps take turns, so more videos in flight help
+# until the CPU side saturates; past that, several processes per GPU (several pose jobs on one
+# GPU) scale further.
+def extract_in_flight(
+    backend: PoseBackend,
+    paths: Sequence[str | os.PathLike],
+    options: ExtractOptions | None = None,
+    in_flight: int = 2,
+    boxes: BoxLookup | None = None,
+) -> Iterator[tuple[str, dict[str, Any] | Reject]]:
+    """(path, annotation or Reject) per video, in input order, `in_flight` videos at a time.
+
+    in_flight <= 1 runs the videos one after another in the calling thread. `boxes`: ground-truth
+    person boxes instead of the detector, as in `run_shard`.
+    """
+    paths = [os.fspath(p) for p in paths]
+    options = options if options is not None else ExtractOptions()
+    if in_flight <= 1:
+        for path in paths:
+            yield path, _one(backend, path, options, boxes)
+        return
+    with ThreadPoolExecutor(in_flight, "pose-video") as pool:
+        window: deque[tuple[str, Future]] = deque()
+        todo = iter(paths)
+        for path in todo:
+            window.append((path, pool.submit(_one, backend, path, options, boxes)))
+            if len(window) >= in_flight:
+                break
+        while window:
+            path, future = window.popleft()
+            for nxt in todo:  # keep in_flight videos running while this one is handed over
+                window.append((nxt, pool.submit(_one, backend, nxt, options, boxes)))
+                break
+            try:
+                result = future.result()
+            except Exception as exc:  # _one turns failures into rejects; this is a last guard
+                result = Reject(sample_name(path), path, "pose_failed", f"{exc}")
+            yield path, result

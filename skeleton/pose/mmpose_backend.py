@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ import numpy as np
 
 from skeleton.fetch import checkpoint_sha256_prefix
 from skeleton.pose.base import NUM_KEYPOINTS
+from skeleton.versions import library_versions
 
 NAME = "mmpose"
 
@@ -157,16 +157,6 @@ def _settings(
     return random_weights, merged
 
 
-def library_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for lib in LIBRARIES:
-        try:
-            versions[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError:
-            versions[lib] = None
-    return versions
-
-
 def describe_static(
     checkpoint: str | None = DEFAULT,
     models: dict[str, dict[str, Any]] | None = None,
@@ -205,7 +195,7 @@ def describe_static(
         det["max_boxes_per_frame"] if max_boxes_per_frame is None else max_boxes_per_frame
     )
     out["fp16"] = bool(fp16) and str(device).startswith("cuda")
-    out["libraries"] = library_versions()
+    out["libraries"] = library_versions(LIBRARIES)
     return out
 
 

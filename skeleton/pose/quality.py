@@ -15,15 +15,14 @@ reference body but no predicted person scores all its joints as misses.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from skeleton.kinect import kinect_colour_joints
 from skeleton.pose.base import COCO17
 
 PCK_ALPHA = 0.2
-COLOR_X, COLOR_Y = 5, 6  # 0-based fields of a joint line (colorX colorY, fields 6-7 1-based)
 
 # Kinect v2 joint indices (0-based, JointType order of the Kinect for Windows SDK 2.0).
 KINECT = {
@@ -78,17 +77,7 @@ def kinect_reference(skeleton, n_bodies: int = 1) -> np.ndarray:
     Kinect bodies (by body id) seen in the most frames; frames where a body is absent are NaN.
     T = the frame count in the file's header.
     """
-    from skeleton.reader import SkeletonData, read_skeleton
-
-    data = skeleton if isinstance(skeleton, SkeletonData) else read_skeleton(os.fspath(skeleton))
-    frames = data.body_frame
-    ids, first, counts = np.unique(data.body_ids, return_index=True, return_counts=True)
-    ranked = ids[np.lexsort((first, -counts))]  # most frames first, then first seen
-    ref = np.full((n_bodies, data.n_frames, len(SCORED_KINECT), 2), np.nan)
-    for b, body_id in enumerate(ranked[:n_bodies]):
-        rows = np.flatnonzero(data.body_ids == body_id)
-        ref[b, frames[rows]] = data.joints[rows][:, SCORED_KINECT][:, :, [COLOR_X, COLOR_Y]]
-    return ref
+    return kinect_colour_joints(skeleton, n_bodies)[:, :, SCORED_KINECT]
 
 
 def pck(

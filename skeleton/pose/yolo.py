@@ -21,7 +21,6 @@ Runs only in the pose environment: torch and ultralytics are imported when a bac
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import threading
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from skeleton.pose.base import NUM_KEYPOINTS, empty_frame_result
+from skeleton.versions import library_versions
 
 NAME = "yolo"
 DEFAULT = "default"
@@ -73,16 +73,6 @@ def resolve_weights(checkpoint: str | None) -> Path | None:
     return path
 
 
-def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for lib in names:
-        try:
-            out[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError:
-            out[lib] = None
-    return out
-
-
 def describe_static(
     checkpoint: str | None = DEFAULT,
     conf: float = DEFAULT_CONF,
@@ -108,7 +98,7 @@ def describe_static(
         "imgsz": int(imgsz),
         "max_det": int(max_det),
         "fp16": bool(fp16) and str(device).startswith("cuda"),
-        "libraries": library_versions(),
+        "libraries": library_versions(LIBRARIES),
     }
 
 
