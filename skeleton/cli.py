@@ -50,9 +50,8 @@ COMMANDS: dict[str, str] = {
     "visualize": "skeleton.commands.visualize",
     "make-env": "skeleton.commands.make_env",
 }
-# Commands whose numpy work is all elementwise or reductions, never BLAS: numpy's OpenBLAS would
-# start a thread per core at import (~0.05 CPU s per process here, and spinning threads later).
-# Not the pose commands: torch takes its thread count from OMP_NUM_THREADS.
+# Commands that run with one BLAS thread (skeleton.blas says why). Not the pose commands: torch
+# takes its thread count from OMP_NUM_THREADS.
 SINGLE_THREADED = frozenset(
     ("ntu3d", "ntu-index", "ntu-parse-shard", "ntu-splits", "ntu-package", "ntu-rejects")
     + ("info", "synth-ntu", "validate", "convert")
