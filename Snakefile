@@ -7,7 +7,7 @@ import time
 
 from snakemake.utils import min_version
 
-from skeleton.summary import print_summaries
+from skeleton.core.summary import print_summaries
 
 min_version("9.0")
 # Summaries written after this (less 1 s of file-time rounding) belong to this run.

@@ -6,8 +6,8 @@ setup(
     ext_modules=[
         # optional: without a compiler the pure-Python reader is used (slower, same results)
         Extension(
-            "skeleton._skelparse",
-            ["skeleton/_skelparse.c"],
+            "skeleton.ntu._skelparse",
+            ["skeleton/ntu/_skelparse.c"],
             optional=True,
             # no FMA contraction: the denoising kernels round as numpy does
             extra_compile_args=["-O2", "-ffp-contract=off"],

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from skeleton.ntu.synth import write_synthetic  # noqa: E402
 from skeleton.pose.tag_cache import CACHE_FILE, cached_tag  # noqa: E402
-from skeleton.synth import write_synthetic  # noqa: E402
 
 VIDEO = REPO.parent / "shared" / "video" / "S001C001P001R001A001_rgb.avi"
 

@@ -152,7 +152,7 @@ def default_mmaction2() -> str | None:
 
 def compare(ours_pkl: str, ref_pkl: str, kind: str) -> str:
     """Our keypoints against the reference outputs: 'N/N identical' or what differs."""
-    from skeleton.annotations import load
+    from skeleton.core.annotations import load
 
     ours = {a["frame_dir"]: a["keypoint"] for a in load(ours_pkl)["annotations"]}
     with open(ref_pkl, "rb") as fh:
@@ -183,7 +183,7 @@ def main() -> None:
         reference_worker(args.worker, args.ref, Path(args.list).read_text().split("\n"), args.out)
         return
 
-    from skeleton import reader
+    from skeleton.ntu import reader
 
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp_s:

@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def read_frames(path: str, n: int) -> list:
-    from skeleton.video import iter_frame_batches
+    from skeleton.pose.video import iter_frame_batches
 
     frames = []
     for batch in iter_frame_batches(path, n):

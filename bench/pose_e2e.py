@@ -135,7 +135,7 @@ def write_clip(src: str, dst: Path, frames: int) -> None:
     """The first `frames` frames of src (looped if shorter) as MPEG-4 part 2 in an .avi."""
     import cv2
 
-    from skeleton.video import read_video
+    from skeleton.pose.video import read_video
 
     decoded, info = read_video(src)
     out = cv2.VideoWriter(
@@ -404,7 +404,7 @@ def exact_reference_mmpose(ref: SimpleNamespace, models: dict, args, video: str)
     from mmengine.registry import DefaultScope
     from mmpose.apis import init_model
 
-    from skeleton.video import read_video
+    from skeleton.pose.video import read_video
 
     mod = ref.module
     frames, _ = read_video(video)
@@ -430,7 +430,7 @@ def exact_reference_mmpose(ref: SimpleNamespace, models: dict, args, video: str)
 
 def warm(backend: Any, video: str) -> Any:
     """One detector and one pose call on the first frame (lazy set-up, not timed)."""
-    from skeleton.video import iter_frame_batches
+    from skeleton.pose.video import iter_frame_batches
 
     frame = next(iter(iter_frame_batches(video, 1)))[0]
     h, w = frame.shape[:2]
@@ -611,7 +611,7 @@ class Bench:
         import torch
 
         from skeleton.pose.extract import ExtractOptions
-        from skeleton.video import probe
+        from skeleton.pose.video import probe
 
         self.args, self.work = args, work
         self.cuda = args.device.startswith("cuda")

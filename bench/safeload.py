@@ -1,5 +1,6 @@
-"""The restricted unpickler's cost: `skeleton.safeload.loads` against `pickle.loads` (the stdlib C
-unpickler, which runs whatever a pickle names) on the same annotation pickles, in this process.
+"""The restricted unpickler's cost: `skeleton.core.safeload.loads` against `pickle.loads` (the
+stdlib C unpickler, which runs whatever a pickle names) on the same annotation pickles, in
+this process.
 
     python bench/safeload.py [--samples 10000] [--frames 100]
 
@@ -21,7 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from skeleton import safeload  # noqa: E402
-from skeleton.annotations import write_annotations  # noqa: E402
+from skeleton.core.annotations import write_annotations  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:  # noqa: ANN001

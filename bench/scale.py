@@ -10,14 +10,14 @@ What it does, all in `--out` (default /tmp/skeleton-scale, removed at the end un
    A061-A120 in S018-S032): 318 pairs x 360 = 114,480. The pairs (`SETUP_PERFORMERS`) were read
    off the released name lists: the 113,945 available names in CTR-GCN's
    `data/ntu120/statistics/skes_available_name.txt` (github.com/Uason-Chen/CTR-GCN) plus the 535
-   names of the official missing-skeleton list (skeleton/data/ntu/), which are disjoint and
+   names of the official missing-skeleton list (skeleton/ntu/missing/), which are disjoint and
    together give exactly those 318 x 360 names. Files are spread over the two official archive
    folders.
-2. Content: `--templates` synthetic files from `skeleton.synth` (one- and two-person, noise bodies,
-   CRLF/LF), frame counts drawn log-normally (median 72, clipped to NTU's 32..300 frames) so the
-   mean file is ~250 KB like the real 114,480 (about 29 GB). Each name gets a template picked by a
-   hash of its name (two-person templates for two-person actions) with its own first body id
-   (a cheap per-file variation), written as a real file.
+2. Content: `--templates` synthetic files from `skeleton.ntu.synth` (one- and two-person, noise
+   bodies, CRLF/LF), frame counts drawn log-normally (median 72, clipped to NTU's 32..300 frames)
+   so the mean file is ~250 KB like the real 114,480 (about 29 GB). Each name gets a template
+   picked by a hash of its name (two-person templates for two-person actions) with its own first
+   body id (a cheap per-file variation), written as a real file.
 3. Dry run at full size: a folder with all 114,480 names as hard links to the templates (real
    files for `stat`, no 29 GB needed), its index built by Snakemake (timed), then
    `snakemake -n ntu120_xset` timed with that full index present and nothing built.
@@ -55,8 +55,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from skeleton.ntu import TWO_PERSON_ACTIONS, SampleName  # noqa: E402
-from skeleton.synth import BODY_ID_BASE, sample_text  # noqa: E402
+from skeleton.ntu.names import TWO_PERSON_ACTIONS, SampleName  # noqa: E402
+from skeleton.ntu.synth import BODY_ID_BASE, sample_text  # noqa: E402
 
 NTU120_SAMPLES = 114_480
 NTU60_LAST_SETUP = 17

@@ -1,4 +1,9 @@
-# Config validation, constants and input functions shared by the rules.
+# The workflow's one shared file: config validation, constants and every input function of
+# the rules (one .smk per stage in rules/, each included by the Snakefile after this one).
+# Sections: config, NTU 3D (rules/ntu_raw, splits, package, download), 2D poses and video
+# sources (rules/pose, datasets), pictures (rules/visualize, report). Every video source (NTU
+# RGB+D, UCF101, HMDB51, Diving48, FineGYM, Kinetics-400, custom lists) has its reader in
+# skeleton/datasets/ and its config section named after it.
 
 import functools
 import hashlib
@@ -8,12 +13,26 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from skeleton import ntu_shards
-from skeleton.configcheck import ConfigError, check_config, config_sources
-from skeleton.files import Source, check_inputs
-from skeleton.index import read_index, shard_rows, shards_for
-from skeleton.releases import local_inputs, raw_downloads
-from skeleton.resources import label_map_path
+import skeleton.datasets.index as video_index
+from skeleton.core.files import Source, check_inputs
+from skeleton.datasets import (
+    SOURCES,
+    ConfigError,
+    dataset_filter,
+    datasets_of,
+    label_map_path,
+    source_of,
+)
+from skeleton.datasets import reader as source_reader
+from skeleton.datasets import sources as video_sources
+from skeleton.ntu import shards as ntu_shards
+from skeleton.ntu.index import read_index, shard_rows, shards_for
+from skeleton.pose.tag_cache import TagError, cached_tag
+from skeleton.release.releases import local_inputs, raw_downloads
+from skeleton.workflow.configcheck import ConfigError as ConfigSchemaError
+from skeleton.workflow.configcheck import check_config, config_sources
+
+# ---- config -----------------------------------------------------------------------------------
 
 # This workflow's folder (the repository), for the files it ships (label maps, model configs,
 # the default pose interpreter). Not workflow.basedir: when another workflow uses this one as a
@@ -34,8 +53,10 @@ try:  # a short message naming the bad key, not Snakemake's dump of the whole sc
         ),
         os.path.join(WORKFLOW_DIR, "config/config.yaml"),
     )
-except ConfigError as exc:
+except ConfigSchemaError as exc:
     sys.exit(str(exc))
+
+# ---- NTU 3D (rules/ntu_raw.smk, splits.smk, package.smk, download.smk) ---------------------
 
 NTU = config["ntu"]
 NTU_DATASETS = NTU["datasets"]
@@ -45,7 +66,7 @@ DENOISE = NTU["denoise"]
 NTU_INDEX = "results/ntu/index.tsv"
 NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"
 NTU_SHARD_DIGEST = (
-    f"results/ntu/3d_{DENOISE}/shard_{{shard}}.json"  # skeleton.ntu_shards
+    f"results/ntu/3d_{DENOISE}/shard_{{shard}}.json"  # skeleton.ntu.shards
 )
 MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
 
@@ -171,3 +192,169 @@ def shard_mem_mb(wildcards, attempt):
 
 def shard_runtime(wildcards, attempt):
     return (5 + int(NTU["shard_size"] * PARSE_SECONDS_PER_SAMPLE / 60)) * attempt
+
+
+# ---- 2D poses and video sources (rules/pose.smk, rules/datasets.smk) -------------------------
+
+POSE = config["pose"]
+
+
+def repo_relative(path):
+    """A configured path as given when it exists here, else relative to the workflow's folder."""
+    if not path or os.path.isabs(path) or os.path.exists(path) or os.sep not in path:
+        return path
+    return os.path.join(WORKFLOW_DIR, path)
+
+
+POSE_PYTHON = repo_relative(POSE["python"])
+POSE_MODELS = repo_relative(POSE.get("models"))
+CONFIGURED_SOURCES = [s for s in SOURCES if video_sources.configured(s, config)]
+NTU_VIDEO_INDEX = "results/ntu/videos.tsv"
+# Rough costs of one NTU video (~100 frames of 1080p), for cluster job sizes.
+POSE_SECONDS_PER_VIDEO = {"cuda": 10, "cpu": 120}
+POSE_MB = 8000  # models + a batch of decoded 1080p frames
+
+
+def pose_tag():
+    """The model tag, computed by the pose interpreter only when what it hashes has changed."""
+    cmd = [POSE_PYTHON, "-m", "skeleton", "pose-tag"]
+    cmd += video_sources.pose_tag_arguments(POSE, POSE_MODELS)
+    try:
+        return cached_tag(cmd)
+    except TagError as exc:
+        raise WorkflowError(
+            f"{exc}\npose.python={POSE_PYTHON!r}: build the pose env with "
+            "`skeleton make-env pose` or set pose.python"
+        )
+
+
+POSE_TAG = pose_tag() if CONFIGURED_SOURCES else "none"
+POSE_DIR = f"results/pose/{POSE_TAG}"
+
+
+wildcard_constraints:
+    source="|".join(SOURCES),
+
+
+def source_settings(source):
+    try:
+        return video_sources.settings(source, config)
+    except ConfigError as exc:
+        raise WorkflowError(str(exc))
+
+
+@functools.lru_cache(maxsize=16)
+def _video_rows(path, mtime):
+    return video_index.read_index(path)
+
+
+def source_rows(source):
+    """The video index of `source` (its checkpoint's table, read once per DAG build)."""
+    path = checkpoints.video_index.get(source=source).output.index
+    return _video_rows(path, os.path.getmtime(path))
+
+
+def pose_shard_rows(wildcards):
+    return video_index.shard_rows(source_rows(wildcards.source), int(wildcards.shard))
+
+
+def pose_shard_videos(wildcards):
+    """The shard's video files: touching one reruns only its shard."""
+    return [r.path for r in pose_shard_rows(wildcards)]
+
+
+def pose_shard_members(wildcards):
+    return [f"{r.sample}={r.path}" for r in pose_shard_rows(wildcards)]
+
+
+def pose_shard_boxes(wildcards):
+    boxes = source_settings(wildcards.source).boxes
+    return [boxes] if boxes else []
+
+
+def pose_options(wildcards):
+    """`skeleton pose` options of the source's shards: assembled in one place, as a list."""
+    boxes = source_settings(wildcards.source).boxes
+    return video_sources.pose_arguments(POSE, wildcards.source, boxes, POSE_MODELS)
+
+
+def dataset_pose_shards(pattern):
+    """Input function: `pattern` ({source}, {dataset}, {k}) for each pose shard holding a usable
+    video of the dataset (wildcard `dataset` or `ds`)."""
+
+    def inputs(wildcards):
+        dataset = getattr(wildcards, "dataset", None) or wildcards.ds
+        source = source_of(dataset)
+        member = dataset_filter(dataset)
+        shards = {
+            r.shard for r in source_rows(source) if r.shard >= 0 and member(r.sample)
+        }
+        return expand(pattern, source=source, dataset=dataset, k=sorted(shards))
+
+    return inputs
+
+
+def pose_device_kind():
+    return "cuda" if POSE["device"].startswith("cuda") else "cpu"
+
+
+# dataset -> its video source: ntu60 and ntu120 share the NTU video index and pose shards
+DATASET_SOURCE = {d: s for s in SOURCES for d in datasets_of(s)}
+COMPRESSED = [
+    d
+    for d, s in DATASET_SOURCE.items()
+    if getattr(source_reader(s), "COMPRESSED", False)
+]
+DENSE = [d for d in DATASET_SOURCE if d not in COMPRESSED]
+
+
+def dataset_index(wildcards):
+    return f"results/{source_of(wildcards.dataset)}/videos.tsv"
+
+
+def dataset_annotation_rejects(wildcards):
+    return f"results/{source_of(wildcards.dataset)}/annotation_rejects.tsv"
+
+
+def dataset_splits(wildcards):
+    """NTU's 2D pickles take the splits of the 3D ones (samples with a usable skeleton)."""
+    if source_of(wildcards.dataset) == "ntu":
+        return [f"results/{wildcards.dataset}/splits.json"]
+    return []
+
+
+# ---- pictures (rules/visualize.smk, rules/report.smk) ----------------------------------------
+
+VIZ = config["visualize"]
+VIZ_DIMS = ["3d", "2d"] if NTU.get("videos") else ["3d"]
+
+
+def viz_outputs(datasets):
+    return [f"results/{ds}/viz/{dim}" for ds in datasets for dim in VIZ_DIMS]
+
+
+def viz_video_index(wildcards):
+    """Overlays draw on the videos of the video index when ntu.videos is set."""
+    return [NTU_VIDEO_INDEX] if NTU.get("videos") else []
+
+
+REPORT_3D = ["splits", "classes", "lengths", "persons", "rejects"]
+REPORT_2D = ["splits", "scores", "rejects", "pck", "pck_examples"]
+
+
+def report_outputs(datasets):
+    files = [f"results/{ds}/report/3d_{n}.png" for ds in datasets for n in REPORT_3D]
+    if NTU.get("videos"):
+        files += [
+            f"results/{ds}/report/2d_{n}.png" for ds in datasets for n in REPORT_2D
+        ]
+    return files
+
+
+def report_png(dim, name, subcategory):
+    return report(
+        f"results/{{ds}}/report/{dim}_{name}.png",
+        caption=f"../report/{dim}_{name}.rst",
+        category="{ds}",
+        subcategory=subcategory,
+    )

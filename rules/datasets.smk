@@ -7,9 +7,6 @@
 # naming the rejected samples stays under results/.
 
 
-include: "datasets_common.smk"
-
-
 rule rejects_2d:
     input:
         index=dataset_index,

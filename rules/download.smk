@@ -6,7 +6,7 @@
 import re
 from pathlib import Path
 
-from skeleton.releases import fetch_params, load_releases, raw_downloads
+from skeleton.release.releases import fetch_params, load_releases, raw_downloads
 
 RELEASES = load_releases(
     workflow.source_path("../config/releases.yaml"), config.get("releases")
@@ -17,7 +17,7 @@ CHECKPOINTS = load_releases(
     section="checkpoints",
 )
 OFFLINE = config.get("download", {}).get("offline", False)
-# one fetch's deadline (all retries) and size cap (skeleton.fetch)
+# one fetch's deadline (all retries) and size cap (skeleton.core.fetch)
 FETCH_LIMITS = {
     "deadline_s": 3600.0 * config.get("download", {}).get("deadline_h", 6),
     "max_bytes": int(config.get("download", {}).get("max_gb", 32) * (1 << 30)),
@@ -158,7 +158,7 @@ rule fetch_pose_checkpoints:
 
 # Raw archives given as URLs in `ntu.skeletons` (the official NTU archives need a login, so a
 # local path is the normal case): downloaded to data/raw/ntu/<file name>; the NTU rules read
-# `skeleton.releases.local_inputs(config["ntu"]["skeletons"])`.
+# `skeleton.release.releases.local_inputs(config["ntu"]["skeletons"])`.
 RAW_DOWNLOADS = raw_downloads(config.get("ntu", {}).get("skeletons", []))
 
 

@@ -8,9 +8,6 @@
 # (skeleton.pose.tag_cache): a DAG build starts the pose interpreter only after a change.
 
 
-include: "pose_common.smk"
-
-
 checkpoint video_index:
     input:
         lambda wc: source_settings(wc.source).files,

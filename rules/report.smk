@@ -3,9 +3,6 @@
 # colour joints with the best and worst samples drawn). Captions live in report/.
 
 
-include: "report_common.smk"
-
-
 rule ntu_report_plots:
     input:
         pkl="results/{ds}/{ds}_3d.pkl",

@@ -4,9 +4,6 @@
 # per class (stable order); `visualize.format`: mp4 or gif (each comes with a middle-frame .png).
 
 
-include: "visualize_common.smk"
-
-
 rule ntu_visualize:
     input:
         pkl="results/{ds}/{ds}_{dim}.pkl",

@@ -1,6 +1,6 @@
 # Snakemake glue for rule check_release.
-from skeleton.logs import log_to
-from skeleton.releases import check_release
+from skeleton.core.logs import log_to
+from skeleton.release.releases import check_release
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

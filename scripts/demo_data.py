@@ -1,6 +1,6 @@
 # Snakemake glue for rule demo_data: NTU60 + NTU120-only synthetic samples.
-from skeleton.logs import log_to
-from skeleton.synth import write_demo
+from skeleton.core.logs import log_to
+from skeleton.ntu.synth import write_demo
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

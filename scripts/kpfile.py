@@ -1,6 +1,6 @@
 # Snakemake glue for rule kpfile.
+from skeleton.core.logs import log_to
 from skeleton.datasets.package import compress_shard
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,10 +1,10 @@
 # Snakemake glue for rule ntu_index.
-from skeleton.blas import single_threaded_blas
+from skeleton.core.blas import single_threaded_blas
 
 single_threaded_blas()  # before numpy is imported
 
-from skeleton.index import run_index  # noqa: E402
-from skeleton.logs import log_to  # noqa: E402
+from skeleton.core.logs import log_to  # noqa: E402
+from skeleton.ntu.index import run_index  # noqa: E402
 
 with log_to(snakemake.log[0]):  # noqa: F821
     run_index(

@@ -1,6 +1,6 @@
 # Snakemake glue for rule ntu_pose_quality.
+from skeleton.core.logs import log_to
 from skeleton.datasets.ntu import pose_quality
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

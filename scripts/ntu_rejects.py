@@ -1,6 +1,6 @@
 # Snakemake glue for rule ntu_rejects.
-from skeleton.logs import log_to
-from skeleton.ntu3d import run_rejects
+from skeleton.core.logs import log_to
+from skeleton.ntu.build import run_rejects
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,10 +1,10 @@
 # Snakemake glue for rule ntu_splits.
-from skeleton.blas import single_threaded_blas
+from skeleton.core.blas import single_threaded_blas
 
 single_threaded_blas()  # before numpy is imported
 
-from skeleton.logs import log_to  # noqa: E402
-from skeleton.ntu3d import run_splits  # noqa: E402
+from skeleton.core.logs import log_to  # noqa: E402
+from skeleton.ntu.build import run_splits  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,6 +1,6 @@
 # Snakemake glue for rules package_2d (dense keypoints) and package_2d_compressed (kpfiles).
+from skeleton.core.logs import log_to
 from skeleton.datasets.package import package_compressed, package_dense
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 compressed = sm.rule == "package_2d_compressed"

@@ -1,6 +1,6 @@
 # Snakemake glue for rule rejects_2d.
+from skeleton.core.logs import log_to
 from skeleton.datasets.package import collect_rejects
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,6 +1,6 @@
 # Snakemake glue for rules ntu_report_plots and ntu_report_plots_2d.
-from skeleton.logs import log_to
-from skeleton.report import plot_2d, plot_3d
+from skeleton.core.logs import log_to
+from skeleton.pictures.report import plot_2d, plot_3d
 
 sm = snakemake  # noqa: F821
 out = {k: v for k, v in sm.output.items()}

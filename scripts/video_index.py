@@ -1,6 +1,6 @@
 # Snakemake glue for checkpoint video_index.
+from skeleton.core.logs import log_to
 from skeleton.datasets.index import run_index
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,6 +1,6 @@
 # Snakemake glue for rule video_kpfiles.
+from skeleton.core.logs import log_to
 from skeleton.datasets.package import write_video_kpfiles
-from skeleton.logs import log_to
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

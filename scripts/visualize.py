@@ -1,6 +1,6 @@
 # Snakemake glue for rule ntu_visualize.
-from skeleton.logs import log_to
-from skeleton.visualize import run_visualize
+from skeleton.core.logs import log_to
+from skeleton.pictures.render import run_visualize
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,20 +1,32 @@
 """skeleton: reproducible builds of skeleton action-recognition datasets.
 
-Layers (tests/test_layout.py checks the import graph: no loops, nothing below the CLI imports it):
+Layout: one folder per stage. A folder may import the folders listed after "imports" and
+nothing else of the package (tests/test_layout.py checks this, and that the import graph has
+no loop at any level):
 
-* `cli.py`, `commands/`, `__main__.py` — the command line: argument parsing and exit codes only;
-  they import the library, never the other way round.
-* `errors.py`, `blas.py`, `versions.py`, `files.py`, `tables.py`, `logs.py`, `rejects.py`,
-  `safeload.py`, `annotations.py` — shared pieces every stage may import.
-* NTU 3D: `ntu.py` (names, missing lists), `reader.py` + `_skelparse.c`, `denoise.py`, `index.py`,
-  `ntu_shards.py`, `ntu3d.py` (the build), `synth.py` (synthetic raw files).
-* `pose/` — 2D pose: backends (`base`, `mmpose_backend`, `yolo`), `extract` (videos to
-  annotations, videos in flight), post-processing (`postproc_mmaction2`, `ntu`, `tracking`,
-  `boxes`), `quality`, model tags (`tag`, `tag_cache`); imports the shared pieces and `video.py`.
-* `datasets/` — one reader per video dataset (NTU included), their index and packaging.
-* Distribution and checks: `fetch.py`, `releases.py`, `validate.py`, `describe.py`,
-  `convert.py`, `configcheck.py`, `envs.py`, `resources.py`.
-* Pictures: `visualize.py`, `report.py`.
+* `core/` — shared pieces: errors, files and sources, tables, rejects, logs, summaries, the
+  restricted pickle loader (`safeload`), annotation pickles and their validation, downloads
+  (`fetch`), versions, BLAS threads. Imports nothing else.
+* `ntu/` — NTU RGB+D 3D: sample names and the official missing lists (`names`, `missing/`),
+  the `.skeleton` reader (`reader` + the C `_skelparse.c`), Kinect colour joints (`kinect`),
+  the two denoisers, the sample index, shards and the build (`build`), synthetic raw files
+  (`synth`). Imports core.
+* `pose/` — 2D pose: backends (`base`, `mmpose_backend`, `yolo`), video decoding (`video`),
+  videos to annotations (`extract`, videos in flight), post-processing (`postproc_mmaction2`,
+  `actors`, `tracking`, `boxes`), model tags (`tag`, `tag_cache`), drift between two results
+  (`drift`). Imports core and `ntu.names` (an NTU video's action and actor count come from its
+  name).
+* `datasets/` — one reader per video dataset (NTU included) with its label maps
+  (`label_maps/`), the video index, 2D packaging, the NTU PCK against the Kinect
+  (`ntu_quality`). Imports core, ntu, pose.
+* `pictures/` — what an annotation looks like: overlays, PoseC3D heatmaps, 3D plots, writers,
+  one render entry (`render`) and the report figures (`report`). Imports core, ntu, pose,
+  datasets.
+* `release/` — released pickles: fetch and check (`releases`), describe, convert. Imports core.
+* `workflow/` — what the Snakemake workflow needs around the stages: config checks
+  (`configcheck`) and environment recipes (`envs`). Imports core.
+* `cli.py`, `commands/`, `__main__.py` — the command line: argument parsing and exit codes
+  only; it may import every folder, and no folder imports it.
 """
 
 __version__ = "0.1.0"

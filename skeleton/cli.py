@@ -14,8 +14,8 @@ import importlib
 import pickle
 import sys
 
-from skeleton.blas import single_threaded_blas
-from skeleton.errors import InputError, UsageError
+from skeleton.core.blas import single_threaded_blas
+from skeleton.core.errors import InputError, UsageError
 
 __all__ = ["InputError", "UsageError", "build_parser", "main", "single_threaded_blas"]
 
@@ -50,7 +50,7 @@ COMMANDS: dict[str, str] = {
     "visualize": "skeleton.commands.visualize",
     "make-env": "skeleton.commands.make_env",
 }
-# Commands that run with one BLAS thread (skeleton.blas says why). Not the pose commands: torch
+# Commands that run with one BLAS thread (skeleton.core.blas says why). Not the pose commands: torch
 # takes its thread count from OMP_NUM_THREADS.
 SINGLE_THREADED = frozenset(
     ("ntu3d", "ntu-index", "ntu-parse-shard", "ntu-splits", "ntu-package", "ntu-rejects")
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except pickle.UnpicklingError as exc:
-        from skeleton.safeload import CorruptPickleError, UnsafePickleError
+        from skeleton.core.safeload import CorruptPickleError, UnsafePickleError
 
         if not isinstance(exc, UnsafePickleError | CorruptPickleError):
             raise

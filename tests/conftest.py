@@ -29,7 +29,7 @@ def real_dir() -> Path:
 @pytest.fixture(scope="session")
 def synth_ntu(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 synthetic NTU60-range + 40 NTU120 files (read-only for tests: copy before changing)."""
-    from skeleton.synth import write_synthetic
+    from skeleton.ntu.synth import write_synthetic
 
     root = tmp_path_factory.mktemp("synth")
     write_synthetic(root / "ntu60", 40, seed=3)

@@ -55,7 +55,7 @@ def main() -> int:
     import skeleton.cli
 
     skeleton.cli.build_parser()  # import every command module before forking
-    import skeleton.visualize  # noqa: F401 - its plotting stack too
+    import skeleton.pictures.render  # noqa: F401 - its plotting stack too
 
     results = []
     for case in cases:

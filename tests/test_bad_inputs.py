@@ -2,7 +2,7 @@
 
 Every bad input must end in the rejects report with its specific reason (and, for content errors,
 the file and line in the detail), every good sample beside it must be packaged, the run exits 0,
-and non-zero in strict mode. Videos: the decode-level cases of `skeleton.video`.
+and non-zero in strict mode. Videos: the decode-level cases of `skeleton.pose.video`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import yaml
 
-from skeleton.ntu import SampleName, missing_samples, parse_name
-from skeleton.rejects import read_rejects
-from skeleton.synth import sample_text, write_synthetic
+from skeleton.core.rejects import read_rejects
+from skeleton.ntu.names import SampleName, missing_samples, parse_name
+from skeleton.ntu.synth import sample_text, write_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 600
@@ -240,7 +240,7 @@ def test_workflow_rejects_every_bad_input(corpus, tmp_path):
     assert "rejected: " in log
 
 
-# --- videos: decode-level failures (skeleton.video); "no person" needs a pose backend --------
+# --- videos: decode-level failures (skeleton.pose.video); "no person" needs a pose backend --------
 
 
 def write_video(path: Path, frames: int) -> None:
@@ -256,7 +256,7 @@ def write_video(path: Path, frames: int) -> None:
 
 def test_bad_videos_get_specific_reasons(tmp_path):
     pytest.importorskip("cv2", reason="OpenCV is not installed in this environment")
-    from skeleton.video import VideoError, probe
+    from skeleton.pose.video import VideoError, probe
 
     good = tmp_path / "S001C001P001R001A001_rgb.avi"
     write_video(good, 60)

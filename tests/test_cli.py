@@ -37,9 +37,9 @@ def test_ntu3d_imports_only_what_it_uses(tmp_path, synth_ntu):
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["rc"] == 0 and got["blas"] == "1"
-    heavy = {"matplotlib", "cv2", "yaml", "jsonschema", "tqdm", "torch", "skeleton.visualize"}
+    heavy = {"matplotlib", "cv2", "yaml", "jsonschema", "tqdm", "torch", "skeleton.pictures.render"}
     assert not heavy & {m.split(".")[0] for m in got["modules"]} - {"skeleton"}
-    assert "skeleton.visualize" not in got["modules"]
+    assert "skeleton.pictures.render" not in got["modules"]
     assert "numpy" in got["modules"]
 
 

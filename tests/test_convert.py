@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeleton import safeload
 from skeleton.commands import convert as convert_cmd
-from skeleton.convert import ConvertError, babel_to_mmaction, merge_pickles, split_pickle
-from skeleton.validate import validate_data, validate_file
+from skeleton.core import safeload
+from skeleton.core.validate import validate_data, validate_file
+from skeleton.release.convert import ConvertError, babel_to_mmaction, merge_pickles, split_pickle
 
 
 def run_convert(*argv: str) -> int:

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skeleton.core.logs import log_to
+from skeleton.core.rejects import read_rejects
 from skeleton.datasets import AnnotationError, label_map, read_dataset, video_stem
 from skeleton.datasets.finegym import (
     BoxLayoutError,
@@ -30,8 +32,6 @@ from skeleton.datasets.finegym import (
     load_boxes,
 )
 from skeleton.datasets.index import read_index, run_index
-from skeleton.logs import log_to
-from skeleton.rejects import read_rejects
 
 cv2 = pytest.importorskip("cv2")
 

@@ -21,7 +21,9 @@ import numpy as np
 import pytest
 import yaml
 
-from skeleton.annotations import load, write_annotations
+from skeleton.core.annotations import load, write_annotations
+from skeleton.core.rejects import read_rejects
+from skeleton.core.validate import validate_file
 from skeleton.datasets import AnnotationError, label_map, read_dataset
 from skeleton.datasets.finegym import boxes_for, compact_id, load_boxes
 from skeleton.datasets.index import build_index, read_index, run_index
@@ -35,9 +37,7 @@ from skeleton.datasets.package import (
     package_dense,
     to_dense,
 )
-from skeleton.ntu3d import StrictModeError
-from skeleton.rejects import read_rejects
-from skeleton.validate import validate_file
+from skeleton.ntu.build import StrictModeError
 
 cv2 = pytest.importorskip("cv2")
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import GOLDEN, REAL_SKELETONS, need_shared
 
 from skeleton import denoise as D
-from skeleton.denoise import NoSkeleton, denoise
-from skeleton.reader import XYZ, SkeletonData, read_skeleton
-from skeleton.synth import _object, _person
+from skeleton.ntu.denoise import NoSkeleton, denoise
+from skeleton.ntu.reader import XYZ, SkeletonData, read_skeleton
+from skeleton.ntu.synth import _object, _person
 
 ENGINES = ["c", "numpy"] if D._skelparse is not None else ["numpy"]
 

@@ -1,4 +1,4 @@
-"""rules/download.smk and skeleton.releases: fetch targets run by real Snakemake against a
+"""rules/download.smk and skeleton.release.releases: fetch targets run by real Snakemake against a
 loopback HTTP server (URLs overridden through the config, as a mirror would be)."""
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ import pytest
 import yaml
 from loopback_http import serve
 
-from skeleton.annotations import write_annotations
-from skeleton.releases import DEFAULT_RELEASES_YAML, load_releases, local_inputs, raw_downloads
+from skeleton.core.annotations import write_annotations
+from skeleton.release.releases import (
+    DEFAULT_RELEASES_YAML,
+    load_releases,
+    local_inputs,
+    raw_downloads,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 RULE_TARGETS = [

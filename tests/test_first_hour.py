@@ -19,8 +19,8 @@ import pytest
 import yaml
 from conftest import MALFORMED, REPO, skeleton_cmd
 
-from skeleton.configcheck import coerce_strings, explain_config_errors
-from skeleton.rejects import read_rejects
+from skeleton.core.rejects import read_rejects
+from skeleton.workflow.configcheck import coerce_strings, explain_config_errors
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 # what a copy of the project leaves out: environments, build and run outputs (top level), caches
@@ -72,8 +72,8 @@ def test_wheel_install_runs_ntu3d_from_another_folder(tmp_path, synth_ntu):
     )
     (wheel,) = wheels.glob("skeleton-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "skeleton/data/ntu/NTU_RGBD_samples_with_missing_skeletons.txt" in names
-    assert "skeleton/data/label_maps/ntu120.txt" in names
+    assert "skeleton/ntu/missing/NTU_RGBD_samples_with_missing_skeletons.txt" in names
+    assert "skeleton/datasets/label_maps/ntu120.txt" in names
 
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

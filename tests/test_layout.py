@@ -1,4 +1,5 @@
-"""The library's import graph: no loops, and nothing outside the CLI imports the CLI."""
+"""The library's layout: one folder per stage, each importing only the folders below it (as
+skeleton/__init__.py lists them), no import loop, and nothing outside the CLI imports the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skeleton"
 CLI = ("skeleton.cli", "skeleton.commands", "skeleton.__main__")
+# stage folder -> what it may import besides itself: folders, or single modules (dotted)
+ALLOWED = {
+    "core": set(),
+    "ntu": {"core"},
+    "pose": {"core", "ntu.names"},
+    "datasets": {"core", "ntu", "pose"},
+    "pictures": {"core", "ntu", "pose", "datasets"},
+    "release": {"core"},
+    "workflow": {"core"},
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -52,7 +63,7 @@ def _missing() -> list[tuple[str, str]]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 if node.module.startswith("skeleton"):
                     out.append((name, node.module))
-    return sorted((m, i) for m, i in out if i not in mods and i != "skeleton._skelparse")
+    return sorted((m, i) for m, i in out if i not in mods and i != "skeleton.ntu._skelparse")
 
 
 def _is_cli(name: str) -> bool:
@@ -88,3 +99,39 @@ def test_import_graph_has_no_loop():
         if node not in state:
             visit(node, [node])
     assert loops == []
+
+
+def _stage(module: str) -> str | None:
+    """The stage folder of a module (None for the CLI and the package itself)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and not _is_cli(module) else None
+
+
+def test_every_module_lives_in_a_stage_folder():
+    folders = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert folders == set(ALLOWED) | {"commands"}
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert loose == ["__init__.py", "__main__.py", "cli.py"]
+
+
+def test_stages_import_only_the_folders_below_them():
+    bad = []
+    for module, deps in _graph().items():
+        stage = _stage(module)
+        if stage is None:
+            continue
+        for dep in deps:
+            inner = dep.removeprefix("skeleton.")
+            if _stage(dep) in (stage, None) and not _is_cli(dep):
+                continue
+            allowed = ALLOWED[stage]
+            if not any(inner == a or inner.startswith(a + ".") for a in allowed):
+                bad.append((module, dep))
+    assert sorted(bad) == []
+
+
+def test_the_layout_is_written_down():
+    import skeleton
+
+    for folder in ALLOWED:
+        assert f"`{folder}/`" in skeleton.__doc__, folder

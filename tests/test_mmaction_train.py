@@ -34,7 +34,7 @@ import pytest
 import yaml
 from mmaction_consumer import mmaction_python
 
-from skeleton.annotations import load
+from skeleton.core.annotations import load
 
 pytestmark = pytest.mark.mmaction
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from conftest import REAL_SKELETONS, need_shared, skeleton_cmd
 
-from skeleton.index import build_index
-from skeleton.ntu import make_splits, missing_samples, parse_name
-from skeleton.rejects import read_rejects
+from skeleton.core.rejects import read_rejects
+from skeleton.ntu.index import build_index
+from skeleton.ntu.names import make_splits, missing_samples, parse_name
 
 
 def test_names():

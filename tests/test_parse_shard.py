@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from skeleton.files import RawFileError, Source
-from skeleton.index import IndexRow
-from skeleton.ntu3d import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
-from skeleton.synth import write_synthetic
+from skeleton.core.files import RawFileError, Source
+from skeleton.ntu.build import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
+from skeleton.ntu.index import IndexRow
+from skeleton.ntu.synth import write_synthetic
 
 
 def rows_for(sources: list[str]) -> list[IndexRow]:
@@ -73,8 +73,8 @@ def test_shard_equals_reading_one_file_at_a_time(srcs):
 
 
 def test_shard_rows_read_alone_equal_the_whole_index(tmp_path, srcs):
-    from skeleton.index import build_index, read_index, shard_rows, write_index
-    from skeleton.ntu3d import read_shard_rows
+    from skeleton.ntu.build import read_shard_rows
+    from skeleton.ntu.index import build_index, read_index, shard_rows, write_index
 
     index = tmp_path / "index.tsv"
     root = Path(srcs[0]).parent.parent  # raw/ and more.zip

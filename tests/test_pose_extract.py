@@ -15,10 +15,10 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from skeleton.annotations import load  # noqa: E402
+from skeleton.core.annotations import load  # noqa: E402
+from skeleton.core.rejects import read_rejects  # noqa: E402
 from skeleton.pose.base import PoseBackend, run_backend  # noqa: E402
 from skeleton.pose.extract import ExtractOptions, extract_video, run_shard, sample_name  # noqa: E402
-from skeleton.rejects import read_rejects  # noqa: E402
 
 W, H = 160, 120
 

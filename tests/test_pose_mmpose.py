@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import yaml
 
-from skeleton import envs
 from skeleton.pose import mmpose_backend
+from skeleton.workflow import envs
 
 REPO = Path(__file__).resolve().parent.parent
 VIDEO = REPO.parent / "shared" / "video" / "S001C001P001R001A001_rgb.avi"
@@ -47,7 +47,7 @@ def test_pose_models_config_matches_backend_defaults():
 
 
 def test_checkpoint_urls_carry_sha256_prefixes():
-    from skeleton.fetch import checkpoint_sha256_prefix
+    from skeleton.core.fetch import checkpoint_sha256_prefix
 
     prefixes = [
         checkpoint_sha256_prefix(spec["checkpoint"])

@@ -301,7 +301,7 @@ def test_tracks_and_generic_modes_keep_detector_boxes(tmp_path):
 
 
 def test_tracks_mode_interpolates_boxes_with_keypoints():
-    from skeleton.pose.ntu import ntu_tracks
+    from skeleton.pose.actors import ntu_tracks
 
     def det(x):
         b = box(x)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from test_pose_yolo import KINECT, NTU_VIDEO, pose_python, run_skeleton
 
-from skeleton.annotations import load
-from skeleton.pose.quality import annotation_pck
+from skeleton.core.annotations import load
+from skeleton.datasets.ntu_quality import annotation_pck
 
 pytestmark = pytest.mark.pose
 

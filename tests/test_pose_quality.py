@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeleton.pose.base import COCO17
-from skeleton.pose.quality import (
+from skeleton.datasets.ntu_quality import (
     COCO_FROM_KINECT,
     KINECT,
     SCORED_COCO,
     annotation_pck,
-    drift,
     kinect_reference,
     pck,
 )
+from skeleton.pose.base import COCO17
+from skeleton.pose.drift import drift
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ntu" / "skeletons"
 REAL = SHARED / "S001C001P001R001A001.skeleton"

@@ -19,9 +19,9 @@ import yaml
 from test_datasets import short_clip
 from test_pose_yolo import SHARED, pose_python
 
-from skeleton.annotations import load
-from skeleton.rejects import read_rejects
-from skeleton.validate import validate_file
+from skeleton.core.annotations import load
+from skeleton.core.rejects import read_rejects
+from skeleton.core.validate import validate_file
 
 pytestmark = pytest.mark.pose
 

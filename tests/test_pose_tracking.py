@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skeleton.pose.ntu import (
+from skeleton.pose.actors import (
     PostOptions,
     drop_nested,
     fill_gaps,

@@ -10,7 +10,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from skeleton.video import (  # noqa: E402
+from skeleton.pose.video import (  # noqa: E402
     FramePrefetcher,
     VideoError,
     VideoInfo,

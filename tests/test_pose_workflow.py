@@ -16,10 +16,10 @@ import pytest
 import yaml
 from test_pose_yolo import SHARED, pose_python
 
-from skeleton.annotations import load
+from skeleton.core.annotations import load
+from skeleton.core.rejects import read_rejects
 from skeleton.datasets import read_dataset
 from skeleton.datasets.index import build_index
-from skeleton.rejects import read_rejects
 
 REPO = Path(__file__).resolve().parent.parent
 SKELETONS = SHARED / "ntu" / "skeletons"

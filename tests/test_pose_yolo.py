@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeleton.annotations import load
-from skeleton.envs import cache_root
-from skeleton.pose.quality import annotation_pck
+from skeleton.core.annotations import load
+from skeleton.datasets.ntu_quality import annotation_pck
+from skeleton.workflow.envs import cache_root
 
 pytestmark = pytest.mark.pose
 

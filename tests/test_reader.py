@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import MALFORMED, REAL_SKELETONS, REPO, need_shared
 
-from skeleton import reader
-from skeleton.ntu import parse_name
-from skeleton.reader import ALL_COLUMNS, XYZ, SkeletonData, SkeletonFormatError, parse_skeleton
-from skeleton.synth import sample_text
+from skeleton.ntu import reader
+from skeleton.ntu.names import parse_name
+from skeleton.ntu.reader import ALL_COLUMNS, XYZ, SkeletonData, SkeletonFormatError, parse_skeleton
+from skeleton.ntu.synth import sample_text
 
 C_PATHS = (0, 1, 2, 3)  # _skelparse.parse path: best, word at a time, careful, whole line (SSE2)
 
@@ -244,7 +244,7 @@ def mmaction2_read_xyz():
 
 def test_cr_only_real_file_reads_as_mmaction2_reads_it(tmp_path):
     need_shared()
-    from skeleton.denoise import denoise
+    from skeleton.ntu.denoise import denoise
 
     src = REAL_SKELETONS / "S001C001P001R001A050.skeleton"  # two persons, LF
     cr = tmp_path / src.name

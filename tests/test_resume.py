@@ -27,7 +27,7 @@ import psutil
 import pytest
 import yaml
 
-from skeleton.synth import write_synthetic
+from skeleton.ntu.synth import write_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 N_SAMPLES, SHARD_SIZE = 48, 8  # 6 shards: the first ones finish well before packaging

@@ -72,8 +72,8 @@ def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
     from test_pose_yolo import pose_python
 
     from skeleton.datasets.finegym import compact_id
-    from skeleton.ntu import parse_name
-    from skeleton.synth import write_names
+    from skeleton.ntu.names import parse_name
+    from skeleton.ntu.synth import write_names
 
     pose_py = pose_python()
     rules = shell_rules()

@@ -31,7 +31,7 @@ from test_slurm import (  # noqa: E402, F401  (cluster, plugin: fixtures)
     submissions,
 )
 
-from skeleton.annotations import load  # noqa: E402
+from skeleton.core.annotations import load  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.pose]
 

@@ -24,11 +24,11 @@ import pytest
 import yaml
 from conftest import REPO
 
-from skeleton.files import RawFileError, ZipReader, scan_sources
-from skeleton.index import build_index
-from skeleton.ntu import parse_name
-from skeleton.rejects import read_rejects
-from skeleton.synth import sample_names, sample_text
+from skeleton.core.files import RawFileError, ZipReader, scan_sources
+from skeleton.core.rejects import read_rejects
+from skeleton.ntu.index import build_index
+from skeleton.ntu.names import parse_name
+from skeleton.ntu.synth import sample_names, sample_text
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 BOMB_BYTES = 256 << 20  # uncompressed size of the test bomb (the was 2 GiB)
@@ -152,7 +152,7 @@ def test_odd_files_in_a_folder_are_rejects(tmp_path: Path) -> None:
     assert {(b, "not_a_file"), (c, "not_a_file"), (d, "not_a_file")} <= status
     assert sum(1 for s, st in status if st == "bad_path") == 2  # undecodable folder, tab
     ok = next(r for r in rows if r.sample == a)
-    from skeleton.files import Source
+    from skeleton.core.files import Source
 
     assert Source.from_id(ok.source).read() == text(a)  # the id survives '::' and two spaces
 
@@ -258,7 +258,7 @@ def test_failed_packaging_keeps_the_rejects_report(built: Path, tmp_path: Path) 
 
 
 def test_unusable_configured_inputs_are_one_clear_error(tmp_path: Path) -> None:
-    from skeleton.files import check_inputs
+    from skeleton.core.files import check_inputs
 
     flagged = bytearray(
         write_zip(

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeleton import safeload
-from skeleton.ntu_shards import SHARD_FORMAT
+from skeleton.core import safeload
+from skeleton.ntu.shards import SHARD_FORMAT
 
 sys.path.insert(0, str(Path(__file__).parent))
 import crafted_pickles  # noqa: E402
@@ -88,10 +88,10 @@ def _commands(pkl: Path, out: Path, aux: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def aux(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Other inputs the commands need: a BABEL array, a skeleton file, an NTU index."""
-    from skeleton.index import run_index
-    from skeleton.ntu import parse_name
-    from skeleton.ntu3d import run_splits
-    from skeleton.synth import write_names
+    from skeleton.ntu.build import run_splits
+    from skeleton.ntu.index import run_index
+    from skeleton.ntu.names import parse_name
+    from skeleton.ntu.synth import write_names
 
     root = tmp_path_factory.mktemp("aux")
     np.save(root / "train_ntu_sk_60.npy", np.zeros((1, 3, 4, 25, 1), np.float32))

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skeleton import safeload
 from skeleton.commands import validate as validate_cmd
-from skeleton.validate import format_problems, validate_data, validate_file
+from skeleton.core import safeload
+from skeleton.core.validate import format_problems, validate_data, validate_file
 
 
 def run_validate(*argv: str) -> int:

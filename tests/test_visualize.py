@@ -11,15 +11,10 @@ import pytest
 import yaml
 from conftest import REPO, SHARED, need_shared, skeleton_cmd
 
-from skeleton.annotations import write_annotations
-from skeleton.visualize import (
-    COCO_LIMBS,
-    heatmap_geometry,
-    heatmap_volume,
-    pick_samples,
-    pose_compact,
-    render,
-)
+from skeleton.core.annotations import write_annotations
+from skeleton.pictures.annotation import COCO_LIMBS
+from skeleton.pictures.heatmaps import heatmap_geometry, heatmap_volume, pose_compact
+from skeleton.pictures.render import pick_samples, render
 
 REAL_VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
 T = 6
@@ -96,7 +91,7 @@ def test_overlay_on_blank_canvas_gif(tmp_path):
 
 
 def test_overlay_label_name(tmp_path):
-    from skeleton.visualize import default_label_map, label_text
+    from skeleton.pictures.annotation import default_label_map, label_text
 
     assert label_text(anno_2d(), default_label_map("S001C001P001R001A023")) == "22: hand waving"
     assert label_text({"label": -1}, []) == "label unknown"
@@ -213,7 +208,8 @@ def test_overlay_with_the_kinect_reference(tmp_path):
     need_shared(REAL_VIDEO)
     import cv2
 
-    from skeleton.visualize import KINECT_COLOR, kinect_colour_joints
+    from skeleton.ntu.kinect import kinect_colour_joints
+    from skeleton.pictures.overlays import KINECT_COLOR
 
     skel = SHARED / "ntu" / "skeletons" / "S001C001P001R001A001.skeleton"
     ref = kinect_colour_joints(skel)
@@ -257,8 +253,8 @@ def test_report_figures_2d(tmp_path):
     """plot_2d on a small 2D pickle: every figure, best/worst overlays without videos."""
     from PIL import Image
 
-    from skeleton.rejects import Reject, write_rejects
-    from skeleton.report import plot_2d, read_quality
+    from skeleton.core.rejects import Reject, write_rejects
+    from skeleton.pictures.report import plot_2d, read_quality
 
     annos = []
     for i in range(4):
@@ -289,7 +285,7 @@ def test_report_figures_2d(tmp_path):
 
 def test_report_and_visualize_rules(tmp_path):
     """A tiny demo-like run with real Snakemake, then --report and the visualize target."""
-    from skeleton.synth import write_synthetic
+    from skeleton.ntu.synth import write_synthetic
 
     write_synthetic(tmp_path / "raw", 12, seed=5, frames=(20, 30))
     cfg = {
@@ -313,7 +309,7 @@ def test_report_and_visualize_rules(tmp_path):
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "3d_classes.png" in html and "class balance" in html.lower()
     # the visualize target: one named sample, all its 3D pictures
-    from skeleton.annotations import load
+    from skeleton.core.annotations import load
 
     name = load(tmp_path / "results/ntu60/ntu60_3d.pkl")["annotations"][0]["frame_dir"]
     cfg["visualize"]["samples"] = [name]

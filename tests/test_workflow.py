@@ -15,8 +15,8 @@ import pytest
 import yaml
 from conftest import REPO
 
-from skeleton.ntu import parse_name
-from skeleton.rejects import read_rejects
+from skeleton.core.rejects import read_rejects
+from skeleton.ntu.names import parse_name
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 

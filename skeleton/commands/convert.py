@@ -74,9 +74,9 @@ def _guard(action):  # noqa: ANN001, ANN202
     """Map ConvertError to exit 1, unsafe pickles to exit 2, unreadable files to UsageError."""
 
     def wrapped(args: argparse.Namespace) -> int:
-        from skeleton.convert import ConvertError
-        from skeleton.errors import UsageError
-        from skeleton.safeload import UnsafePickleError
+        from skeleton.core.errors import UsageError
+        from skeleton.core.safeload import UnsafePickleError
+        from skeleton.release.convert import ConvertError
 
         try:
             action(args)
@@ -95,7 +95,7 @@ def _guard(action):  # noqa: ANN001, ANN202
 
 @_guard
 def run_split(args: argparse.Namespace) -> None:
-    from skeleton.convert import split_pickle
+    from skeleton.release.convert import split_pickle
 
     for name, path in split_pickle(args.input, args.outdir, args.prefix).items():
         print(f"{name}: {path}")
@@ -103,7 +103,7 @@ def run_split(args: argparse.Namespace) -> None:
 
 @_guard
 def run_merge(args: argparse.Namespace) -> None:
-    from skeleton.convert import merge_pickles, read_split_json
+    from skeleton.release.convert import merge_pickles, read_split_json
 
     split = read_split_json(args.split_json) if args.split_json else None
     n = merge_pickles(args.output, args.inputs, split)
@@ -112,7 +112,7 @@ def run_merge(args: argparse.Namespace) -> None:
 
 @_guard
 def run_babel(args: argparse.Namespace) -> None:
-    from skeleton.convert import babel_to_mmaction
+    from skeleton.release.convert import babel_to_mmaction
 
     counts = babel_to_mmaction(args.output, args.data, args.labels, args.rejects)
     print(f"{args.output}: " + ", ".join(f"{k} ({n})" for k, n in counts.items()))

@@ -113,9 +113,9 @@ def register(subparsers: Any) -> None:
 def run_index(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from skeleton.core.errors import UsageError
     from skeleton.datasets import AnnotationError
     from skeleton.datasets.index import STATUS_OK, run_index
-    from skeleton.errors import UsageError
 
     videos = list(args.videos)
     annotations: str | list[str] | None = args.annotations
@@ -150,9 +150,9 @@ def run_index(args: argparse.Namespace) -> int:
 def run_package(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from skeleton.core.errors import UsageError
     from skeleton.datasets import package
-    from skeleton.errors import UsageError
-    from skeleton.ntu3d import NoUsableSamples, StrictModeError
+    from skeleton.ntu.build import NoUsableSamples, StrictModeError
 
     beside = [p.removesuffix(".pkl") + ".rejects.tsv" for p in args.shards]
     try:
@@ -193,9 +193,9 @@ def run_package(args: argparse.Namespace) -> int:
 
 
 def run_dense(args: argparse.Namespace) -> int:
-    from skeleton.annotations import write_annotations
+    from skeleton.core.annotations import write_annotations
+    from skeleton.core.errors import UsageError
     from skeleton.datasets.package import dense_video
-    from skeleton.errors import UsageError
 
     try:
         ann = dense_video(args.pickle, args.frame_dir)
@@ -208,8 +208,8 @@ def run_dense(args: argparse.Namespace) -> int:
 
 
 def run_video_kpfiles(args: argparse.Namespace) -> int:
+    from skeleton.core.errors import UsageError
     from skeleton.datasets.package import write_video_kpfiles
-    from skeleton.errors import UsageError
 
     try:
         n = write_video_kpfiles(args.kpfiles, args.out)

@@ -13,7 +13,7 @@ EXIT_FAILED = 1
 
 
 def register(subparsers: Any) -> None:
-    from skeleton.fetch import DEFAULT_DEADLINE_S, DEFAULT_MAX_BYTES, DEFAULT_MIN_RATE
+    from skeleton.core.fetch import DEFAULT_DEADLINE_S, DEFAULT_MAX_BYTES, DEFAULT_MIN_RATE
 
     p = subparsers.add_parser(
         "fetch",
@@ -79,10 +79,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.errors import UsageError
-    from skeleton.fetch import FetchError, checkpoint_sha256_prefix, fetch, url_file_name
+    from skeleton.core.errors import UsageError
+    from skeleton.core.fetch import FetchError, checkpoint_sha256_prefix, fetch, url_file_name
 
-    logger = logging.getLogger("skeleton.fetch")
+    logger = logging.getLogger("skeleton.core.fetch")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("skeleton fetch: %(message)s"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from skeleton.describe import NotAnnotations, describe
-from skeleton.errors import UsageError
+from skeleton.core.errors import UsageError
+from skeleton.release.describe import NotAnnotations, describe
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.safeload import CorruptPickleError
-    from skeleton.validate import InvalidAnnotations, load_valid
+    from skeleton.core.safeload import CorruptPickleError
+    from skeleton.core.validate import InvalidAnnotations, load_valid
 
     try:
         data = load_valid(args.pickle)  # summaries only of what the format checks accept

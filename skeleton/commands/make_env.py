@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.envs import EnvError, make_env
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
+    from skeleton.workflow.envs import EnvError, make_env
 
     try:
         python = make_env(

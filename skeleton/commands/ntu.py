@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 
-from skeleton.denoise import DENOISE_MODES
-from skeleton.errors import UsageError
-from skeleton.ntu import DATASETS
+from skeleton.core.errors import UsageError
+from skeleton.ntu.denoise import DENOISE_MODES
+from skeleton.ntu.names import DATASETS
 
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
 DENOISE_HELP = (
@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _max_raw(p: argparse.ArgumentParser) -> None:
-    from skeleton.files import DEFAULT_MAX_RAW_BYTES
+    from skeleton.core.files import DEFAULT_MAX_RAW_BYTES
 
     p.add_argument(
         "--max-raw-mb",
@@ -151,12 +151,12 @@ SHOWN_REJECTS = 20  # rejected samples printed when nothing could be packaged
 
 
 def run_ntu3d(args: argparse.Namespace) -> int:
-    from skeleton.index import build_index
-    from skeleton.ntu3d import PackagingError, StrictModeError, auto_dataset, build
+    from skeleton.ntu.build import PackagingError, StrictModeError, auto_dataset, build
+    from skeleton.ntu.index import build_index
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
-    from skeleton.files import raw_size_limit
+    from skeleton.core.files import raw_size_limit
 
     limit = _max_raw_bytes(args)
     try:
@@ -188,7 +188,7 @@ def run_ntu3d(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from skeleton.index import run_index as step
+    from skeleton.ntu.index import run_index as step
 
     try:
         rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args))
@@ -199,7 +199,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_shard(args: argparse.Namespace) -> int:
-    from skeleton.ntu3d import run_shard as step
+    from skeleton.ntu.build import run_shard as step
 
     res = step(args.index, args.shard, args.denoise, args.out, _max_raw_bytes(args))
     print(
@@ -209,7 +209,7 @@ def run_shard(args: argparse.Namespace) -> int:
 
 
 def run_splits(args: argparse.Namespace) -> int:
-    from skeleton.ntu3d import run_splits as step
+    from skeleton.ntu.build import run_splits as step
 
     splits = step(args.index, args.dataset, args.out)
     print(json.dumps({k: len(v) for k, v in splits.items()}), file=sys.stderr)
@@ -217,9 +217,9 @@ def run_splits(args: argparse.Namespace) -> int:
 
 
 def run_rejects(args: argparse.Namespace) -> int:
-    from skeleton.errors import InputError
-    from skeleton.ntu3d import run_rejects as step
-    from skeleton.ntu_shards import ShardError
+    from skeleton.core.errors import InputError
+    from skeleton.ntu.build import run_rejects as step
+    from skeleton.ntu.shards import ShardError
 
     try:
         rejects = step(args.index, args.shards, args.dataset, args.out)
@@ -230,10 +230,10 @@ def run_rejects(args: argparse.Namespace) -> int:
 
 
 def run_package(args: argparse.Namespace) -> int:
-    from skeleton.errors import InputError
-    from skeleton.ntu3d import NoUsableSamples, StrictModeError
-    from skeleton.ntu3d import run_package as step
-    from skeleton.ntu_shards import ShardError
+    from skeleton.core.errors import InputError
+    from skeleton.ntu.build import NoUsableSamples, StrictModeError
+    from skeleton.ntu.build import run_package as step
+    from skeleton.ntu.shards import ShardError
 
     try:
         counts = step(

@@ -173,7 +173,7 @@ def need_pose_env(backend: str) -> None:
     (they live in the pose environment, not in the workflow's venv)."""
     from importlib.util import find_spec
 
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
 
     needs = {"mmpose": ("torch", "mmengine", "mmcv", "mmdet", "mmpose"), "yolo": ("ultralytics",)}
     missing = [m for m in needs.get(backend, ()) if find_spec(m) is None]
@@ -186,7 +186,7 @@ def need_pose_env(backend: str) -> None:
 
 
 def _videos(args: argparse.Namespace) -> list[str]:
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
 
     videos = list(args.videos)
     if args.list:
@@ -217,7 +217,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_pose(args: argparse.Namespace) -> int:
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
     from skeleton.pose.base import BackendUnavailable, get_backend
     from skeleton.pose.extract import ExtractOptions, run_shard
 
@@ -237,7 +237,7 @@ def run_pose(args: argparse.Namespace) -> int:
     bopts = backend_options(args)
     boxes = None
     if args.boxes:
-        from skeleton.pose.boxes import box_lookup
+        from skeleton.datasets.finegym import box_lookup
 
         try:
             boxes = box_lookup(args.boxes)
@@ -283,15 +283,15 @@ def _skeleton_files(paths: list[str]) -> dict[str, str]:
 
 
 def _load_annotations(path: str | os.PathLike) -> list[dict]:
-    from skeleton.validate import load_valid
+    from skeleton.core.validate import load_valid
 
     data = load_valid(path)  # checked: the scoring code may index any field
     return list(data["annotations"] if isinstance(data, dict) else data)
 
 
 def run_quality(args: argparse.Namespace) -> int:
-    from skeleton.errors import InputError, UsageError
-    from skeleton.pose.quality import COCO_FROM_KINECT, annotation_pck
+    from skeleton.core.errors import InputError, UsageError
+    from skeleton.datasets.ntu_quality import COCO_FROM_KINECT, annotation_pck
 
     try:
         annotations = _load_annotations(args.pred)
@@ -325,7 +325,7 @@ def run_quality(args: argparse.Namespace) -> int:
         f"mean PCK@{args.alpha:g}xtorso over {len(scores)} sample(s): {mean:.4f}", file=sys.stderr
     )
     if args.out:
-        from skeleton.files import atomic_write
+        from skeleton.core.files import atomic_write
 
         with atomic_write(args.out, "w") as f:
             f.write(text)
@@ -333,7 +333,7 @@ def run_quality(args: argparse.Namespace) -> int:
 
 
 def _result_pickles(ref: str, root: str) -> list[Path]:
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
 
     p = Path(ref)
     if not p.exists():
@@ -348,8 +348,8 @@ def _result_pickles(ref: str, root: str) -> list[Path]:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    from skeleton.errors import UsageError
-    from skeleton.pose.quality import drift
+    from skeleton.core.errors import UsageError
+    from skeleton.pose.drift import drift
 
     sides = []
     for ref in (args.tag_a, args.tag_b):
@@ -374,7 +374,7 @@ def run_drift(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.out:
-        from skeleton.files import atomic_write
+        from skeleton.core.files import atomic_write
 
         with atomic_write(args.out, "w") as f:
             f.write(text)
@@ -382,7 +382,7 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    from skeleton.errors import UsageError
+    from skeleton.core.errors import UsageError
     from skeleton.pose.tag import describe_static, model_tag, recorded_inputs
 
     need_pose_env(args.backend)

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.synth import write_synthetic
+    from skeleton.ntu.synth import write_synthetic
 
     paths = write_synthetic(args.out_dir, args.samples, args.seed, args.ntu120, tuple(args.frames))
     print(f"{args.out_dir}: {len(paths)} synthetic .skeleton files", file=sys.stderr)

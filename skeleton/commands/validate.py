@@ -43,9 +43,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.errors import UsageError
-    from skeleton.safeload import UnsafePickleError
-    from skeleton.validate import iter_lines, validate_file
+    from skeleton.core.errors import UsageError
+    from skeleton.core.safeload import UnsafePickleError
+    from skeleton.core.validate import iter_lines, validate_file
 
     try:
         report = validate_file(args.pickle, args.num_classes)

@@ -8,7 +8,9 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    from skeleton.visualize import HEATMAP_SIGMA, HEATMAP_SIZE, KINDS, OVERLAY_MAX_WIDTH
+    from skeleton.pictures.heatmaps import HEATMAP_SIGMA, HEATMAP_SIZE
+    from skeleton.pictures.overlays import OVERLAY_MAX_WIDTH
+    from skeleton.pictures.render import KINDS
 
     p = subparsers.add_parser(
         "visualize",
@@ -37,7 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--label-map",
         metavar="FILE",
-        help="class names, one a line (default: skeleton/data/label_maps/ntu120.txt for NTU names)",
+        help="class names, one a line (default for NTU names: the shipped ntu120 label map)",
     )
     p.add_argument("--frame", type=int, metavar="N", help=".png: frame N, 0-based (default middle)")
     p.add_argument("--fps", type=float, help="default: the video's, else 30")
@@ -65,10 +67,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skeleton.annotations import load
-    from skeleton.errors import InputError, UsageError
-    from skeleton.validate import validate_data
-    from skeleton.visualize import FORMATS, find_annotation, is_3d, load_label_map, render
+    from skeleton.core.annotations import load
+    from skeleton.core.errors import InputError, UsageError
+    from skeleton.core.validate import validate_data
+    from skeleton.datasets import read_label_map
+    from skeleton.pictures.annotation import find_annotation, is_3d
+    from skeleton.pictures.render import render
+    from skeleton.pictures.writers import FORMATS
 
     if not args.out.lower().endswith(FORMATS):
         raise UsageError(f"--out must end in one of {', '.join(FORMATS)}: {args.out}")
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     names = None
     if args.label_map:
         try:
-            names = load_label_map(args.label_map)
+            names = read_label_map(args.label_map)
         except OSError as exc:
             raise UsageError(f"cannot read {args.label_map}: {exc.strerror or exc}") from exc
     try:

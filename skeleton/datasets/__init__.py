@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from skeleton.rejects import Reject
-from skeleton.resources import label_map_path
+from skeleton.core.rejects import Reject
+
+# <dataset>.txt: class names, line k = label k; shipped in the package, read by the rules too
+LABEL_MAP_DIR = Path(__file__).resolve().parent / "label_maps"
 
 # source -> reader module with `read(annotations, **options) -> SampleTable`
 ADAPTERS: dict[str, str] = {
@@ -129,6 +131,11 @@ def video_stem(name: str) -> str:
     return base.rsplit(".", 1)[0] if "." in base else base
 
 
+def label_map_path(name: str) -> Path:
+    """The shipped label map of `name` (ntu60, ntu120, ucf101, ...); it may not exist."""
+    return LABEL_MAP_DIR / f"{name}.txt"
+
+
 def read_label_map(path: str | os.PathLike) -> list[str]:
     """Class names, one a line (blank lines ignored); line k is label k."""
     with open(path, encoding="utf-8") as f:
@@ -136,7 +143,7 @@ def read_label_map(path: str | os.PathLike) -> list[str]:
 
 
 def label_map(name: str) -> list[str]:
-    """A shipped label map (skeleton/data/label_maps/<name>.txt), [] when there is none."""
+    """A shipped label map (skeleton/datasets/label_maps/<name>.txt), [] when there is none."""
     path = label_map_path(name)
     return read_label_map(path) if path.is_file() else []
 

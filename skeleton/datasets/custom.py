@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
     ConfigError,
@@ -25,7 +26,6 @@ from skeleton.datasets import (
     read_label_map,
     video_stem,
 )
-from skeleton.rejects import Reject
 
 DEFAULT_SPLIT = "all"
 SPLITS: tuple[str, ...] = ()  # whatever the list names (sorted in the pickle)

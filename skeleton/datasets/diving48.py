@@ -5,7 +5,7 @@ MMAction2's tools/data/diving48): a JSON list of objects `{"vid_name": ..., "lab
 int>, "start_frame": ..., "end_frame": ...}`; videos are `<vid_name>.mp4`, frame_dir is
 `vid_name`. A leading UTF-8 BOM (files re-saved by some editors) is accepted, as the text
 readers accept one. Splits `train test`; class names from
-skeleton/data/label_maps/diving48.txt (Diving48_vocab.json order).
+skeleton/datasets/label_maps/diving48.txt (Diving48_vocab.json order).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map, need_file
-from skeleton.rejects import Reject
 
 FILES = {"train": "Diving48_V2_train.json", "test": "Diving48_V2_test.json"}
 SPLITS = tuple(FILES)

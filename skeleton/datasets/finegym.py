@@ -49,8 +49,9 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map, text_lines
-from skeleton.rejects import Reject
+from skeleton.pose.boxes import BoxLookup
 
 SUBSETS = {"gym99": 99, "gym288": 288}
 SPLITS = ("train", "val")
@@ -281,7 +282,7 @@ def load_boxes(path: str | os.PathLike) -> dict[str, Any]:
     kind and the first `CHECKED_ENTRIES` entries (by sorted name) in full; a `BoxLayoutError`
     names what was found. The other entries are parsed when used (`boxes_for`).
     """
-    from skeleton.safeload import load
+    from skeleton.core.safeload import load
 
     try:
         data = load(path)
@@ -316,3 +317,9 @@ def boxes_for(boxes: Mapping[str, Any], frame_dir: str) -> list[np.ndarray] | No
         raise BoxLayoutError(
             f"boxes of {frame_dir}: {exc}; found {describe(entry)}; expected {BOX_LAYOUT}"
         ) from exc
+
+
+def box_lookup(path: str | os.PathLike) -> BoxLookup:
+    """The lookup `skeleton pose --boxes` hands the extractor: frame_dir -> per-frame boxes."""
+    boxes = load_boxes(path)
+    return lambda name: boxes_for(boxes, name)

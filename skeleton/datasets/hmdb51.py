@@ -14,8 +14,8 @@ import os
 import re
 from pathlib import Path
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import AnnotationError, Sample, SampleTable, text_lines, video_stem
-from skeleton.rejects import Reject
 
 SPLITS = ("train1", "test1", "train2", "test2", "train3", "test3")
 FOLDER = "testTrainMulti_7030_splits"

@@ -16,16 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from skeleton.datasets import SampleTable, read_dataset
-from skeleton.files import atomic_write
-from skeleton.rejects import Reject, write_rejects
-from skeleton.tables import (
+from skeleton.core.files import atomic_write
+from skeleton.core.rejects import Reject, write_rejects
+from skeleton.core.tables import (
     STATUS_OK,
     assign_shards,
     check_shard_size,
     read_table,
     write_table,
 )
+from skeleton.datasets import SampleTable, read_dataset
 
 # Containers the released datasets come in (UCF101/HMDB51 .avi, Diving48/FineGYM/K400 .mp4,
 # some K400 mirrors .webm/.mkv) and a few other common ones.

@@ -15,7 +15,7 @@ skeleton pickles (PYSKL k400_hrnet.pkl, MMAction2 k400_2d.pkl) have the splits `
 
 Format: a header `label,youtube_id,time_start,time_end,split[,is_cc]`, label a class name
 (quoted when it holds a comma or quote), times in whole seconds (ActivityNet's Crawler/Kinetics
-reads the same columns). Labels: index of the class name in skeleton/data/label_maps/k400.txt.
+reads the same columns). Labels: index of the class name in skeleton/datasets/label_maps/k400.txt.
 
 Sample names: frame_dir is always the clip name `<youtube_id>_<time_start:06d>_<time_end:06d>`.
 That is the name the distributed clips carry (the CVDF tarballs; MMAction2's tools/data/kinetics/
@@ -34,8 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map
-from skeleton.rejects import Reject
 
 SPLITS = ("train", "val")
 COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
@@ -105,7 +105,7 @@ def find_form(annotations: str | os.PathLike) -> Form:
 def read(annotations: str | os.PathLike, **_options) -> SampleTable:
     classes = label_map("k400")
     if not classes:
-        raise AnnotationError("skeleton/data/label_maps/k400.txt is missing")
+        raise AnnotationError("skeleton/datasets/label_maps/k400.txt is missing")
     index = {c: i for i, c in enumerate(classes)}
     form = find_form(annotations)
     table = SampleTable("k400", list(SPLITS), classes=classes)

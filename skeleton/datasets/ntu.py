@@ -10,7 +10,7 @@ videos inside archives (`in_archive`: decoding needs files) and a second video o
 (`duplicate`: the first in sorted path order is used).
 
 `pose_quality` scores a 2D pickle against the Kinect colour-space joints of each sample's
-`.skeleton` file (PCK@0.2 x torso, skeleton.pose.quality).
+`.skeleton` file (PCK@0.2 x torso, skeleton.datasets.ntu_quality).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from skeleton.core.files import atomic_write, find_sources
+from skeleton.core.rejects import Reject
 from skeleton.datasets import Sample, SampleTable, SourceSettings, label_map
-from skeleton.files import atomic_write, find_sources
-from skeleton.rejects import Reject
 
 VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
 DATASETS = ("ntu60", "ntu120")  # the pickles packaged from this source
 POSE_DATASET = "ntu"  # `skeleton pose --dataset ntu`: actors by action class
-# split names of each dataset, in the order of its 3D pickle (skeleton.ntu.BENCHMARKS)
+# split names of each dataset, in the order of its 3D pickle (skeleton.ntu.names.BENCHMARKS)
 DATASET_SPLITS = {
     "ntu60": ("xsub_train", "xsub_val", "xview_train", "xview_val"),
     "ntu120": ("xsub_train", "xsub_val", "xset_train", "xset_val"),
@@ -50,7 +50,7 @@ def official_splits(name: str) -> list[str]:
     An NTU60 sample's xsub split is the same in both datasets: NTU120's extra training
     performers (45 and up) appear in setups 18-32 only.
     """
-    from skeleton.ntu import parse_name, split_membership
+    from skeleton.ntu.names import parse_name, split_membership
 
     s = parse_name(name)
     member = split_membership(s, "ntu120")
@@ -62,7 +62,7 @@ def official_splits(name: str) -> list[str]:
 
 def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleTable:
     """The videos under `annotations` (folders searched recursively, or files)."""
-    from skeleton.ntu import parse_name
+    from skeleton.ntu.names import parse_name
 
     inputs = [os.fspath(annotations)] if isinstance(annotations, str | os.PathLike) else annotations
     table = SampleTable("ntu", list(SPLITS), classes=label_map("ntu120"))
@@ -89,8 +89,8 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
 
 def in_dataset(dataset: str, sample: str) -> bool:
     """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
-    from skeleton.ntu import in_dataset as ntu_in_dataset
-    from skeleton.ntu import parse_name
+    from skeleton.ntu.names import in_dataset as ntu_in_dataset
+    from skeleton.ntu.names import parse_name
 
     try:
         return ntu_in_dataset(parse_name(sample), dataset)
@@ -103,11 +103,11 @@ def pose_quality(
 ) -> list[tuple[str, float, int, int]]:
     """`pose_quality.tsv`: PCK@0.2 of each annotation whose sample has a usable `.skeleton` in
     the NTU index (sample, pck, frames, missed_frames)."""
-    from skeleton.annotations import load
-    from skeleton.files import Source
-    from skeleton.index import read_index
-    from skeleton.pose.quality import annotation_pck
-    from skeleton.reader import parse_skeleton
+    from skeleton.core.annotations import load
+    from skeleton.core.files import Source
+    from skeleton.datasets.ntu_quality import annotation_pck
+    from skeleton.ntu.index import read_index
+    from skeleton.ntu.reader import parse_skeleton
 
     sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
     data = load(pickle_path)

@@ -39,13 +39,13 @@ from typing import Any
 
 import numpy as np
 
-from skeleton.annotations import AnnotationWriter, _Pickler, load, write_annotations
+from skeleton.core.annotations import AnnotationWriter, _Pickler, load, write_annotations
+from skeleton.core.files import atomic_write
+from skeleton.core.rejects import Reject, count_reasons, read_rejects, write_rejects
+from skeleton.core.summary import write_summary
+from skeleton.core.tables import shard_number
 from skeleton.datasets import dataset_filter, split_order
 from skeleton.datasets.index import STATUS_OK, IndexRow, index_rejects, read_index
-from skeleton.files import atomic_write
-from skeleton.rejects import Reject, count_reasons, read_rejects, write_rejects
-from skeleton.summary import write_summary
-from skeleton.tables import shard_number
 
 BOX_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 KPFILE_DTYPE = np.float32  # dense keypoints are float32: the round trip stays exact
@@ -147,7 +147,7 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
     """config strict: any reject fails the packaging; the report (written before, by its own
     step) names them."""
     if strict and rejects:
-        from skeleton.ntu3d import StrictModeError
+        from skeleton.ntu.build import StrictModeError
 
         raise StrictModeError(
             f"{dataset}: {len(rejects)} sample(s) rejected ({count_reasons(rejects)}), "
@@ -156,7 +156,7 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
 
 
 def _no_sample(dataset: str, rejects: list[Reject], rejects_tsv, out_pkl) -> Exception:
-    from skeleton.ntu3d import NoUsableSamples
+    from skeleton.ntu.build import NoUsableSamples
 
     Path(out_pkl).unlink(missing_ok=True)  # no pickle from an earlier run stays either
     return NoUsableSamples(
@@ -337,11 +337,11 @@ def package_compressed(
 def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
     """One video of a compressed pickle in the dense form (its kpfile read from raw_file).
 
-    Both pickles are checked before use (`skeleton.validate.load_valid`); raw_file must name a
+    Both pickles are checked before use (`skeleton.core.validate.load_valid`); raw_file must name a
     file inside the pickle's folder (as written by `package_compressed`), so a crafted pickle
     cannot make this read elsewhere. Raises InvalidAnnotations or KeyError (one line).
     """
-    from skeleton.validate import InvalidAnnotations, load_valid, show
+    from skeleton.core.validate import InvalidAnnotations, load_valid, show
 
     data = load_valid(main_pkl)
     annotations = data["annotations"] if isinstance(data, dict) else data

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
     Sample,
@@ -20,7 +21,6 @@ from skeleton.datasets import (
     text_lines,
     video_stem,
 )
-from skeleton.rejects import Reject
 
 SPLITS = ("train1", "test1", "train2", "test2", "train3", "test3")
 CLASS_FILE = "classInd.txt"

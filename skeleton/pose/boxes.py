@@ -47,12 +47,3 @@ class GivenBoxes:
 
     def describe(self) -> dict:
         return {**self.backend.describe(), "boxes": "given"}
-
-
-def box_lookup(path: str) -> BoxLookup:
-    """The lookup of a ground-truth box file (FineGYM's `gym_gt_bboxes.pkl` layouts, read by
-    skeleton.datasets.finegym), keyed by frame_dir."""
-    from skeleton.datasets.finegym import boxes_for, load_boxes
-
-    boxes = load_boxes(path)
-    return lambda name: boxes_for(boxes, name)

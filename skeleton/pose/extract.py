@@ -6,7 +6,7 @@ choose the actors' boxes from the whole video (`skeleton.pose.postproc_mmaction2
 again and estimate the pose in those boxes on every frame. Otherwise (`tracks`, and videos that
 are not NTU samples) the backend detects and estimates each batch at once (the fused
 single-stage call when the backend has one) and the detections are tracked into slots
-(`skeleton.pose.ntu`). Every annotation keeps each person's detector box and score per frame
+(`skeleton.pose.actors`). Every annotation keeps each person's detector box and score per frame
 (`bbox`, `bbox_score`). `run_shard` does that for a list of videos with
 one model load, keeps every finished video as one small file in the shard's work folder (written
 atomically), so a killed job resumes where it stopped, and turns every failure of a single video
@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from skeleton.files import atomic_write
+from skeleton.core.files import atomic_write
+from skeleton.core.rejects import Reject
+from skeleton.pose.actors import PostOptions, generic_tracks, n_actors, ntu_tracks
 from skeleton.pose.base import Persons, PoseBackend, run_backend
 from skeleton.pose.boxes import BoxLookup, GivenBoxes
-from skeleton.pose.ntu import PostOptions, generic_tracks, n_actors, ntu_tracks
-from skeleton.rejects import Reject
-from skeleton.video import VideoError, VideoInfo, frame_batches
+from skeleton.pose.video import VideoError, VideoInfo, frame_batches
 
 DATASETS = ("auto", "ntu", "generic")
 # pose.postproc, for NTU videos: MMAction2's ntu_pose_extraction boxes, or our IoU tracks
@@ -62,7 +62,7 @@ class ExtractOptions:
     label: int = UNLABELLED  # label of videos not named like NTU samples (generic mode)
     postproc: str = "mmaction2"  # NTU mode: one of POSTPROCS
     post: PostOptions = field(default_factory=PostOptions)  # the `tracks` settings
-    # Batches decoded ahead in a thread of their own (skeleton.video.FramePrefetcher) while the
+    # Batches decoded ahead in a thread of their own (skeleton.pose.video.FramePrefetcher) while the
     # models run; 0 decodes in the calling thread. Same frames, same results either way.
     prefetch: int = 2
 
@@ -76,7 +76,7 @@ def sample_name(path: str | os.PathLike) -> str:
 
 def ntu_action(name: str) -> int | None:
     """1-based action of an NTU sample name, None when `name` is not one."""
-    from skeleton.ntu import parse_name
+    from skeleton.ntu.names import parse_name
 
     try:
         return parse_name(name).action
@@ -295,7 +295,7 @@ def _save_done(path: Path, result: dict[str, Any] | Reject) -> None:
 
 
 def _load_done(path: Path) -> dict[str, Any] | Reject | None:
-    from skeleton.safeload import load
+    from skeleton.core.safeload import load
 
     try:
         record = load(path)
@@ -329,8 +329,8 @@ def run_shard(
     them and only processes the rest. The backend is built (model loaded) once, and only if some
     video still needs it. Returns (annotations written, rejects).
     """
-    from skeleton.annotations import write_annotations
-    from skeleton.rejects import write_rejects
+    from skeleton.core.annotations import write_annotations
+    from skeleton.core.rejects import write_rejects
 
     out = Path(out)
     work = Path(work_dir) if work_dir is not None else out.with_name(out.name + ".work")

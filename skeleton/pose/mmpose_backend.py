@@ -33,9 +33,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from skeleton.fetch import checkpoint_sha256_prefix
+from skeleton.core.fetch import checkpoint_sha256_prefix
+from skeleton.core.versions import library_versions
 from skeleton.pose.base import NUM_KEYPOINTS
-from skeleton.versions import library_versions
 
 NAME = "mmpose"
 
@@ -120,7 +120,7 @@ def resolve_checkpoint(url_or_path: str, offline: bool = False) -> Path:
 
     URLs are downloaded once into $SKELETON_CACHE/checkpoints (default ~/.cache/skeleton).
     """
-    from skeleton.fetch import fetch, verify
+    from skeleton.core.fetch import fetch, verify
 
     prefix = checkpoint_sha256_prefix(url_or_path)
     if "://" in url_or_path and not url_or_path.startswith("file://"):

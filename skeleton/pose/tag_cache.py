@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from skeleton.files import atomic_write
+from skeleton.core.files import atomic_write
 
 CACHE_FILE = ".snakemake/skeleton/pose_tags.json"  # relative to the workflow's working directory
 MAX_ENTRIES = 16  # configurations kept (switching back and forth stays cached)

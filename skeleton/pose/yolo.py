@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core.versions import library_versions
 from skeleton.pose.base import NUM_KEYPOINTS, empty_frame_result
-from skeleton.versions import library_versions
 
 NAME = "yolo"
 DEFAULT = "default"
@@ -84,7 +84,7 @@ def describe_static(
     **_ignored: Any,
 ) -> dict[str, Any]:
     """What identifies the model, without loading it (the model tag is computed from this)."""
-    from skeleton.files import sha256_file
+    from skeleton.core.files import sha256_file
 
     weights = resolve_weights(checkpoint)
     return {

@@ -80,8 +80,8 @@ def compare(video: str, out_dir: str) -> dict:
     from mmpose.apis import inference_topdown, init_model
 
     from skeleton.pose import mmpose_backend as mb
+    from skeleton.pose.video import read_video
     from skeleton.pose.yolo import YoloBackend
-    from skeleton.video import read_video
 
     out = Path(out_dir)
     frames_all, _ = read_video(video)

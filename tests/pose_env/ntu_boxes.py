@@ -30,8 +30,8 @@ from skeleton.pose import postproc_mmaction2 as ours  # noqa: E402
 
 
 def yolo_detections(videos: list[str]) -> dict[str, list[np.ndarray]]:
+    from skeleton.pose.video import iter_frame_batches
     from skeleton.pose.yolo import YoloBackend
-    from skeleton.video import iter_frame_batches
 
     backend = YoloBackend()
     out = {}

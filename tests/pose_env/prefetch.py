@@ -4,7 +4,7 @@
 
 Runs in the pose env with the yolo backend (its weights ship offline): `extract_video` of VIDEO
 with `--postproc mmaction2` once with prefetch=0 (decode, then infer, one thread) and once with
-prefetch=2 (skeleton.video.FramePrefetcher), and the latter again as two videos in flight.
+prefetch=2 (skeleton.pose.video.FramePrefetcher), and the latter again as two videos in flight.
 Writes the annotations (or reject reasons) as pickles for the test to compare.
 """
 

@@ -1,0 +1,53 @@
+"""The rejects report: every sample or file that did not make it into a dataset, and why."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass
+
+from skeleton.core.files import atomic_write
+
+COLUMNS = ("sample", "source", "reason", "detail")
+
+
+@dataclass(frozen=True, order=True)
+class Reject:
+    sample: str  # sample name (or the file's stem when it is not a valid name)
+    source: str  # file (or archive::member) it came from
+    reason: str  # short snake_case code, e.g. missing_listed, malformed, no_skeleton
+    detail: str  # human-readable: file, line and what is wrong
+
+    def __str__(self) -> str:
+        return f"{self.sample}: {self.reason}: {self.detail}"
+
+
+def _clean(text: str) -> str:
+    # one line, no tabs; characters that cannot be UTF-8 (a file name's undecodable bytes)
+    # shown as \x.. escapes
+    text = " ".join(str(text).split())
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "backslashreplace")
+
+
+def write_rejects(rejects: Iterable[Reject], path: str | os.PathLike) -> None:
+    rows = sorted(set(rejects))
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write("\t".join(COLUMNS) + "\n")
+        for r in rows:
+            f.write("\t".join(_clean(x) for x in astuple(r)) + "\n")
+
+
+def read_rejects(path: str | os.PathLike) -> list[Reject]:
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [Reject(**{k: row[k] for k in COLUMNS}) for row in reader]
+
+
+def count_reasons(rejects: Iterable[Reject]) -> dict[str, int]:
+    return dict(sorted(Counter(r.reason for r in rejects).items()))

@@ -1,0 +1,118 @@
+"""One summary per packaged dataset: samples, rejects by reason, where the report is.
+
+A packaging step calls `write_summary` (3D and 2D alike): it prints the summary into the job's
+log and writes it as JSON beside the log. At the end of a workflow run (success or failure) the
+Snakefile calls `print_summaries`, which prints every summary written during the run, so a run
+that rejected a sample says so on the console. Where the report comes from does not matter
+here: it is named only if it exists when the summaries are printed (a failed job's outputs are
+deleted by Snakemake), else the log is named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from skeleton.core.files import atomic_write
+from skeleton.core.rejects import Reject, count_reasons
+
+SUFFIX = ".summary.json"
+EXAMPLES = 3  # rejected samples named in a summary
+DETAIL_CHARS = 160  # a rejected sample's line is cut to this length
+
+
+def write_summary(
+    path: str | os.PathLike | None,
+    dataset: str,
+    kind: str,
+    samples: int,
+    rejects: Iterable[Reject],
+    report: str | os.PathLike | None = None,
+    log: str | os.PathLike | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """Print the summary of one packaged dataset to stderr (the job's log) and write it to `path`.
+
+    `kind` is what was packaged (3d, 2d, ...); `error` says why the step fails, when it does
+    (call this before raising, so the end-of-run summary still has it). Without `path` nothing
+    is printed or written (callers outside the workflow, such as the CLI, print their own).
+    """
+    rejects = sorted(set(rejects))
+    doc = {
+        "dataset": dataset,
+        "kind": kind,
+        "samples": samples,
+        "rejected": len(rejects),
+        "reasons": count_reasons(rejects),
+        "examples": [str(r) for r in rejects[:EXAMPLES]],
+        "report": str(report) if report else None,
+        "log": str(log) if log else None,
+        "error": error,
+    }
+    if not path:
+        return doc
+    for line in summary_lines(doc, check_files=False):
+        print(line, file=sys.stderr)
+    with atomic_write(path, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return doc
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 3] + "..."
+
+
+def summary_lines(doc: dict[str, Any], check_files: bool = True) -> list[str]:
+    """The summary as text: one line of counts, then a few rejected samples.
+
+    With `check_files`, the report is named only if it exists now, else the log (if it does).
+    """
+    head = f"{doc['dataset']} {doc['kind']}: "
+    if doc.get("error"):
+        head += f"FAILED ({_cut(doc['error'])}); "
+    head += f"{doc['samples']} samples, {doc['rejected']} rejected"
+    if doc["rejected"]:
+        head += " (" + ", ".join(f"{k} {v}" for k, v in doc["reasons"].items()) + ")"
+        report, log = doc.get("report"), doc.get("log")
+        if report and (not check_files or os.path.exists(report)):
+            head += f"; report: {report}"
+        elif log and (not check_files or os.path.exists(log)):
+            head += f"; listed in {log}"
+    lines = [head]
+    lines += [f"  {_cut(e)}" for e in doc.get("examples", [])]
+    if doc["rejected"] > len(doc.get("examples", [])):
+        lines.append(f"  ... {doc['rejected'] - len(doc['examples'])} more")
+    return lines
+
+
+def read_summaries(root: str | os.PathLike, since: float | None = None) -> list[dict[str, Any]]:
+    """Summaries under `root` (recursively), sorted by path; only those written at or after
+    `since` (a time.time() value) when given. Unreadable files are skipped."""
+    found = []
+    for p in sorted(Path(root).rglob(f"*{SUFFIX}")):
+        try:
+            if since is not None and p.stat().st_mtime < since:
+                continue
+            found.append(json.loads(p.read_text()))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def print_summaries(
+    root: str | os.PathLike = "logs", since: float | None = None, file: TextIO | None = None
+) -> int:
+    """Print the summaries written under `root` since `since`; returns how many."""
+    docs = read_summaries(root, since)
+    out = file or sys.stderr
+    if docs:
+        print(f"Datasets packaged in this run ({len(docs)}):", file=out)
+    for doc in docs:
+        for line in summary_lines(doc):
+            print(line, file=out)
+    return len(docs)

@@ -1,0 +1,244 @@
+"""The two public NTU RGB+D denoising algorithms, reimplemented to match them bit for bit.
+
+* `pyskl` (default): the algorithm behind PYSKL's released 3D pickles (tools/data/ntu_preproc.py):
+  bodies followed by id, motion-ranked, length and spread filters, packed into two persons.
+* `energy`: MMAction2's raw converter (tools/data/skeleton/gen_ntu_rgbd_raw.py): the first four
+  bodies of each frame by position, the two with the largest coordinate std kept.
+
+Both return float16 (M, T, 25, 3). Where the public code would crash or return no person, we raise
+`NoSkeleton` with a reason instead (the sample goes to the rejects report); see `REJECT_REASONS`.
+
+The numerical core (float32 tracks, variances, standard deviations) runs in the C extension
+(`_skelparse.energy_std`, `energy_slots`, `pyskl_tracks`), which repeats numpy's reductions in
+numpy's order, so every value is numpy's; engine="numpy" is the same algorithm in numpy, used
+when the extension was not built and as the reference in tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skeleton.ntu.reader import XYZ, SkeletonData
+
+try:  # pragma: no cover - exercised implicitly
+    from skeleton.ntu import _skelparse
+except ImportError:  # pragma: no cover
+    _skelparse = None
+
+DENOISE_MODES = ("pyskl", "energy")
+
+# PYSKL ntu_preproc.py constants
+PYSKL_EPS = 1e-3  # "empty" threshold on absolute sums (non_zero, person swap)
+PYSKL_LENGTH_THRESHOLD = 11  # tracks of <= 11 frames are dropped when several exist
+PYSKL_WH_RATIO = 0.8  # a frame is valid when x range <= 0.8 * y range
+PYSKL_SPREAD_NOISE_RATIO = 0.69754  # tracks with >= this share of invalid frames are dropped
+PYSKL_MAX_PERSONS = 2
+
+# MMAction2 gen_ntu_rgbd_raw.py constants
+ENERGY_MAX_BODY_KINECT = 4  # body slots read per frame
+ENERGY_MAX_BODY_TRUE = 2  # slots kept
+
+REJECT_REASONS = {
+    "no_skeleton": "the file holds no body at all (every frame has 0 bodies)",
+    "no_long_track": "pyskl: several bodies but none tracked for more than 11 frames",
+    "spread_noise": "pyskl: spread denoising rejected every body",
+    "all_zero": "every joint of every kept body is zero",
+}
+
+
+class NoSkeleton(Exception):
+    """The denoiser cannot produce a person for this sample; `code` is a REJECT_REASONS key."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(detail or REJECT_REASONS[code])
+        self.code = code
+        self.detail = detail or REJECT_REASONS[code]
+
+
+def denoise(sk: SkeletonData, mode: str = "pyskl", engine: str | None = None) -> np.ndarray:
+    """engine: "c" (default when built) or "numpy" (the reference); the same results."""
+    use_c = _skelparse is not None if engine is None else engine == "c"
+    if use_c and _skelparse is None:
+        raise RuntimeError("the C kernels (skeleton.ntu._skelparse) were not built")
+    if mode == "pyskl":
+        return denoise_pyskl(sk, use_c)
+    if mode == "energy":
+        return denoise_energy(sk, use_c)
+    raise ValueError(f"unknown denoise mode {mode!r}; expected one of {DENOISE_MODES}")
+
+
+def _float16(a: np.ndarray, use_c: bool) -> np.ndarray:
+    """a.astype(np.float16), the same bits (_skelparse.to_float16: numpy's is ~9 ns a value)."""
+    if not use_c or a.dtype not in (np.float32, np.float64):
+        return a.astype(np.float16)
+    a = np.ascontiguousarray(a)
+    return np.frombuffer(_skelparse.to_float16(a, a.dtype.char), np.float16).reshape(a.shape)
+
+
+def _xyz_joints(sk: SkeletonData) -> np.ndarray:
+    """The joints as the C kernels take them: float64, C order, x y z the first three fields."""
+    if sk.columns[:3] != XYZ:
+        raise ValueError(f"the denoisers need x, y, z: joints hold fields {sk.columns}")
+    return np.ascontiguousarray(sk.joints, dtype=np.float64)
+
+
+# --- pyskl --------------------------------------------------------------------------------
+
+
+def _motion(kpt: np.ndarray) -> np.float32:
+    # sum over x, y, z of the float32 variance of all joints over all frames
+    return np.sum(np.var(kpt.reshape(-1, 3), axis=0))
+
+
+def _tracks(sk: SkeletonData, use_c: bool) -> list[dict]:
+    """Bodies grouped by id in order of first appearance; `start` counts non-empty frames only.
+    `valid` is the number of frames passing the spread test, `valid_motion` the motion of those
+    frames when some, not all, pass (else None)."""
+    if len(sk.body_ids) == 0:
+        return []
+    if use_c:
+        raw = _skelparse.pyskl_tracks(
+            _xyz_joints(sk),
+            sk.joints.shape[2],
+            np.ascontiguousarray(sk.body_ids, dtype=np.int64),
+            np.ascontiguousarray(sk.bodies_per_frame, dtype=np.int32),
+        )
+        return [
+            {
+                "kpt": np.frombuffer(kpt, np.float32).reshape(-1, 25, 3),
+                "start": start,
+                "motion": motion,
+                "valid": valid,
+                "valid_motion": valid_motion,
+            }
+            for kpt, start, motion, valid, valid_motion in raw
+        ]
+    xyz = sk.joints[:, :, :3].astype(np.float32)
+    nonempty_index = np.cumsum(sk.bodies_per_frame > 0) - 1  # per frame
+    occ_frame_rank = np.repeat(nonempty_index, sk.bodies_per_frame)
+    order: dict[int, list[int]] = {}
+    for i, bid in enumerate(sk.body_ids.tolist()):
+        order.setdefault(bid, []).append(i)
+    tracks = []
+    for occ in order.values():
+        kpt = xyz[occ]
+        x, y = kpt[:, :, 0], kpt[:, :, 1]
+        valid = (x.max(axis=1) - x.min(axis=1)) <= PYSKL_WH_RATIO * (y.max(axis=1) - y.min(axis=1))
+        n_valid = int(valid.sum())
+        tracks.append(
+            {
+                "kpt": kpt,
+                "start": int(occ_frame_rank[occ[0]]),
+                "motion": _motion(kpt),
+                "valid": n_valid,
+                "valid_motion": _motion(kpt[valid]) if 0 < n_valid < len(kpt) else None,
+            }
+        )
+    return tracks
+
+
+def _spread_denoise(tracks: list[dict]) -> list[dict]:
+    kept = []
+    for t in tracks:
+        n_valid, n = t["valid"], t["kpt"].shape[0]
+        if n_valid == n:
+            kept.append(t)
+            continue
+        if 1 - n_valid / n >= PYSKL_SPREAD_NOISE_RATIO:
+            continue
+        t = dict(t, motion=min(t["motion"], t["valid_motion"]))
+        kept.append(t)
+    kept.sort(key=lambda t: -t["motion"])
+    return kept
+
+
+def _trim_empty(kpt: np.ndarray) -> np.ndarray:
+    """Cut leading and trailing frames whose absolute sum over both persons is below eps."""
+
+    def empty(i: int) -> bool:
+        return bool(np.sum(np.abs(kpt[:, i])) < PYSKL_EPS)
+
+    s, e = 0, kpt.shape[1]
+    while s < e and empty(s):
+        s += 1
+    if s == e:  # PYSKL would run off the end of the array here
+        raise NoSkeleton("all_zero")
+    while empty(e - 1):
+        e -= 1
+    return kpt[:, s:e]
+
+
+def denoise_pyskl(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
+    tracks = _tracks(sk, use_c)
+    if not tracks:
+        raise NoSkeleton("no_skeleton")
+    tracks.sort(key=lambda t: -t["motion"])
+    if len(tracks) == 1:
+        return _float16(tracks[0]["kpt"][None], use_c)
+    tracks = [t for t in tracks if t["kpt"].shape[0] > PYSKL_LENGTH_THRESHOLD]
+    if not tracks:
+        raise NoSkeleton("no_long_track")
+    if len(tracks) == 1:
+        return _float16(tracks[0]["kpt"][None], use_c)
+    tracks = _spread_denoise(tracks)
+    if not tracks:
+        raise NoSkeleton("spread_noise")
+    if len(tracks) == 1:
+        return _float16(tracks[0]["kpt"][None], use_c)
+
+    length = max(t["start"] + t["kpt"].shape[0] for t in tracks)
+    kpt = np.zeros((PYSKL_MAX_PERSONS, length, 25, 3), np.float32)
+    first = tracks[0]
+    s1, e1 = first["start"], first["start"] + first["kpt"].shape[0]
+    s2, e2 = 0, 0  # person 1's span starts as (0, 0), as in PYSKL
+    kpt[0, s1:e1] = first["kpt"]
+    for t in tracks[1:]:
+        s, e = t["start"], t["start"] + t["kpt"].shape[0]
+        if max(s1, s) >= min(e1, e):
+            kpt[0, s:e] = t["kpt"]
+            s1, e1 = min(s, s1), max(e, e1)
+        elif max(s2, s) >= min(e2, e):
+            kpt[1, s:e] = t["kpt"]
+            s2, e2 = min(s, s2), max(e, e2)
+        # else: overlaps both persons, discarded
+    kpt = _trim_empty(kpt)
+    if np.sum(np.abs(kpt[0, 0, 1])) < PYSKL_EPS and np.sum(np.abs(kpt[1, 0, 1])) > PYSKL_EPS:
+        kpt = kpt[::-1]
+    return _float16(kpt, use_c)
+
+
+# --- energy -------------------------------------------------------------------------------
+
+
+def _nonzero_std(s: np.ndarray) -> float:
+    """Sum over x, y, z of the population std over the slot's frames with a non-zero sum."""
+    s = s[s.sum(-1).sum(-1) != 0]
+    if len(s) == 0:
+        return 0
+    return s[:, :, 0].std() + s[:, :, 1].std() + s[:, :, 2].std()
+
+
+def denoise_energy(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
+    if len(sk.body_ids) == 0:
+        raise NoSkeleton("no_skeleton")
+    if use_c:
+        joints, width = _xyz_joints(sk), sk.joints.shape[2]
+        bpf = np.ascontiguousarray(sk.bodies_per_frame, dtype=np.int32)
+        energy = np.array(_skelparse.energy_std(joints, width, bpf))
+        slots = energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE].tolist()
+        data = np.frombuffer(_skelparse.energy_slots(joints, width, bpf, slots), np.float64)
+        data = data.reshape(len(slots), sk.n_frames, 25, 3)
+        data = data[data.sum((1, 2, 3)) != 0]
+        if len(data) == 0:
+            raise NoSkeleton("all_zero")
+        return _float16(data, use_c)
+    data = np.zeros((ENERGY_MAX_BODY_KINECT, sk.n_frames, 25, 3))
+    slot = sk.body_slot
+    keep = slot < ENERGY_MAX_BODY_KINECT
+    data[slot[keep], sk.body_frame[keep]] = sk.joints[keep, :, :3]
+    energy = np.array([_nonzero_std(x) for x in data])
+    data = data[energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE]]
+    data = data[data.sum((1, 2, 3)) != 0]
+    if len(data) == 0:
+        raise NoSkeleton("all_zero")
+    return data.astype(np.float16)

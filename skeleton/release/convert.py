@@ -1,0 +1,329 @@
+"""Reshaping annotation pickles: per-split files, merging, and BABEL -> MMAction2.
+
+Every pickle is read with the restricted loader (`skeleton.core.safeload`) and written with
+`skeleton.core.annotations.write_annotations` (atomic, numpy-1.x-loadable globals).
+
+BABEL format (sources: the BABEL release code, github.com/abhinanda-punnakkal/BABEL,
+`action_recognition/data_gen/create_dataset.py` (`store_splits_subsets`) and
+`action_recognition/feeders/feeder.py`; MMAction2 `tools/data/skeleton/babel2mma2.py`):
+
+* `<split>_ntu_sk_<n_classes>.npy`: float array N x C x T x V x M (C=3 xyz, T=150 frames = 5 s
+  chunks at 30 fps zero-padded, V=25 NTU joints, M=1);
+* `<split>_label_<n_classes>.pkl`: the tuple `(seg_id, (Y1, sid, chunk_n, anntr_id))` of
+  per-sample lists: segment id (str), 0-based class index, BABEL sequence id, chunk number within
+  the segment and annotator id.
+
+We transpose each sample to M x T x V x C float16, name it `<seg_id>_<sid>_<chunk_n>_<anntr_id>`
+as MMAction2's converter does, keep `total_frames` = T and `label` = Y1. BABEL makes one sample
+per action category of a segment, so that name can repeat; a repeat gets `_l<label>` appended
+(and `_<k>` if it still repeats), keeping `frame_dir` unique.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skeleton.core import safeload
+from skeleton.core.files import name_problem
+from skeleton.core.validate import quoted, show
+
+BABEL_DATA_RE = re.compile(r"^(?P<split>.+)_ntu_sk_(?P<n>\d+)\.npy$")
+BABEL_LABEL_FIELDS = ("Y1", "sid", "chunk_n", "anntr_id")
+KEYPOINT_DTYPE_3D = np.float16  # the released NTU 3D pickles store float16
+
+
+class ConvertError(Exception):
+    """An input that cannot be converted; the message is one user-facing line."""
+
+
+def safe_file_name(name: str, what: str) -> str:
+    """`name` when it is one plain file name (`skeleton.core.files.name_problem`), else
+    ConvertError: a name from a file never steers a write out of its folder."""
+    why = name_problem(name)
+    if why is not None:
+        raise ConvertError(f"{what} {quoted(name)} {why}")
+    return name
+
+
+def _load_valid(source: str) -> Any:
+    """An annotation pickle that passes the format checks (ConvertError naming the first
+    problem otherwise): what is written back out is always well-formed."""
+    from skeleton.core.validate import InvalidAnnotations, load_valid
+
+    try:
+        return load_valid(source)
+    except InvalidAnnotations as exc:
+        raise ConvertError(str(exc)) from None
+
+
+def _annotations_and_split(data: Any, source: str) -> tuple[list[dict], dict[str, list[str]]]:
+    if isinstance(data, list):
+        return data, {}
+    if isinstance(data, Mapping) and isinstance(data.get("annotations"), list):
+        split = data.get("split") or {}
+        if not isinstance(split, Mapping):
+            raise ConvertError(f"{source}: 'split' is not a dict")
+        for name, members in split.items():
+            if not isinstance(name, str):
+                raise ConvertError(f"{source}: split name {quoted(name)} is not a str")
+            if not isinstance(members, list | tuple) or not all(
+                isinstance(m, str) for m in members
+            ):
+                raise ConvertError(f"{source}: split {show(name)} is not a list of frame_dir")
+        return data["annotations"], {k: list(v) for k, v in split.items()}
+    raise ConvertError(f"{source}: neither a list of annotations nor {{'split', 'annotations'}}")
+
+
+def _frame_dirs(annotations: Sequence[Mapping[str, Any]], source: str) -> list[str]:
+    names = []
+    for i, ann in enumerate(annotations):
+        name = ann.get("frame_dir") if isinstance(ann, Mapping) else None
+        if not isinstance(name, str):
+            raise ConvertError(f"{source}: annotations[{i}] has no str frame_dir")
+        names.append(name)
+    return names
+
+
+def _check_split(split: Mapping[str, Sequence[str]], known: set[str], source: str) -> None:
+    for name, members in split.items():
+        absent = [m for m in members if m not in known]
+        if absent:
+            raise ConvertError(
+                f"{source}: split {quoted(name)} names {len(absent)} frame_dir not in the "
+                f"annotations (first: {show(absent[0])})"
+            )
+
+
+def split_pickle(
+    in_path: str | os.PathLike[str], outdir: str | os.PathLike[str], prefix: str | None = None
+) -> dict[str, Path]:
+    """Write `<prefix>_<split>.pkl` per split, each a plain list of that split's annotations.
+
+    Annotations keep the combined file's order (what MMAction2's split filter yields).
+    `prefix` defaults to the input's stem. Every file name must be one plain path component
+    (`safe_file_name`): a split named '../x' is refused before anything is written. Returns
+    {split name: written path}.
+    """
+    from skeleton.core.annotations import write_annotations
+
+    source = os.fspath(in_path)
+    annotations, split = _annotations_and_split(_load_valid(source), source)
+    if not split:
+        raise ConvertError(f"{source}: no split to write files for")
+    names = _frame_dirs(annotations, source)
+    _check_split(split, set(names), source)
+    prefix = prefix if prefix is not None else Path(source).stem
+    files = {
+        name: safe_file_name(f"{prefix}_{name}.pkl", f"{source}: split {show(name)}: file name")
+        for name in split
+    }
+    written: dict[str, Path] = {}
+    for split_name, members in split.items():
+        wanted = set(members)
+        out = Path(outdir) / files[split_name]
+        write_annotations(out, (a for a, n in zip(annotations, names, strict=True) if n in wanted))
+        written[split_name] = out
+    return written
+
+
+def read_split_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """A split file: `{name: [frame_dir, ...]}`, or that mapping under a 'split' key."""
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except ValueError as exc:
+            raise ConvertError(f"{path}: not JSON: {exc}") from None
+    if isinstance(data, Mapping) and isinstance(data.get("split"), Mapping):
+        data = data["split"]
+    if not isinstance(data, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(m, str) for m in v) for v in data.values()
+    ):
+        raise ConvertError(f"{path}: expected {{split name: [frame_dir, ...]}}")
+    return {str(k): list(v) for k, v in data.items()}
+
+
+def merge_pickles(
+    out: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]],
+    split: Mapping[str, list[str]] | None = None,
+) -> int:
+    """Merge annotation lists / combined pickles into one combined pickle; returns the count.
+
+    The split is `split` when given, else the union of the inputs' own splits. frame_dir must
+    be unique across inputs and every split entry must name a merged annotation.
+    """
+    from skeleton.core.annotations import write_annotations
+
+    annotations: list[dict] = []
+    origin: dict[str, str] = {}
+    merged_split: dict[str, list[str]] = {}
+    for path in inputs:
+        source = os.fspath(path)
+        anns, own_split = _annotations_and_split(_load_valid(source), source)
+        for name, ann in zip(_frame_dirs(anns, source), anns, strict=True):
+            if name in origin:
+                raise ConvertError(f"{source}: frame_dir {name!r} already came from {origin[name]}")
+            origin[name] = source
+            annotations.append(ann)
+        for name, members in own_split.items():
+            merged_split.setdefault(name, []).extend(members)
+    final = {k: list(v) for k, v in (split if split is not None else merged_split).items()}
+    if not final:
+        raise ConvertError("no split: pass a split JSON or inputs that carry one")
+    _check_split(final, set(origin), os.fspath(out))
+    return write_annotations(out, annotations, final)
+
+
+def babel_label_path(data_path: str | os.PathLike[str]) -> Path:
+    """`.../train_ntu_sk_60.npy` -> `.../train_label_60.pkl` (the release's naming)."""
+    path = Path(data_path)
+    match = BABEL_DATA_RE.match(path.name)
+    if not match:
+        raise ConvertError(f"{path}: not a BABEL '<split>_ntu_sk_<n>.npy' file; pass its labels")
+    return path.with_name(f"{match['split']}_label_{match['n']}.pkl")
+
+
+def babel_split_name(data_path: str | os.PathLike[str]) -> str:
+    match = BABEL_DATA_RE.match(Path(data_path).name)
+    return match["split"] if match else Path(data_path).stem
+
+
+def _babel_labels(label_path: str, n: int) -> tuple[list[Any], dict[str, list[Any]]]:
+    data = safeload.load(label_path)
+    if isinstance(data, Mapping):  # tolerate a dict with the same field names
+        seg_ids = data.get("seg_id")
+        fields = {k: data.get(k) for k in BABEL_LABEL_FIELDS}
+    elif (
+        isinstance(data, tuple | list)
+        and len(data) == 2
+        and isinstance(data[1], tuple | list)
+        and len(data[1]) >= 1
+    ):
+        seg_ids = data[0]
+        fields = dict(zip(BABEL_LABEL_FIELDS, data[1], strict=False))
+    else:
+        raise ConvertError(f"{label_path}: expected (seg_id, (Y1, sid, chunk_n, anntr_id))")
+    lists = {"seg_id": seg_ids, **fields}
+    for key, values in lists.items():
+        if values is None:
+            if key == "Y1" or key == "seg_id":
+                raise ConvertError(f"{label_path}: no {key} field")
+            continue
+        if not isinstance(values, list | tuple) and not (
+            isinstance(values, np.ndarray) and values.ndim == 1
+        ):
+            raise ConvertError(f"{label_path}: {key} is not a list")
+        if len(values) != n:
+            raise ConvertError(f"{label_path}: {len(values)} {key} entries for {n} samples")
+    return list(seg_ids), {k: list(v) for k, v in fields.items() if v is not None}
+
+
+def _babel_names(seg_ids: list[Any], fields: dict[str, list[Any]]) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, seg_id in enumerate(seg_ids):
+        parts = [seg_id] + [fields[k][i] for k in BABEL_LABEL_FIELDS[1:] if k in fields]
+        name = "_".join(str(p) for p in parts)
+        if name in seen:
+            name = f"{name}_l{fields['Y1'][i]}"
+            base, k = name, 1
+            while name in seen:
+                name, k = f"{base}_{k}", k + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _label_problem(value: Any) -> str | None:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        return f"label {value!r} is not an int"
+    if value < 0:
+        return f"label {value} is negative"
+    return None
+
+
+def babel_to_mmaction(
+    out: str | os.PathLike[str],
+    data_paths: Sequence[str | os.PathLike[str]],
+    label_paths: Sequence[str | os.PathLike[str]] | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
+) -> dict[str, int]:
+    """Convert BABEL `*_ntu_sk_*.npy` + label pickles into one combined MMAction2 pickle.
+
+    Each data file becomes one split, named by its `<split>` prefix (train, val, ...). Label
+    pickles default to the release's `<split>_label_<n>.pkl` beside each data file. Samples are
+    streamed from a memory map, so the arrays are never all in memory. A sample with a bad label
+    (`bad_label`) or NaN/inf keypoints after the float16 cast (`non_finite`) is left out and
+    listed in the rejects report (`rejects_path`). Returns {split: samples written}.
+    """
+    from skeleton.core.annotations import AnnotationWriter
+    from skeleton.core.rejects import Reject, write_rejects
+
+    if label_paths is not None and len(label_paths) != len(data_paths):
+        raise ConvertError(f"{len(label_paths)} label pickles for {len(data_paths)} data files")
+    plans = []
+    split: dict[str, list[str]] = {}
+    all_names: set[str] = set()
+    for j, data_path in enumerate(data_paths):
+        label_path = os.fspath(label_paths[j] if label_paths else babel_label_path(data_path))
+        try:
+            x = np.load(data_path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ConvertError(f"{data_path}: cannot read as a .npy array: {exc}") from exc
+        if x.ndim != 5 or x.shape[1] != 3:
+            raise ConvertError(f"{data_path}: expected N x C x T x V x M, got shape {x.shape}")
+        seg_ids, fields = _babel_labels(label_path, x.shape[0])
+        names = _babel_names(seg_ids, fields)
+        clash = all_names.intersection(names)
+        if clash:
+            raise ConvertError(
+                f"{data_path}: frame_dir {sorted(clash)[0]!r} already in another file"
+            )
+        all_names.update(names)
+        name = babel_split_name(data_path)
+        if name in split:
+            raise ConvertError(f"{data_path}: split {name!r} given twice")
+        split[name] = names
+        plans.append((os.fspath(data_path), x, names, fields["Y1"]))
+
+    rejects: list[Reject] = []
+    kept: set[str] = set()
+    with AnnotationWriter(out, combined=True) as writer:
+        for data_path, x, names, labels in plans:
+            for i, name in enumerate(names):
+                where = f"{data_path}[{i}]"
+                problem = _label_problem(labels[i])
+                if problem:
+                    rejects.append(Reject(name, where, "bad_label", problem))
+                    continue
+                with np.errstate(over="ignore"):  # overflow becomes inf, rejected below
+                    keypoint = np.ascontiguousarray(
+                        np.asarray(x[i]).transpose(3, 1, 2, 0), dtype=KEYPOINT_DTYPE_3D
+                    )
+                bad = int(np.count_nonzero(~np.isfinite(keypoint)))
+                if bad:
+                    detail = f"{bad} NaN/inf keypoint values (float16 holds |x| <= 65504)"
+                    rejects.append(Reject(name, where, "non_finite", detail))
+                    continue
+                writer.add(
+                    {
+                        "frame_dir": name,
+                        "label": int(labels[i]),
+                        "keypoint": keypoint,
+                        "total_frames": int(keypoint.shape[1]),
+                    }
+                )
+                kept.add(name)
+        if not kept:
+            raise ConvertError(f"no sample converted: all {len(rejects)} rejected")
+        writer.split = {k: [n for n in v if n in kept] for k, v in split.items()}
+    if rejects_path is not None:
+        write_rejects(rejects, rejects_path)
+    return {k: len(v) for k, v in writer.split.items()}
