@@ -5,7 +5,8 @@
 #
 # The venv lives outside the clone, at $SKELETON_MMACTION_VENV or
 # ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction-<hash of the requirement list>, so
-# every clone and CI run on a machine with the same list shares it. It is reused when its marker file holds exactly the requirement list below and
+# every clone and CI run on a machine with the same list shares it. It is reused when its marker
+# file holds exactly the requirement list (skeleton/workflow/envs.py, MMACTION) and
 # `import mmaction.datasets, mmaction.models` works; otherwise it is rebuilt from scratch. pip's
 # own cache is left on, so a rebuild on the same machine downloads nothing.
 #
@@ -27,28 +28,18 @@
 #   SKELETON_MMACTION_VENV  venv path (default $SKELETON_CACHE/venv-mmaction-<spec hash>)
 #   SKELETON_MMACTION_PYTHON  interpreter to build it with (default python3, must be >= 3.10)
 #   SKELETON_TORCH_INDEX    extra index for the torch CPU wheel; default: none when a local
-#                           torch-2.13.0+cpu wheel is in pip's find-links, else the PyTorch CPU index
+#                           torch-<version>+cpu wheel is in pip's find-links, else the PyTorch CPU index
 set -euo pipefail
 
-TORCH_REQ="torch==2.13.0"
-# Versions verified to work together with mmaction2 1.2.0. numpy 1.x: mmaction2 1.2.0 predates
-# numpy 2, whose removed aliases its PoseC3D pipeline still uses (PoseCompact: np.Inf); so
-# opencv-python from before its numpy>=2 requirement. Changing this list rebuilds the venv (it
-# is the marker's content).
-BASE_REQS=(
-    "mmcv-lite==2.1.0"
-    "mmengine==0.10.7"
-    "importlib-metadata==10.2.0"
-    "numpy==1.26.4"
-    "opencv-python==4.10.0.84"
-    "scipy==1.17.1"
-    "einops==0.8.2"
-)
-MMACTION_REQ="mmaction2==1.2.0"
+# The requirement list (TORCH_REQ, BASE_REQS, NO_DEPS_REQ) is written once, in
+# skeleton/workflow/envs.py (MMACTION); changing it rebuilds the venv (it is the marker's content).
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+spec_vars="$(python3 "$repo/skeleton/workflow/envs.py" shell mmaction)"
+eval "$spec_vars"
 PYTORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 
 cache="${SKELETON_CACHE:-$HOME/.cache/skeleton}"
-spec="$TORCH_REQ ${BASE_REQS[*]} $MMACTION_REQ (no-deps, DRN import dropped)"
+spec="$TORCH_REQ ${BASE_REQS[*]} $NO_DEPS_REQ (no-deps, DRN import dropped)"
 # One venv per requirement list: clones of different versions on one machine never rebuild
 # each other's venv.
 spec_id="$(printf '%s' "$spec" | sha256sum | cut -c1-12)"
@@ -69,7 +60,7 @@ local_torch_wheel() {
     dirs="$("$venv/bin/python" -m pip config list 2>/dev/null | sed -n "s/^.*find-links='\(.*\)'$/\1/p")"
     for dir in ${PIP_FIND_LINKS:-} $dirs; do
         dir="${dir#file://}"
-        compgen -G "$dir/torch-2.13.0+cpu-*.whl" >/dev/null && return 0
+        compgen -G "$dir/torch-${TORCH_REQ#torch==}+cpu-*.whl" >/dev/null && return 0
     done
     return 1
 }
@@ -108,7 +99,7 @@ elif ! local_torch_wheel; then
 fi
 "${pip[@]}" "${torch_opts[@]}" "$TORCH_REQ" >&2
 "${pip[@]}" "$TORCH_REQ" "${BASE_REQS[@]}" >&2
-"${pip[@]}" --no-deps "$MMACTION_REQ" >&2
+"${pip[@]}" --no-deps "$NO_DEPS_REQ" >&2
 
 # The wheel repair described above (open-mmlab/mmaction2#2714).
 "$venv/bin/python" - >&2 <<'EOF'

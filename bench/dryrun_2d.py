@@ -98,7 +98,7 @@ def main() -> None:
               f"CPU {cold[1]:.2f} s ({extra:+.2f} s CPU over the cached tag)")  # fmt: skip
         for backend in ("yolo", "mmpose"):  # the tag alone: interpreter start vs cache lookup
             cmd = [a.python, "-m", "skeleton", "pose-tag", "--backend", backend]
-            cmd += ["--models", str(REPO / "config" / "pose_models.yaml")]
+            cmd += ["--models", str(REPO / "skeleton" / "pose" / "models.yaml")]
             cache = root / f"{backend}.json"
             started = time.perf_counter()
             cached_tag(cmd, cache)

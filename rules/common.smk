@@ -14,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 import skeleton.datasets.index as video_index
+from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
 from skeleton.core.files import Source, check_inputs
 from skeleton.datasets import (
     SOURCES,
@@ -26,6 +27,7 @@ from skeleton.datasets import (
 from skeleton.datasets import reader as source_reader
 from skeleton.datasets import sources as video_sources
 from skeleton.ntu import shards as ntu_shards
+from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
 from skeleton.ntu.index import read_index, shard_rows, shards_for
 from skeleton.pose.tag_cache import TagError, cached_tag
 from skeleton.release.releases import local_inputs, raw_downloads
@@ -59,6 +61,8 @@ except ConfigSchemaError as exc:
 # ---- NTU 3D (rules/ntu_raw.smk, splits.smk, package.smk, download.smk) ---------------------
 
 NTU = config["ntu"]
+# defaults kept in the library (one source for the workflow and the CLI), not in the schema
+NTU.setdefault("shard_size", NTU_SHARD_SIZE)
 NTU_DATASETS = NTU["datasets"]
 # URLs in ntu.skeletons are downloaded by rule fetch_raw (rules/download.smk) to data/raw/ntu/
 NTU_INPUTS = local_inputs(NTU["skeletons"])
@@ -197,6 +201,7 @@ def shard_runtime(wildcards, attempt):
 # ---- 2D poses and video sources (rules/pose.smk, rules/datasets.smk) -------------------------
 
 POSE = config["pose"]
+POSE.setdefault("shard_size", VIDEO_SHARD_SIZE)
 
 
 def repo_relative(path):

@@ -41,9 +41,11 @@ def pose_python() -> Path | None:
     return None
 
 
-def test_pose_models_config_matches_backend_defaults():
-    config = yaml.safe_load((REPO / "config" / "pose_models.yaml").read_text())
-    assert config["mmpose"] == mmpose_backend.DEFAULT_MODELS
+def test_backend_models_come_from_the_shipped_file():
+    shipped = yaml.safe_load((REPO / "skeleton" / "pose" / "models.yaml").read_text())
+    assert shipped["mmpose"] == mmpose_backend.DEFAULT_MODELS
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert config["pose"]["models"] is None  # the workflow adds no second copy
 
 
 def test_checkpoint_urls_carry_sha256_prefixes():
@@ -67,6 +69,33 @@ def test_conda_env_pins_what_make_env_installs():
     for pin in pins:
         assert pin in text, pin
         assert any(pin in " ".join(step.args) for step in recipe.steps), pin
+
+
+def test_conda_files_are_written_from_the_recipe():
+    """envs/pose.yaml and its post-deploy script are derived from envs.py, never edited apart."""
+    for name, text in envs.conda_files("pose").items():
+        assert (REPO / "envs" / name).read_text() == text, (
+            f"envs/{name} differs from the recipe: run skeleton make-env pose --write-conda envs"
+        )
+
+
+def test_mmaction_env_script_takes_its_list_from_the_recipe():
+    script = (REPO / ".ci" / "mmaction-env.sh").read_text()
+    assert 'skeleton/workflow/envs.py" shell mmaction' in script
+    for req in (envs.MMACTION.torch, envs.MMACTION.no_deps, *envs.MMACTION.requirements):
+        assert req not in script, f"{req} is written in .ci/mmaction-env.sh too"
+    out = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'eval "$(python3 {REPO}/skeleton/workflow/envs.py shell mmaction)"; '
+            'printf "%s\\n" "$TORCH_REQ" "${BASE_REQS[@]}" "$NO_DEPS_REQ"',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [envs.MMACTION.torch, *envs.MMACTION.requirements, envs.MMACTION.no_deps]
 
 
 def test_recipe_digest_is_stable_and_content_addressed():

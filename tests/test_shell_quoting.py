@@ -93,7 +93,7 @@ def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
     checkpoint = nasty_dir(data, "weights", NASTY_FILE) / "yolo.pt"
     shutil.copy(weights, checkpoint)
     models = nasty_dir(data, "models") / "models.yaml"
-    shutil.copy(REPO / "config" / "pose_models.yaml", models)
+    shutil.copy(REPO / "skeleton" / "pose" / "models.yaml", models)
 
     sample = "S001C001P001R001A001"
     skeletons = nasty_dir(data, "skeletons")

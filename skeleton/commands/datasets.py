@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
+
 
 def register(subparsers: Any) -> None:
     from skeleton.datasets import SOURCES, datasets_of
@@ -34,7 +36,11 @@ def register(subparsers: Any) -> None:
     i.add_argument("--annotations", metavar="PATH", help="official files (not for ntu)")
     i.add_argument("--videos", nargs="*", default=[], metavar="DIR", help="video root folders")
     i.add_argument(
-        "--shard-size", type=int, default=200, metavar="N", help="videos per shard (default 200)"
+        "--shard-size",
+        type=int,
+        default=VIDEO_SHARD_SIZE,
+        metavar="N",
+        help="videos per shard (default: %(default)s)",
     )
     i.add_argument("--out", required=True, metavar="INDEX.tsv", help="the index written")
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")

@@ -24,13 +24,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-editable", action="store_true", help="install a copy of this project, not a link"
     )
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    p.add_argument(
+        "--write-conda",
+        metavar="DIR",
+        help="write the recipe as DIR/<NAME>.yaml + <NAME>.post-deploy.sh (Snakemake --use-conda) "
+        "and build nothing",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.core.errors import UsageError
-    from skeleton.workflow.envs import EnvError, make_env
+    from skeleton.workflow.envs import EnvError, make_env, write_conda_files
 
+    if args.write_conda:
+        for path in write_conda_files(args.name, args.write_conda):
+            print(path)
+        return 0
     try:
         python = make_env(
             args.name,

@@ -9,6 +9,7 @@ import sys
 
 from skeleton.core.errors import UsageError
 from skeleton.ntu.denoise import DENOISE_MODES
+from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
 from skeleton.ntu.names import DATASETS
 
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
@@ -55,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shard-size",
         type=int,
-        default=2000,
+        default=NTU_SHARD_SIZE,
         metavar="N",
         help="usable samples per parse shard (default: %(default)s)",
     )

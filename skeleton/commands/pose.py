@@ -95,7 +95,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--models",
         metavar="YAML",
-        help="model configs (config/pose_models.yaml); default: built-in",
+        help="model configs merged over skeleton/pose/models.yaml (same layout)",
     )
     p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
     p.add_argument(
@@ -157,7 +157,7 @@ def register(subparsers: Any) -> None:
     )
     t.add_argument("--device", default="cpu", help="default: cpu")
     t.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
-    t.add_argument("--models", metavar="YAML", help="model configs (config/pose_models.yaml)")
+    t.add_argument("--models", metavar="YAML", help="model configs (as skeleton/pose/models.yaml)")
     t.add_argument("--json", action="store_true", help="print the description, not the tag")
     t.add_argument(
         "--inputs",
@@ -209,7 +209,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
         with open(args.models) as f:
             models = yaml.safe_load(f) or {}
-        # config/pose_models.yaml holds one section per backend; a bare section works too
+        # skeleton/pose/models.yaml holds one section per backend; a bare section works too
         models = models.get(args.backend, models if args.backend == "mmpose" else {})
         if models:
             opts["models"] = models

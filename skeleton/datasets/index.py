@@ -31,6 +31,9 @@ from skeleton.datasets import SampleTable, read_dataset
 # some K400 mirrors .webm/.mkv) and a few other common ones.
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv")
 SPLIT_SEP = ","
+# videos per pose job (one model load, one GPU), the default of the workflow
+# (pose.shard_size) and the CLI
+SHARD_SIZE = 200
 
 
 @dataclass(frozen=True)

