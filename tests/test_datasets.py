@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from skeleton.core.annotations import load, write_annotations
-from skeleton.core.rejects import read_rejects
+from skeleton.core.rejects import StrictModeError, read_rejects
 from skeleton.core.validate import validate_file
 from skeleton.datasets import AnnotationError, label_map, read_dataset
 from skeleton.datasets.finegym import boxes_for, compact_id, load_boxes
@@ -37,7 +37,6 @@ from skeleton.datasets.package import (
     package_dense,
     to_dense,
 )
-from skeleton.ntu.build import StrictModeError
 
 cv2 = pytest.importorskip("cv2")
 

@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 
 from skeleton.core.annotations import load, write_annotations
-from skeleton.core.rejects import read_rejects
+from skeleton.core.rejects import NoUsableSamples, StrictModeError, read_rejects
 from skeleton.core.validate import validate_file
 from skeleton.datasets import ConfigError, datasets_of, source_of, split_order
 from skeleton.datasets import sources as video_sources
 from skeleton.datasets.index import run_index
 from skeleton.datasets.package import collect_rejects, compress, package_dense
-from skeleton.ntu.build import NoUsableSamples, StrictModeError
 
 REPO = Path(__file__).resolve().parent.parent
 POSE = {

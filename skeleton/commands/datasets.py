@@ -157,8 +157,8 @@ def run_package(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
+    from skeleton.core.rejects import NoUsableSamples, StrictModeError
     from skeleton.datasets import package
-    from skeleton.ntu.build import NoUsableSamples, StrictModeError
 
     beside = [p.removesuffix(".pkl") + ".rejects.tsv" for p in args.shards]
     try:

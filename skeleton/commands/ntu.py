@@ -152,7 +152,8 @@ SHOWN_REJECTS = 20  # rejected samples printed when nothing could be packaged
 
 
 def run_ntu3d(args: argparse.Namespace) -> int:
-    from skeleton.ntu.build import PackagingError, StrictModeError, auto_dataset, build
+    from skeleton.core.rejects import PackagingError, StrictModeError
+    from skeleton.ntu.build import auto_dataset, build
     from skeleton.ntu.index import build_index
 
     if args.jobs < 1:
@@ -232,7 +233,7 @@ def run_rejects(args: argparse.Namespace) -> int:
 
 def run_package(args: argparse.Namespace) -> int:
     from skeleton.core.errors import InputError
-    from skeleton.ntu.build import NoUsableSamples, StrictModeError
+    from skeleton.core.rejects import NoUsableSamples, StrictModeError
     from skeleton.ntu.build import run_package as step
     from skeleton.ntu.shards import ShardError
 

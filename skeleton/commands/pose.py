@@ -283,10 +283,11 @@ def _skeleton_files(paths: list[str]) -> dict[str, str]:
 
 
 def _load_annotations(path: str | os.PathLike) -> list[dict]:
+    from skeleton.core.annotations import annotations_and_split
     from skeleton.core.validate import load_valid
 
     data = load_valid(path)  # checked: the scoring code may index any field
-    return list(data["annotations"] if isinstance(data, dict) else data)
+    return list(annotations_and_split(data)[0])
 
 
 def run_quality(args: argparse.Namespace) -> int:

@@ -270,6 +270,14 @@ def write_annotations(
     return w.count
 
 
+def annotations_and_split(data: Any) -> tuple[list, dict]:
+    """(annotations, split) of a loaded pickle in either released layout: the combined
+    {'split', 'annotations'} dict, or a plain list of annotations (split: {})."""
+    if isinstance(data, dict) and "annotations" in data:
+        return data["annotations"], data.get("split") or {}
+    return data, {}
+
+
 def load(path: str | os.PathLike) -> Any:
     """Load a pickle with the restricted loader (`skeleton.core.safeload`: no code runs from it)."""
     from skeleton.core.safeload import load as safe_load

@@ -51,3 +51,21 @@ def read_rejects(path: str | os.PathLike) -> list[Reject]:
 
 def count_reasons(rejects: Iterable[Reject]) -> dict[str, int]:
     return dict(sorted(Counter(r.reason for r in rejects).items()))
+
+
+# Errors of a packaging step (3D or 2D) that knew its rejects when it failed.
+class PackagingError(Exception):
+    """Packaging failed after the rejects were known: `rejects` holds them (for the caller's
+    message, without the report file, which may be temporary)."""
+
+    def __init__(self, message: str, rejects: Iterable[Reject] = ()) -> None:
+        super().__init__(message)
+        self.rejects = sorted(set(rejects))
+
+
+class NoUsableSamples(PackagingError, ValueError):
+    """Nothing to package: every sample was rejected or none belongs to the dataset."""
+
+
+class StrictModeError(PackagingError, RuntimeError):
+    """strict: true and at least one sample was rejected."""

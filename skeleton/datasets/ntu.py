@@ -103,7 +103,7 @@ def pose_quality(
 ) -> list[tuple[str, float, int, int]]:
     """`pose_quality.tsv`: PCK@0.2 of each annotation whose sample has a usable `.skeleton` in
     the NTU index (sample, pck, frames, missed_frames)."""
-    from skeleton.core.annotations import load
+    from skeleton.core.annotations import annotations_and_split, load
     from skeleton.core.files import Source
     from skeleton.datasets.ntu_quality import annotation_pck
     from skeleton.ntu.index import read_index
@@ -112,7 +112,7 @@ def pose_quality(
     sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
     data = load(pickle_path)
     rows = []
-    for a in data["annotations"] if isinstance(data, dict) else data:
+    for a in annotations_and_split(data)[0]:
         src = sources.get(a["frame_dir"])
         if src is not None:
             r = annotation_pck(a, parse_skeleton(Source.from_id(src).read(), src))

@@ -39,7 +39,13 @@ from typing import Any
 
 import numpy as np
 
-from skeleton.core.annotations import AnnotationWriter, _Pickler, load, write_annotations
+from skeleton.core.annotations import (
+    AnnotationWriter,
+    _Pickler,
+    annotations_and_split,
+    load,
+    write_annotations,
+)
 from skeleton.core.files import atomic_write
 from skeleton.core.rejects import Reject, count_reasons, read_rejects, write_rejects
 from skeleton.core.summary import write_summary
@@ -147,7 +153,7 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
     """config strict: any reject fails the packaging; the report (written before, by its own
     step) names them."""
     if strict and rejects:
-        from skeleton.ntu.build import StrictModeError
+        from skeleton.core.rejects import StrictModeError
 
         raise StrictModeError(
             f"{dataset}: {len(rejects)} sample(s) rejected ({count_reasons(rejects)}), "
@@ -156,7 +162,7 @@ def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv
 
 
 def _no_sample(dataset: str, rejects: list[Reject], rejects_tsv, out_pkl) -> Exception:
-    from skeleton.ntu.build import NoUsableSamples
+    from skeleton.core.rejects import NoUsableSamples
 
     Path(out_pkl).unlink(missing_ok=True)  # no pickle from an earlier run stays either
     return NoUsableSamples(
@@ -344,7 +350,7 @@ def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
     from skeleton.core.validate import InvalidAnnotations, load_valid, show
 
     data = load_valid(main_pkl)
-    annotations = data["annotations"] if isinstance(data, dict) else data
+    annotations = annotations_and_split(data)[0]
     entry = next((a for a in annotations if a["frame_dir"] == frame_dir), None)
     if entry is None:
         raise KeyError(f"{main_pkl}: no video {show(frame_dir)}")

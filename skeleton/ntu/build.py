@@ -30,7 +30,13 @@ from skeleton.core.files import (
     raw_size_limit,
     sha256_bytes,
 )
-from skeleton.core.rejects import Reject, count_reasons, write_rejects
+from skeleton.core.rejects import (
+    NoUsableSamples,
+    Reject,
+    StrictModeError,
+    count_reasons,
+    write_rejects,
+)
 from skeleton.core.summary import write_summary
 from skeleton.core.tables import shard_number
 from skeleton.ntu import shards as ntu_shards
@@ -398,23 +404,6 @@ def run_rejects(index_path: str, shard_paths: list[str], dataset: str, out: str)
     rejects = collect_rejects(rows, records, dataset)
     write_rejects(rejects, out)
     return rejects
-
-
-class PackagingError(Exception):
-    """Packaging failed after the rejects were known: `rejects` holds them (for the caller's
-    message, without the report file, which may be temporary)."""
-
-    def __init__(self, message: str, rejects: Iterable[Reject] = ()) -> None:
-        super().__init__(message)
-        self.rejects = sorted(set(rejects))
-
-
-class NoUsableSamples(PackagingError, ValueError):
-    """Nothing to package: every sample was rejected or none belongs to the dataset."""
-
-
-class StrictModeError(PackagingError, RuntimeError):
-    """strict: true and at least one sample was rejected."""
 
 
 def auto_dataset(rows: list[IndexRow]) -> str:

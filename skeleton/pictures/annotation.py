@@ -34,7 +34,9 @@ PERSON_COLORS = ((0, 200, 255), (255, 120, 0), (80, 220, 80), (200, 80, 255), (6
 
 def find_annotation(data: object, sample: str) -> dict:
     """The annotation with frame_dir == sample in a combined pickle or a plain list."""
-    annos = data["annotations"] if isinstance(data, dict) and "annotations" in data else data
+    from skeleton.core.annotations import annotations_and_split
+
+    annos = annotations_and_split(data)[0]
     if not isinstance(annos, list):
         raise ValueError("not an annotation pickle (expected a dict with 'annotations' or a list)")
     for a in annos:

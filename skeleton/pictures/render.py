@@ -120,11 +120,11 @@ def render_samples(
     """
     import sys
 
-    from skeleton.core.annotations import load
+    from skeleton.core.annotations import annotations_and_split, load
     from skeleton.core.rejects import Reject
 
     data = load(pickle_path)
-    annos = data["annotations"] if isinstance(data, dict) else data
+    annos = annotations_and_split(data)[0]
     by_name = {a["frame_dir"]: a for a in annos}
     names = label_map and read_label_map(label_map)
     out = Path(out_dir)

@@ -45,9 +45,10 @@ def _empty(ax, text: str) -> None:
 
 
 def _annotations(data: object) -> tuple[list[dict], dict[str, list[str]]]:
-    if isinstance(data, dict) and "annotations" in data:
-        return data["annotations"], data.get("split") or {}
-    return list(data), {}  # type: ignore[arg-type]
+    from skeleton.core.annotations import annotations_and_split
+
+    annos, split = annotations_and_split(data)
+    return list(annos), split
 
 
 def persons_present(anno: dict) -> int:
