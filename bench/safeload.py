@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from skeleton import safeload  # noqa: E402
+from skeleton.core import safeload  # noqa: E402
 from skeleton.core.annotations import write_annotations  # noqa: E402
 
 

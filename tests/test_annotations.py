@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 
-from skeleton import annotations as A
+from skeleton.core import annotations as A
 
 
 def reference(annos: list[dict], split: dict | None) -> bytes:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import GOLDEN, REAL_SKELETONS, need_shared
 
-from skeleton import denoise as D
+from skeleton.ntu import denoise as D
 from skeleton.ntu.denoise import NoSkeleton, denoise
 from skeleton.ntu.reader import XYZ, SkeletonData, read_skeleton
 from skeleton.ntu.synth import _object, _person

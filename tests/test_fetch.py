@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from loopback_http import State, serve
 
-from skeleton import fetch as fetchmod
 from skeleton.commands import fetch as fetch_cmd
+from skeleton.core import fetch as fetchmod
 from skeleton.core.fetch import ChecksumMismatch, FetchError, checkpoint_sha256_prefix, fetch
 
 PAYLOAD = np.random.default_rng(5).integers(0, 256, 3 * 1024 * 1024 + 123, np.uint8).tobytes()

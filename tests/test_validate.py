@@ -173,7 +173,7 @@ def test_malicious_pickle_refused_without_running(
 def test_malicious_pickle_in_fresh_interpreter(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     path = dump([ann3d("a"), _SystemPayload(marker)], tmp_path / "evil.pkl", protocol=2)
-    code = "import sys; from skeleton import safeload; safeload.load(sys.argv[1])"
+    code = "import sys; from skeleton.core import safeload; safeload.load(sys.argv[1])"
     proc = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
     )
