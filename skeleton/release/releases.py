@@ -13,7 +13,7 @@ import yaml
 from skeleton.core.fetch import checkpoint_sha256_prefix, fetch
 
 # config/releases.yaml of a source checkout (the workflow passes its own path explicitly).
-DEFAULT_RELEASES_YAML = Path(__file__).resolve().parents[1] / "config" / "releases.yaml"
+DEFAULT_RELEASES_YAML = Path(__file__).resolve().parents[2] / "config" / "releases.yaml"
 SECTIONS = ("releases", "checkpoints")
 
 

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MARKER = ".skeleton-env.json"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # skeleton/workflow/envs.py -> the checkout
 # Project dependencies left out of the pose env: snakemake (the env runs the library, not the
 # workflow) and opencv-python-headless (cv2 comes from opencv-python there, which mmcv and
 # ultralytics require; two cv2 distributions in one env overwrite each other's files).
