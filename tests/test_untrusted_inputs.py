@@ -24,7 +24,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from skeleton.core.files import RawFileError, ZipReader, scan_sources
+from skeleton.core.files import RawFileError, Source, ZipReader, scan_sources
 from skeleton.core.rejects import read_rejects
 from skeleton.ntu.index import build_index
 from skeleton.ntu.names import parse_name
@@ -131,6 +131,21 @@ def test_zip_members_are_bounded_checked_streams(tmp_path: Path, bomb_stream) ->
     status = {r.sample: r.status for r in rows}
     assert status[a] == status[b] == status[d] == status[e] == "ok"  # d, e: rejected at parse
     assert status[c] == "too_large" and status[f] == "encrypted"
+
+
+def test_a_file_longer_than_its_stat_size_is_read_whole_up_to_the_cap(tmp_path: Path) -> None:
+    """A read asks for the size fstat gave; a file that grew since (here /proc, whose files
+    stat as empty) is read on, and still stops at the cap."""
+    status = Path("/proc/self/status")
+    if not status.is_file() or status.stat().st_size:
+        pytest.skip("needs a procfs file that stats as empty")
+    data = Source(str(status)).read()
+    assert data.startswith(b"Name:") and len(data) > 100
+    with pytest.raises(RawFileError, match="too large"):
+        Source(str(status)).read(max_bytes=10)
+    grown = tmp_path / "S001C001P001R001A001.skeleton"
+    grown.write_bytes(b"1\n" * 50)
+    assert Source(str(grown)).read() == b"1\n" * 50  # the ordinary case: exactly its size
 
 
 def test_odd_files_in_a_folder_are_rejects(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import gc
 import json
 import os
 import platform
@@ -202,6 +203,9 @@ def parse_shard(
     if mode not in DENOISE_MODES:
         raise ValueError(f"unknown denoise mode {mode!r}; expected one of {DENOISE_MODES}")
     out = ShardResult()
+    # The loop makes no reference cycles; what exists now (modules, numpy) need not be traced
+    # again by every cyclic collection its allocations trigger (~5% of a parse job).
+    gc.freeze()
     bar = Progress(len(rows), "parse", enabled=progress)
     with contextlib.closing(read_ahead([r.source for r in rows], checksums=checksums)) as files:
         for r, got in zip(rows, files, strict=True):
