@@ -27,6 +27,8 @@ import fcntl
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -143,8 +145,6 @@ CONSUMERS: dict[str, ConsumerRecipe] = {"mmaction": MMACTION}
 
 def shell_spec(name: str) -> str:
     """Bash assignments of a consumer recipe: TORCH_REQ, BASE_REQS (an array), NO_DEPS_REQ."""
-    import shlex
-
     r = CONSUMERS[name]
     reqs = " ".join(shlex.quote(x) for x in r.requirements)
     torch, no_deps = shlex.quote(r.torch), shlex.quote(r.no_deps)
@@ -166,23 +166,20 @@ def conda_files(name: str) -> dict[str, str]:
     """
     recipe = RECIPES[name]
     compiled = {req for req, _ in recipe.compiled}
+    compiled_names = {_project(req) for req in compiled}
     conda, pip, later = [f"python={recipe.python}", "pip"], [], []
     for step in recipe.steps:
         args = [a for a in step.args if a not in compiled]
         if step.name == "build tools":
             conda += [a for a in args if a != "pip"]
         elif "--no-deps" in args:
-            later.append("pip install " + " ".join(_sh(a) for a in args))
+            later.append("pip install " + shlex.join(args))
         else:
             pip += args
-    pins = " ".join(
-        _sh(c)
-        for c in recipe.constraints
-        if c.split("=")[0].split("<")[0] not in {r.split("==")[0] for r in compiled}
-    )
+    pins = shlex.join(c for c in recipe.constraints if _project(c) not in compiled_names)
     compile_lines = [
         " ".join(f"{k}={v}" for k, v in env)
-        + f" pip install --no-build-isolation {_sh(req)} {pins}"
+        + f" pip install --no-build-isolation {shlex.quote(req)} {pins}"
         for req, env in recipe.compiled
     ]
     yaml_lines = [
@@ -215,22 +212,23 @@ def conda_files(name: str) -> dict[str, str]:
 
 
 def write_conda_files(name: str, folder: str | os.PathLike[str]) -> list[Path]:
+    # imported here: the module also runs as a plain script (`shell`), without the package
+    from skeleton.core.files import atomic_write
+
     out = []
     for file, text in conda_files(name).items():
         path = Path(folder) / file
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            f.write(text)
         if file.endswith(".sh"):
-            tmp.chmod(0o755)
-        os.replace(tmp, path)
+            path.chmod(0o755)  # Snakemake runs it
         out.append(path)
     return out
 
 
-def _sh(arg: str) -> str:
-    import shlex
-
-    return shlex.quote(arg)
+def _project(requirement: str) -> str:
+    """The project name of a requirement string ("mmcv==2.1.0" -> "mmcv")."""
+    return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
 
 
 def _yaml(item: str) -> str:
@@ -297,7 +295,7 @@ def build_compiled_wheels(
     wheels = wheel_dir(recipe)
     tag = "cp" + recipe.python.replace(".", "")  # one folder per torch; wheels per python
     for requirement, env in recipe.compiled:
-        project = requirement.split("==")[0].replace("-", "_")
+        project = _project(requirement).replace("-", "_")
         version = requirement.split("==")[1]
         if list(wheels.glob(f"{project}-{version}-{tag}-*.whl")):
             log(f"{requirement}: using the wheel cached in {wheels}")
