@@ -19,6 +19,7 @@ import copyreg
 import io
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from struct import pack
 from typing import IO, Any
@@ -205,14 +206,30 @@ class AnnotationWriter:
     A combined pickle is `{'annotations': [...], 'split': {...}}` (the split is written last, so
     it can depend on which samples made it); combined=False writes the plain list older
     MMAction2 configs expect.
+
+    With `sort_by` (a key, e.g. "frame_dir"), annotations may come in any order; the pickle
+    lists them sorted by that key (two with the same key: ValueError). While they come in order
+    they are written straight through; from the first one out of order, those written so far
+    move to a spill file beside `path`, every later one is pickled into it as it comes, and the
+    pickle is assembled in key order at the end. Memory stays one annotation plus the keys; the
+    bytes are those of adding them in sorted order (each annotation's bytes stand alone).
+    Packaging needs this: shards are hash buckets of the sample names.
     """
 
-    def __init__(self, path: str | os.PathLike, combined: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike, combined: bool = True, sort_by: str | None = None
+    ) -> None:
         self.path = path
         self.combined = combined
+        self.sort_by = sort_by
         self.split: Mapping[str, list[str]] | None = None
         self.count = 0
         self._batch = 0
+        # with sort_by: (key, offset, length) of each annotation's bytes, in the pickle being
+        # written while they come in order, in the spill file after that
+        self._entries: list[tuple[Any, int, int]] = []
+        self._spill: IO[bytes] | None = None
+        self._body = 0  # where the first annotation starts in the pickle
 
     def __enter__(self) -> AnnotationWriter:
         self._ctx = atomic_write(self.path)
@@ -223,19 +240,61 @@ class AnnotationWriter:
             _opcodes("annotations", out)
         out.append(pickle.EMPTY_LIST)
         self._f.write(b"".join(out))
+        self._body = self._f.tell()
         return self
 
     def add(self, anno: Mapping[str, Any]) -> None:
-        out = [pickle.MARK] if self._batch == 0 else []
+        out: list[bytes] = []
         _opcodes({k: _plain(v) for k, v in anno.items()}, out)
-        self._batch += 1
+        data = b"".join(out)
         self.count += 1
+        if self.sort_by is None:
+            self._write(data)
+            return
+        key = anno[self.sort_by]
+        if self._spill is None and (not self._entries or key > self._entries[-1][0]):
+            start = self._f.tell() + (self._batch == 0)  # after the batch's MARK
+            self._entries.append((key, start, len(data)))
+            self._write(data)
+            return
+        if self._spill is None:
+            self._start_spill()
+        assert self._spill is not None
+        self._entries.append((key, self._spill.tell(), len(data)))
+        self._spill.write(data)
+
+    def _write(self, data: bytes) -> None:
+        """One annotation's bytes into the pickle, in APPENDS batches as pickle.py writes."""
+        out = [pickle.MARK, data] if self._batch == 0 else [data]
+        self._batch += 1
         if self._batch == _APPEND_BATCH:
             out.append(pickle.APPENDS)
             self._batch = 0
         self._f.write(b"".join(out))
 
+    def _start_spill(self) -> None:
+        """The first annotation out of order: move those written so far to a spill file."""
+        self._f.flush()
+        pickle_fd = self._f.fileno()  # mkstemp's descriptor is open for reading too
+        self._spill = tempfile.TemporaryFile(dir=os.path.dirname(os.path.abspath(self.path)))
+        moved = []
+        for key, offset, length in self._entries:
+            moved.append((key, self._spill.tell(), length))
+            self._spill.write(os.pread(pickle_fd, length, offset))
+        self._entries = moved
+        self._f.seek(self._body)
+        self._f.truncate()
+        self._batch = 0
+
     def _finish(self) -> None:
+        if self._spill is not None:
+            self._spill.flush()
+            fd = self._spill.fileno()
+            self._entries.sort(key=lambda e: e[0])
+            for i, (key, offset, length) in enumerate(self._entries):
+                if i and key == self._entries[i - 1][0]:
+                    raise ValueError(f"{self.path}: two annotations with {self.sort_by} {key!r}")
+                self._write(os.pread(fd, length, offset))
         out = [pickle.APPENDS] if self._batch else []
         if self.combined:
             if self.split is None:
@@ -248,13 +307,17 @@ class AnnotationWriter:
         self._f.write(b"".join(out))
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            try:
-                self._finish()
-            except BaseException as e:  # abort: the temporary file is removed
-                self._ctx.__exit__(type(e), e, e.__traceback__)
-                raise
-        self._ctx.__exit__(exc_type, exc, tb)
+        try:
+            if exc_type is None:
+                try:
+                    self._finish()
+                except BaseException as e:  # abort: the temporary file is removed
+                    self._ctx.__exit__(type(e), e, e.__traceback__)
+                    raise
+            self._ctx.__exit__(exc_type, exc, tb)
+        finally:
+            if self._spill is not None:
+                self._spill.close()
 
 
 def write_annotations(
