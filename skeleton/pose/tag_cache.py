@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from skeleton.core.files import atomic_write
+from skeleton.core.members import path_state
 
 CACHE_FILE = ".snakemake/skeleton/pose_tags.json"  # relative to the workflow's working directory
 MAX_ENTRIES = 16  # configurations kept (switching back and forth stays cached)
@@ -28,15 +29,6 @@ TIMEOUT_S = 600
 
 class TagError(RuntimeError):
     """`pose-tag` could not run or failed; the message says how."""
-
-
-def path_state(path: str) -> str:
-    """`size:mtime_ns` of a file or folder, `-` when it is absent."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "-"
-    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def cache_key(cmd: Sequence[str], env: Mapping[str, str]) -> str:
