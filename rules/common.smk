@@ -6,7 +6,6 @@
 # skeleton/datasets/ and its config section named after it.
 
 import functools
-import hashlib
 import os
 import sys
 
@@ -14,8 +13,11 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 import skeleton.datasets.index as video_index
+from skeleton.datasets.index import MEMBERS_PREFIX as VIDEO_MEMBERS_PREFIX
 from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
-from skeleton.core.files import Source, check_inputs
+from skeleton.datasets.index import member_rows as video_member_rows_of
+from skeleton.core.files import check_inputs
+from skeleton.core.members import refresh
 from skeleton.datasets import (
     SOURCES,
     ConfigError,
@@ -28,7 +30,9 @@ from skeleton.datasets import reader as source_reader
 from skeleton.datasets import sources as video_sources
 from skeleton.ntu import shards as ntu_shards
 from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
-from skeleton.ntu.index import read_index, shard_rows, shards_for
+from skeleton.ntu.index import MEMBERS_PREFIX as NTU_MEMBERS_PREFIX
+from skeleton.ntu.index import member_rows as ntu_member_rows_of
+from skeleton.ntu.index import read_index, shards_for
 from skeleton.pose.tag_cache import TagError, cached_tag
 from skeleton.release.releases import local_inputs, raw_downloads
 from skeleton.workflow.configcheck import ConfigError as ConfigSchemaError
@@ -72,6 +76,16 @@ NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"
 NTU_SHARD_DIGEST = (
     f"results/ntu/3d_{DENOISE}/shard_{{shard}}.json"  # skeleton.ntu.shards
 )
+# What a parse shard reads, and what makes it rerun (skeleton.core.members): one members file
+# per shard, rewritten only when a member is added, replaced, touched or moved.
+MEMBERS_DIR = "results/{source}/members"
+NTU_MEMBERS = MEMBERS_DIR.format(source="ntu")
+NTU_SHARD_MEMBERS = f"{NTU_MEMBERS}/{NTU_MEMBERS_PREFIX}_{{shard}}.tsv"
+# The state of the configured inputs (folder modification times, recursively): an input of
+# the index, rewritten when it differs from the state the index was built from (NTU_SEEN), i.e.
+# when a file was added, removed or renamed anywhere below them (skeleton.core.members.refresh).
+NTU_INPUTS_STATE = "results/ntu/inputs.state"
+NTU_SEEN = "results/ntu/index.inputs"
 MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
 
 # A shard whose file differs from its digest (cut off, half-written, replaced) is removed
@@ -100,6 +114,30 @@ try:
 except ValueError as exc:
     raise WorkflowError(str(exc))
 
+
+@functools.lru_cache(maxsize=4)
+def _index_rows(path, mtime):
+    return read_index(path)
+
+
+def ntu_member_rows(index_path):
+    return ntu_member_rows_of(_index_rows(index_path, os.path.getmtime(index_path)))
+
+
+# Main process only (cluster jobs parse this file too): the inputs' state and the members
+# files follow the files on disk, so every --rerun-triggers setting sees a changed raw file.
+if workflow.is_main_process and NTU_INPUTS:
+    for line in refresh(
+        NTU_INPUTS_STATE,
+        NTU_SEEN,
+        NTU_INPUTS,
+        NTU_INDEX,
+        ntu_member_rows,
+        NTU_MEMBERS,
+        NTU_MEMBERS_PREFIX,
+    ):
+        print(line, file=sys.stderr)
+
 # Rough costs measured with bench/parse.py, used to size cluster jobs honestly.
 PARSE_MB_PER_SAMPLE = 0.06  # annotation + text held while a shard is parsed
 PARSE_SECONDS_PER_SAMPLE = 0.01
@@ -126,59 +164,10 @@ def ntu_outputs(datasets):
     )
 
 
-def inputs_state(paths):
-    """Digest of the configured inputs' listing: each folder's (recursive) mtime, each file's
-    size and mtime. A params trigger of ntu_index: adding or removing a raw file changes its
-    folder's mtime and so reruns the index; touching a file inside does not (shard_state).
-    """
-    h = hashlib.sha256()
-    for path in paths:
-        if not os.path.isdir(path):
-            h.update(_utf8(f"{path}\t{_file_state(path)}\n"))
-            continue
-        for root, dirs, _ in os.walk(path):
-            dirs.sort()
-            h.update(_utf8(f"{root}\t{os.stat(root).st_mtime_ns}\n"))
-    return h.hexdigest()
-
-
-def _utf8(text):
-    # file names may hold bytes that are not UTF-8 (surrogate escapes)
-    return text.encode("utf-8", "surrogateescape")
-
-
-@functools.lru_cache(maxsize=4)
-def _index_rows(path, mtime):
-    return read_index(path)
-
-
 def index_rows():
     """The sample table written by the ntu_index checkpoint (parsed once per DAG build)."""
     path = checkpoints.ntu_index.get().output[0]
     return _index_rows(path, os.path.getmtime(path))
-
-
-@functools.cache
-def _file_state(path):
-    try:
-        st = os.stat(path)
-    except OSError:  # gone, or a dangling link: the shard job rejects it
-        return "-"
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-def shard_state(wildcards):
-    """One digest of a shard's members and the size and mtime of their files.
-
-    A params trigger: a touched, changed, added or removed raw file reruns exactly the shards it
-    belongs to. The raw files are not listed as inputs: at NTU120 size that is 114,480 inputs,
-    whose bookkeeping alone makes a dry run take ~25 s instead of ~10 s.
-    """
-    h = hashlib.sha256()
-    for r in shard_rows(index_rows(), int(wildcards.shard)):
-        state = _file_state(Source.from_id(r.source).path)
-        h.update(_utf8(f"{r.sample}\t{r.source}\t{state}\n"))
-    return h.hexdigest()
 
 
 def dataset_shards(wildcards):
@@ -259,17 +248,50 @@ def source_rows(source):
     return _video_rows(path, os.path.getmtime(path))
 
 
-def pose_shard_rows(wildcards):
-    return video_index.shard_rows(source_rows(wildcards.source), int(wildcards.shard))
+def video_index_path(source):
+    return f"results/{source}/videos.tsv"
 
 
-def pose_shard_videos(wildcards):
-    """The shard's video files: touching one reruns only its shard."""
-    return [r.path for r in pose_shard_rows(wildcards)]
+def video_inputs_state(source):
+    """An input of the source's index: its configured files' state (see NTU_INPUTS_STATE)."""
+    return f"results/{source}/video_inputs.state"
+
+
+def video_seen(source):
+    return f"results/{source}/videos.inputs"
 
 
 def pose_shard_members(wildcards):
-    return [f"{r.sample}={r.path}" for r in pose_shard_rows(wildcards)]
+    """The members file of pose shard {shard} of {source}."""
+    folder = MEMBERS_DIR.format(source=wildcards.source)
+    return f"{folder}/{VIDEO_MEMBERS_PREFIX}_{wildcards.shard}.tsv"
+
+
+def video_member_rows(index_path):
+    return video_member_rows_of(_video_rows(index_path, os.path.getmtime(index_path)))
+
+
+def _configured_files(source):
+    try:
+        return video_sources.settings(source, config).files
+    except ConfigError:  # said when a target needs the source (source_settings)
+        return None
+
+
+if workflow.is_main_process:  # as for NTU's raw files above
+    for _source in CONFIGURED_SOURCES:
+        if _configured_files(_source) is None:
+            continue
+        for line in refresh(
+            video_inputs_state(_source),
+            video_seen(_source),
+            _configured_files(_source),
+            video_index_path(_source),
+            video_member_rows,
+            MEMBERS_DIR.format(source=_source),
+            VIDEO_MEMBERS_PREFIX,
+        ):
+            print(f"{_source}: {line}", file=sys.stderr)
 
 
 def pose_shard_boxes(wildcards):
@@ -314,7 +336,7 @@ DENSE = [d for d in DATASET_SOURCE if d not in COMPRESSED]
 
 
 def dataset_index(wildcards):
-    return f"results/{source_of(wildcards.dataset)}/videos.tsv"
+    return video_index_path(source_of(wildcards.dataset))
 
 
 def dataset_annotation_rejects(wildcards):

@@ -3,9 +3,11 @@
 
 checkpoint ntu_index:
     input:
-        NTU_INPUTS,
+        raw=NTU_INPUTS,
+        state=NTU_INPUTS_STATE,  # rewritten when files are added, removed or renamed below
     output:
-        NTU_INDEX,
+        index=NTU_INDEX,
+        seen=NTU_SEEN,  # the inputs' state it was built from
     log:
         "logs/ntu/index.log",
     benchmark:
@@ -15,17 +17,17 @@ checkpoint ntu_index:
     params:
         shard_size=NTU["shard_size"],
         max_raw_bytes=MAX_RAW_BYTES,
-        inputs_state=inputs_state(NTU_INPUTS),
+        members=NTU_MEMBERS,  # and one members file per shard (skeleton.core.members)
     script:
         "../scripts/ntu_index.py"
 
 
 rule ntu_parse_shard:
     input:
-        # ancient: the index is rewritten whenever a folder changes, which must not rerun every
-        # shard; the raw files a shard reads are tracked by `state` (see shard_state). A shard
-        # that differs from its digest is removed before the DAG is built (rules/common.smk).
-        ancient(NTU_INDEX),
+        # the shard's samples and the size and mtime of their raw files, rewritten by the
+        # index and at each start only when they change. A shard that differs from its digest
+        # is removed before the DAG is built (rules/common.smk).
+        members=NTU_SHARD_MEMBERS,
     output:
         pkl=NTU_SHARD,
         digest=NTU_SHARD_DIGEST,
@@ -41,6 +43,5 @@ rule ntu_parse_shard:
     params:
         denoise=DENOISE,
         max_raw_bytes=MAX_RAW_BYTES,
-        state=shard_state,
     script:
         "../scripts/ntu_parse_shard.py"

@@ -10,11 +10,13 @@
 
 checkpoint video_index:
     input:
-        lambda wc: source_settings(wc.source).files,
+        files=lambda wc: source_settings(wc.source).files,
+        state=lambda wc: video_inputs_state(wc.source),  # see NTU_INPUTS_STATE
     output:
         index="results/{source}/videos.tsv",
         rejects="results/{source}/annotation_rejects.tsv",
         label_map="results/{source}/label_map.txt",
+        seen="results/{source}/videos.inputs",  # the files' state it was built from
     log:
         "logs/{source}/video_index.log",
     benchmark:
@@ -26,15 +28,19 @@ checkpoint video_index:
         annotations=lambda wc: source_settings(wc.source).annotations,
         videos=lambda wc: source_settings(wc.source).videos,
         options=lambda wc: source_settings(wc.source).options,
+        members=lambda wc: MEMBERS_DIR.format(source=wc.source),
     script:
         "../scripts/video_index.py"
 
 
 # An empty shard (every video rejected) is a result like any other: its rejects go to the
-# dataset's report. A failed job keeps its work folder, so the retry resumes.
+# dataset's report. A failed job keeps its work folder, so the retry resumes. The shard's
+# videos come from its members file (skeleton.core.members), rewritten by the index and at each
+# start only when a video is added, replaced, touched or moved: the one input that says when
+# the shard must rerun, under every --rerun-triggers setting.
 rule pose_shard:
     input:
-        videos=pose_shard_videos,
+        members=pose_shard_members,
         boxes=pose_shard_boxes,
     output:
         pkl=f"{POSE_DIR}/{{source}}/shard_{{shard}}.pkl",
@@ -52,11 +58,10 @@ rule pose_shard:
         * (10 + POSE["shard_size"] * POSE_SECONDS_PER_VIDEO[pose_device_kind()] // 60),
     params:
         python=POSE_PYTHON,
-        members=pose_shard_members,
         options=pose_options,
         # finished videos are kept here, so a killed or preempted job resumes
         work=f"{POSE_DIR}/{{source}}/shard_{{shard}}.work",
     shell:
-        "{params.python:q} -m skeleton pose {input.videos:q} {params.options:q} "
+        "{params.python:q} -m skeleton pose --members {input.members:q} {params.options:q} "
         "--out {output.pkl:q} --rejects {output.rejects:q} --work-dir {params.work:q} "
         "--allow-empty > {log:q} 2>&1 && rm -rf {params.work:q}"

@@ -8,8 +8,10 @@ from skeleton.ntu.index import run_index  # noqa: E402
 
 with log_to(snakemake.log[0]):  # noqa: F821
     run_index(
-        list(snakemake.input),  # noqa: F821
+        list(snakemake.input.raw),  # noqa: F821
         snakemake.params.shard_size,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
+        snakemake.output.index,  # noqa: F821
         snakemake.params.max_raw_bytes,  # noqa: F821
+        snakemake.params.members,  # noqa: F821
+        snakemake.output.seen,  # noqa: F821
     )

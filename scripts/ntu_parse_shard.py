@@ -8,7 +8,4 @@ from skeleton.ntu.build import run_shard  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):
-    run_shard(
-        sm.input[0], int(sm.wildcards.shard), sm.params.denoise, sm.output.pkl,
-        sm.params.max_raw_bytes,
-    )  # fmt: skip
+    run_shard(sm.input.members, sm.params.denoise, sm.output.pkl, sm.params.max_raw_bytes)

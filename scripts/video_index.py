@@ -12,5 +12,7 @@ with log_to(sm.log[0]):
         sm.output.index,
         sm.output.rejects,
         sm.output.label_map,
+        members=sm.params.members,
+        seen=(sm.output.seen, list(sm.input.files)),
         **dict(sm.params.options),
     )

@@ -72,14 +72,19 @@ def test_shard_equals_reading_one_file_at_a_time(srcs):
         assert a["keypoint"].tobytes() == want["keypoint"].tobytes()
 
 
-def test_shard_rows_read_alone_equal_the_whole_index(tmp_path, srcs):
-    from skeleton.ntu.build import read_shard_rows
-    from skeleton.ntu.index import build_index, read_index, shard_rows, write_index
+def test_members_files_list_each_shard(tmp_path, srcs):
+    from skeleton.core.members import read_members
+    from skeleton.ntu.index import read_index, run_index, shard_rows
 
-    index = tmp_path / "index.tsv"
+    index, members = tmp_path / "index.tsv", tmp_path / "members"
     root = Path(srcs[0]).parent.parent  # raw/ and more.zip
-    write_index(build_index([str(root / "raw"), str(root / "more.zip")], shard_size=5), index)
+    run_index([str(root / "raw"), str(root / "more.zip")], 5, index, members=members)
     rows = read_index(index)
-    assert len(rows) == len(srcs) - 1 and max(r.shard for r in rows) >= 2
-    for k in range(-1, max(r.shard for r in rows) + 2):
-        assert read_shard_rows(index, k) == shard_rows(rows, k)
+    shards = {r.shard for r in rows if r.shard >= 0}
+    assert len(rows) == len(srcs) - 1 and len(shards) >= 3
+    assert sorted(p.name for p in members.iterdir()) == sorted(f"skeletons_{k}.tsv" for k in shards)
+    for k in shards:
+        got = read_members(members / f"skeletons_{k}.tsv")
+        assert [(m.sample, m.source) for m in got] == [
+            (r.sample, r.source) for r in shard_rows(rows, k)
+        ]

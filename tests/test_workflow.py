@@ -16,6 +16,8 @@ import yaml
 from conftest import REPO
 
 from skeleton.core.rejects import read_rejects
+from skeleton.core.tables import shard_of
+from skeleton.ntu.index import read_index
 from skeleton.ntu.names import parse_name
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -34,7 +36,7 @@ def make_workdir(path: Path, synth_ntu: Path, **ntu) -> Path:
     shutil.copytree(synth_ntu / "ntu60", path / "raw60")
     shutil.copytree(synth_ntu / "ntu120", path / "raw120")
     cfg = {
-        "ntu": {"skeletons": ["raw60", "raw120"], "denoise": "pyskl", "shard_size": 15,
+        "ntu": {"skeletons": ["raw60", "raw120"], "denoise": "pyskl", "shard_size": 10000,
                 "datasets": ["ntu60", "ntu120"], **ntu},
         "strict": False,
     }  # fmt: skip
@@ -77,7 +79,8 @@ def test_outputs(built):
         assert read_rejects(built / f"results/{ds}/rejects.tsv") == []
         assert (built / f"results/{ds}/manifest.json").stat().st_size > 0
     # every rule has a log and a benchmark; each raw file was parsed once for both datasets
-    assert len(list((built / "benchmarks/ntu/3d_pyskl").glob("shard_*.tsv"))) == 6  # 80 / 15
+    shards = {r.shard for r in read_index(built / "results/ntu/index.tsv")}
+    assert len(list((built / "benchmarks/ntu/3d_pyskl").glob("shard_*.tsv"))) == len(shards)
     assert (built / "logs/ntu/index.log").exists() and (
         built / "logs/ntu60/package_3d.log"
     ).exists()
@@ -164,10 +167,12 @@ def test_adding_a_file_reindexes_and_reruns_only_its_shard(tmp_path, synth_ntu):
     wd = make_workdir(tmp_path / "add", synth_ntu, datasets=["ntu120"])
     snakemake(wd, "--cores", "2", "ntu120")
     last = sorted((wd / "raw120").glob("*.skeleton"))[-1]
-    shutil.copy(last, wd / "raw120" / "S032C003P106R002A120.skeleton")  # sorts last: last shard
+    new = wd / "raw120" / "S032C003P106R002A120.skeleton"
+    shutil.copy(last, new)
     p = snakemake(wd, "--cores", "2", "ntu120")
     log = p.stdout + p.stderr
     assert re.search(r"^ntu_index\s+1$", log, re.M), log
-    assert re.findall(r"wildcards: shard=(\d+)", log) == ["5"]  # 81 samples / 15: shard 5 only
+    # its bucket among ceil(114480 / 10000) = 12, no other shard
+    assert re.findall(r"wildcards: shard=(\d+)", log) == [str(shard_of(new.stem, 12))]
     with open(wd / "results/ntu120/ntu120_3d.pkl", "rb") as f:
         assert len(pickle.load(f)["annotations"]) == 81

@@ -40,9 +40,16 @@ def register(subparsers: Any) -> None:
         type=int,
         default=VIDEO_SHARD_SIZE,
         metavar="N",
-        help="videos per shard (default: %(default)s)",
+        help="videos per pose shard at the source's reference size: the shards are hash "
+        "buckets of the sample names (README, 2D poses) (default: %(default)s)",
     )
     i.add_argument("--out", required=True, metavar="INDEX.tsv", help="the index written")
+    i.add_argument(
+        "--members",
+        metavar="DIR",
+        help="also write each pose shard's members file, DIR/videos_<k>.tsv (what "
+        "`skeleton pose --members` reads); only files whose content changes are written",
+    )
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument(
@@ -144,7 +151,7 @@ def run_index(args: argparse.Namespace) -> int:
     try:
         rows = run_index(
             args.source, annotations, videos, args.shard_size, args.out, rejects,
-            args.label_map_out, **options,
+            args.label_map_out, members=args.members, **options,
         )  # fmt: skip
     except (AnnotationError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from exc

@@ -58,20 +58,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=NTU_SHARD_SIZE,
         metavar="N",
-        help="usable samples per parse shard (default: %(default)s)",
+        help="samples per parse shard at NTU120's full size: the shards are "
+        "ceil(114480 / N) hash buckets of the sample names (default: %(default)s)",
     )
     p.add_argument("--out", required=True, metavar="INDEX.tsv", help="the table to write")
+    p.add_argument(
+        "--members",
+        metavar="DIR",
+        help="also write each shard's members file, DIR/skeletons_<k>.tsv (what "
+        "ntu-parse-shard reads); only files whose content changes are written",
+    )
     _max_raw(p)
     p.set_defaults(func=run_index)
 
     p = sub.add_parser(
         "ntu-parse-shard",
         help="workflow step: parse + denoise one shard",
-        description="Parse and denoise the samples of one shard of the index (rule "
-        "ntu_parse_shard) into a shard file of annotations and rejects.",
+        description="Parse and denoise the samples of one shard (rule ntu_parse_shard) into a "
+        "shard file of annotations and rejects.",
     )
-    p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
-    p.add_argument("shard", type=int, metavar="K", help="shard number (the index's shard column)")
+    p.add_argument(
+        "members",
+        metavar="MEMBERS.tsv",
+        help="the shard's members file, written by `ntu-index --members DIR`",
+    )
     p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
     _max_raw(p)
@@ -193,7 +203,7 @@ def run_index(args: argparse.Namespace) -> int:
     from skeleton.ntu.index import run_index as step
 
     try:
-        rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args))
+        rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args), args.members)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     print(f"{args.out}: {len(rows)} rows", file=sys.stderr)
@@ -201,9 +211,16 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_shard(args: argparse.Namespace) -> int:
+    from skeleton.core.members import read_members
     from skeleton.ntu.build import run_shard as step
 
-    res = step(args.index, args.shard, args.denoise, args.out, _max_raw_bytes(args))
+    try:
+        read_members(args.members)  # one line, not a traceback, for a wrong file
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.members}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    res = step(args.members, args.denoise, args.out, _max_raw_bytes(args))
     print(
         f"{args.out}: {len(res.annotations)} samples, {len(res.rejects)} rejected", file=sys.stderr
     )

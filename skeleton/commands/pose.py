@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("videos", nargs="*", metavar="VIDEO")
     p.add_argument("--list", metavar="FILE", help="read more video paths from FILE, one a line")
+    p.add_argument(
+        "--members",
+        metavar="TSV",
+        help="read more video paths from a pose shard's members file (the workflow's "
+        "results/<source>/members/videos_<k>.tsv, column source)",
+    )
     p.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the annotation list")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
@@ -195,8 +201,15 @@ def _videos(args: argparse.Namespace) -> list[str]:
                 videos += [line.strip() for line in f if line.strip()]
         except OSError as exc:
             raise UsageError(f"cannot read --list {args.list}: {exc.strerror or exc}") from exc
+    if args.members:
+        from skeleton.core.members import read_members
+
+        try:
+            videos += [m.source for m in read_members(args.members)]
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read --members {args.members}: {exc}") from exc
     if not videos:
-        raise UsageError("no videos given (VIDEO... or --list FILE)")
+        raise UsageError("no videos given (VIDEO..., --list FILE or --members TSV)")
     return videos
 
 
@@ -283,10 +296,12 @@ def _skeleton_files(paths: list[str]) -> dict[str, str]:
 
 
 def _load_annotations(path: str | os.PathLike) -> list[dict]:
+    """The annotations of a pickle: a dataset's, or a pose shard's (videos of a source without
+    labels, e.g. a custom list's shards, carry label -1)."""
     from skeleton.core.annotations import annotations_and_split
     from skeleton.core.validate import load_valid
 
-    data = load_valid(path)  # checked: the scoring code may index any field
+    data = load_valid(path, unlabeled=True)  # checked: the scoring code may index any field
     return list(annotations_and_split(data)[0])
 
 

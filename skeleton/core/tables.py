@@ -1,13 +1,20 @@
 """The sample tables (NTU index, video indexes): frozen dataclass rows <-> TSV, and sharding.
 
-Every table has `status` and `shard` columns: rows whose status is "ok" are numbered in table
-order and get shard = number // shard_size (a pure function of the sorted table), the others -1.
+Every table has `status` and `shard` columns. A row whose status is "ok" goes to shard
+`shard_of(sample, n_shards)`: a stable hash of its sample name into a fixed number of buckets,
+so a sample's shard depends on its name alone, never on which other samples exist (a video or
+raw file added late changes one shard, not every shard after it). Other rows get -1.
+
+The number of buckets is fixed per source from a reference size (`shard_count`): the dataset's
+official size where it has one, so shards fill up as a dataset grows instead of moving.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import math
 import os
 from collections.abc import Iterable
 from typing import TypeVar
@@ -24,14 +31,27 @@ def check_shard_size(shard_size: int) -> None:
         raise ValueError(f"shard_size must be >= 1, got {shard_size}")
 
 
-def assign_shards(rows: Iterable[Row], shard_size: int) -> list[Row]:
+def shard_count(reference: int, shard_size: int) -> int:
+    """Buckets for a source of `reference` samples at about `shard_size` samples each."""
     check_shard_size(shard_size)
-    out, k = [], 0
+    return max(1, math.ceil(reference / shard_size))
+
+
+def shard_of(sample: str, n_shards: int) -> int:
+    """The bucket of `sample`: the first 8 bytes of the SHA-256 of its UTF-8 name, modulo
+    `n_shards`. The same on every machine, Python version and run (no salted hash())."""
+    digest = hashlib.sha256(sample.encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % n_shards
+
+
+def assign_shards(rows: Iterable[Row], n_shards: int) -> list[Row]:
+    """Rows with status "ok" get `shard_of(sample, n_shards)`, the others -1."""
+    if n_shards < 1:
+        raise ValueError(f"need at least one shard, got {n_shards}")
+    out = []
     for r in rows:
-        if r.status == STATUS_OK:  # type: ignore[attr-defined]
-            r = dataclasses.replace(r, shard=k // shard_size)
-            k += 1
-        out.append(r)
+        shard = shard_of(r.sample, n_shards) if r.status == STATUS_OK else -1  # type: ignore[attr-defined]
+        out.append(r if r.shard == shard else dataclasses.replace(r, shard=shard))  # type: ignore[attr-defined]
     return out
 
 

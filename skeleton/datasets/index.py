@@ -4,9 +4,23 @@ Videos are found under the configured root folders, searched recursively by file
 common video extension): a sample's video is the file whose base name without extension is its
 frame_dir or one of its alternative names; the sample keeps its frame_dir either way (the row's
 path is the video found; packaging maps the pose stage's file-named results back). The index is a
-TSV sorted by sample; usable rows get shard = position // shard_size among usable rows, a pure
-function of the sorted sample list. Samples without a video get status `missing_video` and go
-to the rejects report. Every source (NTU included) has an index of this shape.
+TSV sorted by sample. Samples without a video get status `missing_video` and go to the rejects
+report. Every source (NTU included) has an index of this shape.
+
+Pose shards: a usable video's shard is a stable hash of its sample name into a fixed number of
+buckets (skeleton.core.tables), so adding, removing or renaming one video changes the members
+of one shard only and never moves another video: GPU work is done once per video and model.
+The bucket count is `ceil(reference / pose.shard_size)`, where the reference is
+- NTU RGB+D: NTU120's 114,480 samples (the index lists the videos found, so the count is fixed
+  in advance: 573 shards at 200, filled as downloads complete);
+- UCF101, HMDB51, Diving48, FineGYM, Kinetics-400: the samples the official files list, missing
+  videos included (fixed for a release);
+- custom lists, which users extend: the list's length rounded up to a power of two, at least
+  CUSTOM_MIN_REFERENCE. Shards fill up as lines are added; when the list outgrows the power of
+  two, the count doubles and every shard is formed anew once (each splits in two).
+Shards then grow with the dataset (a source twice its reference holds about 2 x shard_size
+videos per shard) rather than move. Each shard's members file (skeleton.core.members) is what
+its pose job reads.
 """
 
 from __future__ import annotations
@@ -17,23 +31,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skeleton.core.files import atomic_write
+from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject, write_rejects
 from skeleton.core.tables import (
     STATUS_OK,
     assign_shards,
     check_shard_size,
     read_table,
+    shard_count,
     write_table,
 )
 from skeleton.datasets import SampleTable, read_dataset
+from skeleton.ntu.names import DATASET_SIZES
 
 # Containers the released datasets come in (UCF101/HMDB51 .avi, Diving48/FineGYM/K400 .mp4,
 # some K400 mirrors .webm/.mkv) and a few other common ones.
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv")
 SPLIT_SEP = ","
-# videos per pose job (one model load, one GPU), the default of the workflow
-# (pose.shard_size) and the CLI
+# videos per pose job (one model load, one GPU) at a source's reference size, the default of
+# the workflow (pose.shard_size) and the CLI
 SHARD_SIZE = 200
+MEMBERS_PREFIX = "videos"  # <members folder>/videos_<k>.tsv
+# Reference sizes of the pose shard count (see the module's docstring)
+FIXED_REFERENCE = {"ntu": DATASET_SIZES["ntu120"]}
+GROWING_SOURCES = ("custom",)  # lists users extend line by line
+CUSTOM_MIN_REFERENCE = 1024  # small lists: no count change until they pass this many lines
 
 
 @dataclass(frozen=True)
@@ -105,7 +127,34 @@ def build_index(
         )
         rows.append(IndexRow(s.frame_dir, s.label, splits, STATUS_OK, -1, paths[0], detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK))
-    return assign_shards(rows, shard_size)
+    return assign_shards(rows, n_shards(table, shard_size))
+
+
+def reference_size(table: SampleTable) -> int:
+    """The sample count the source's pose shard count is sized for (module docstring)."""
+    fixed = FIXED_REFERENCE.get(table.dataset)
+    if fixed is not None:
+        return fixed
+    n = len(table.samples)
+    if table.dataset in GROWING_SOURCES:
+        return max(CUSTOM_MIN_REFERENCE, 1 << max(n - 1, 0).bit_length())
+    return n
+
+
+def n_shards(table: SampleTable, shard_size: int) -> int:
+    return shard_count(reference_size(table), shard_size)
+
+
+def member_rows(rows: Iterable[IndexRow]) -> list[tuple[int, str, str, str]]:
+    """(shard, sample, video, video) of each video to pose."""
+    return [(r.shard, r.sample, r.path, r.path) for r in rows if r.shard >= 0]
+
+
+def write_members(
+    rows: Iterable[IndexRow], folder: str | os.PathLike, keep_absent: bool = False
+) -> dict[int, list[str]]:
+    """Bring the pose shards' members files in `folder` up to date (skeleton.core.members)."""
+    return sync_members(folder, MEMBERS_PREFIX, member_rows(rows), keep_absent)
 
 
 def write_index(rows: Iterable[IndexRow], path: str | os.PathLike) -> None:
@@ -141,13 +190,21 @@ def run_index(
     out: str | os.PathLike,
     rejects: str | os.PathLike,
     label_map_out: str | os.PathLike | None = None,
+    members: str | os.PathLike | None = None,
+    seen: tuple[str | os.PathLike, list[str]] | None = None,
     **options,
 ) -> list[IndexRow]:
     """Read the official files, find the videos, write the index, the annotation rejects (bad
-    lines of the official files, unusable NTU video names) and the label map. An index without
-    a usable sample is written too: packaging reports it (NoUsableSamples) with every reject."""
+    lines of the official files, unusable NTU video names), the label map and, with `members`,
+    each pose shard's members file into that folder; with `seen` (path, configured files), the
+    files' state as found before reading them (skeleton.core.members.refresh compares it). An
+    index without a usable sample is written too: packaging reports it (NoUsableSamples)."""
+    if seen is not None:
+        record_inputs(*seen)
     table = read_dataset(source, annotations, **options)
     rows = build_index(table, videos, shard_size)
+    if members is not None:
+        write_members(rows, members)
     write_index(rows, out)
     write_rejects(table.rejects, rejects)
     if label_map_out:

@@ -2,7 +2,9 @@
 
 Dense: every usable video's annotation (keypoint (M, T, 17, 2), keypoint_score (M, T, 17),
 img_shape, original_shape, total_frames) with the label from the index, split by the index's
-split membership (only samples that made it). Streams shard by shard.
+split membership (only samples that made it), sorted by frame_dir. Streams shard by shard
+(shards are hash buckets of the names: the writer sorts). A shard may still hold videos removed
+from the index since it ran (skeleton.core.members): packaging takes the index's usable samples.
 
 Compressed (PYSKL tools/data/README.md, "For Kinetics400"): the main pickle holds per video
 `frame_dir`, `label`, `total_frames`, `img_shape`, `original_shape`, `raw_file` (the kpfile,
@@ -194,7 +196,7 @@ def package_dense(
     splits = read_splits(splits_json)
     wanted = None if splits is None else set().union(*splits.values())
     got: set[str] = set()
-    with AnnotationWriter(out_pkl) as w:
+    with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards: hash buckets
         for path in sorted(shard_paths, key=shard_number):
             for a in sorted(load(path), key=lambda a: a["frame_dir"]):
                 row = ok.get(a["frame_dir"])
@@ -326,7 +328,7 @@ def package_compressed(
     ok = _usable(_member_rows(dataset, index_path))
     _strict(strict, dataset, "2d-compressed", ok, rejects, rejects_tsv, summary, log)
     got: set[str] = set()
-    with AnnotationWriter(out_pkl) as w:
+    with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards: hash buckets
         for path in sorted(toc_paths, key=shard_number):
             for entry in load(path):
                 if entry["frame_dir"] in ok and entry["frame_dir"] not in got:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import dataclasses
 import gc
 import json
 import os
@@ -31,6 +29,7 @@ from skeleton.core.files import (
     raw_size_limit,
     sha256_bytes,
 )
+from skeleton.core.members import Member, read_members
 from skeleton.core.rejects import (
     NoUsableSamples,
     Reject,
@@ -196,7 +195,7 @@ def _will_need(sid: str) -> None:
 
 
 def parse_shard(
-    rows: list[IndexRow], mode: str, progress: bool = False, checksums: bool = True
+    rows: list[IndexRow] | list[Member], mode: str, progress: bool = False, checksums: bool = True
 ) -> ShardResult:
     """Read, parse and denoise the rows' files; `checksums`: record each file's sha256 (for the
     manifest; ~0.7 CPU s per GB)."""
@@ -242,33 +241,16 @@ def read_shard(path: str | os.PathLike) -> ShardResult:
 
 
 def run_shard(
-    index_path: str, shard: int, mode: str, out: str, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
+    members: str | os.PathLike, mode: str, out: str, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
 ) -> ShardResult:
-    """The `ntu_parse_shard` step: parse one shard of the index and write it (raw files over
+    """The `ntu_parse_shard` step: parse the samples of one shard's members file (written by
+    the index step, skeleton.core.members) and write the shard (raw files over
     `max_raw_bytes` are rejected, not read)."""
+    rows = read_members(members)
     with raw_size_limit(max_raw_bytes):
-        res = parse_shard(read_shard_rows(index_path, shard), mode, progress=True)
+        res = parse_shard(rows, mode, progress=True)
     write_shard(res, out)
     return res
-
-
-def read_shard_rows(index_path: str | os.PathLike, shard: int) -> list[IndexRow]:
-    """`shard_rows(read_index(index_path), shard)` without building every row: each of NTU120's
-    58 shard jobs reads the 114,480-row index, and making all the rows took ~1.5 CPU s a job.
-    The same TSV reading as skeleton.core.tables.read_table, for the shard's lines only."""
-    ints = {f.name for f in dataclasses.fields(IndexRow) if f.type in ("int", int)}
-    want = str(shard)
-    with open(index_path, newline="") as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader)
-        col = header.index("shard")
-        return [
-            IndexRow(
-                **{k: int(v) if k in ints else (v or "") for k, v in zip(header, line, strict=True)}
-            )
-            for line in reader
-            if line[col] == want
-        ]
 
 
 def _index_rejects(rows: Iterable[IndexRow], dataset: str) -> list[Reject]:
@@ -323,7 +305,7 @@ def package(
 ) -> dict[str, Any]:
     """Stream shard results into `<ds>_3d.pkl` (samples of `dataset` only, sorted by name).
 
-    `shards` are ShardResults or paths to shard files, in shard order; `splits` the split
+    `shards` are ShardResults or paths to shard files, in any order; `splits` the split
     assignment from `ntu_splits` (computed from the packaged names when None), restricted to the
     packaged samples. Returns the counts. The rejects report is written to `rejects_tsv` first
     (with `write_report`; the workflow builds it in its own job, rule ntu_rejects, so that it
@@ -334,21 +316,23 @@ def package(
     (skeleton.core.summary) is printed and written there, on success and failure alike.
     """
     wanted = set(usable_names(rows, dataset))
+    # the files of the dataset's samples: a shard may still hold samples removed since it ran
+    # (skeleton.core.members), whose files are not the dataset's inputs any more
+    sources = {r.source for r in rows if r.sample in wanted}
     shard_rejects: list[list[Reject]] = []
     checksums: dict[str, str] = {}
     names: list[str] = []
     see = f"see {rejects_tsv}" if rejects_tsv else "--rejects FILE lists them"
-    with AnnotationWriter(out_pkl) as w:
+    with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards are hash buckets
         for sh in shards:
             res = _load_shard(sh, discard_damaged) if isinstance(sh, (str, os.PathLike)) else sh
-            checksums.update(res.checksums)
+            checksums.update((k, v) for k, v in res.checksums.items() if k in sources)
             shard_rejects.append(res.rejects)
             for a in res.annotations:
                 if a["frame_dir"] in wanted:
-                    if names and a["frame_dir"] <= names[-1]:
-                        raise ValueError("shards out of order or overlapping: pass them in order")
                     names.append(a["frame_dir"])
                     w.add(a)
+        names.sort()
         rejects = collect_rejects(rows, shard_rejects, dataset)
         if rejects_tsv and write_report:
             write_rejects(rejects, rejects_tsv)

@@ -1,7 +1,10 @@
 """The NTU sample table: which raw file holds which sample, what is excluded, which shard parses it.
 
-Shard membership is a pure function of the sorted list of usable samples (position // shard_size),
-so it is the same on every machine and run for the same inputs.
+A usable sample's shard is a stable hash of its name into `shard_count(NTU120 size, shard_size)`
+buckets (skeleton.core.tables): 58 at the default 2,000, whatever subset of NTU is present, so
+a raw file added, removed or replaced changes the members of one shard only, and shards fill up
+as a download completes. Each shard's members file (skeleton.core.members) is what its parse
+job reads.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from skeleton.core.files import (
     ZipReader,
     scan_sources,
 )
+from skeleton.core.members import Row as MemberRow
+from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject
-from skeleton.core.tables import STATUS_OK, assign_shards, read_table, write_table
-from skeleton.ntu.names import missing_samples, parse_name
+from skeleton.core.tables import STATUS_OK, assign_shards, read_table, shard_count, write_table
+from skeleton.ntu.names import DATASET_SIZES, missing_samples, parse_name
 
-# usable samples per parse job, the default of the workflow (ntu.shard_size) and the CLI:
-# NTU120 (114,480 samples) makes 58 shards
+# samples per parse job at NTU120's full size, the default of the workflow (ntu.shard_size) and
+# the CLI: 58 shards
 SHARD_SIZE = 2000
+MEMBERS_PREFIX = "skeletons"  # <members folder>/skeletons_<k>.tsv
 SKELETON_SUFFIX = ".skeleton"
 
 # index status -> reject reason (status "ok" rows are parsed)
@@ -114,7 +120,27 @@ def build_index(
                     int(s.in_ntu60), int(name in missing), status, -1, srcs[0].id, detail,
                 )
             )  # fmt: skip
-    return assign_shards(sorted(rows, key=lambda r: (r.sample, r.source)), shard_size)
+    rows.sort(key=lambda r: (r.sample, r.source))
+    return assign_shards(rows, n_shards(shard_size))
+
+
+def n_shards(shard_size: int) -> int:
+    """Parse shards at `shard_size` samples each for NTU120's full size."""
+    return shard_count(DATASET_SIZES["ntu120"], shard_size)
+
+
+def member_rows(rows: list[IndexRow]) -> list[MemberRow]:
+    """(shard, sample, Source id, file to stat) of each parsed sample (zip members: the zip)."""
+    return [
+        (r.shard, r.sample, r.source, Source.from_id(r.source).path) for r in rows if r.shard >= 0
+    ]
+
+
+def write_members(
+    rows: list[IndexRow], folder: str | os.PathLike, keep_absent: bool = False
+) -> dict[int, list[str]]:
+    """Bring the shards' members files in `folder` up to date (skeleton.core.members)."""
+    return sync_members(folder, MEMBERS_PREFIX, member_rows(rows), keep_absent)
 
 
 def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
@@ -139,12 +165,20 @@ def run_index(
     shard_size: int,
     out: str | os.PathLike,
     max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES,
+    members: str | os.PathLike | None = None,
+    seen: str | os.PathLike | None = None,
 ) -> list[IndexRow]:
-    """The `ntu_index` step: scan the inputs and write the sample table."""
+    """The `ntu_index` step: scan the inputs and write the sample table; with `members`, each
+    shard's members file into that folder (only those whose content changes); with `seen`, the
+    inputs' state as found before the scan (skeleton.core.members.refresh compares it)."""
     if not inputs:
         raise ValueError("no NTU inputs configured: set ntu.skeletons to your raw folders or zips")
+    if seen is not None:
+        record_inputs(seen, inputs)
     rows = build_index(inputs, shard_size, max_raw_bytes)
     if not rows:
         raise ValueError(f"no {SKELETON_SUFFIX} files found in: {', '.join(inputs)}")
+    if members is not None:
+        write_members(rows, members)
     write_index(rows, out)
     return rows
