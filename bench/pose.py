@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "frame_by_frame_fps": len(frames) / single_s,
         "batched_fps": len(frames) / batch_s,
         "speedup": single_s / batch_s,
-        "libraries": backend.describe().get("libraries"),
+        "modules": backend.describe().get("modules"),
     }
     print(
         f"{args.backend} on {result['device_name']} ({args.device}, fp16={args.fp16}), "

@@ -213,7 +213,9 @@ def test_mmpose_backend_random_weights_on_real_frames(tmp_path):
     assert desc["pose"]["config"].startswith("mmpose:configs/body_2d_keypoint/")
     assert desc["detector"]["checkpoint"] is None  # random weights
     assert report["static_matches"], "describe_static (no model load) == describe()"
-    assert desc["libraries"]["mmpose"] == "1.3.2" and desc["libraries"]["mmdet"] == "3.3.0"
+    modules = desc["modules"]  # as imported: version and the distribution it came from
+    assert modules["mmpose"] == {"version": "1.3.2", "distribution": "mmpose==1.3.2"}
+    assert modules["mmdet"]["version"] == "3.3.0" and modules["cv2"]["distribution"]
     assert len(desc["detector"]["config_sha256"]) == 64
 
 

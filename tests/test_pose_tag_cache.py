@@ -138,3 +138,35 @@ print(json.dumps(inputs))
     inputs = json.loads(p.stdout)
     assert str(tmp_path / "stable.txt") in inputs
     assert not [k for k in inputs if k.startswith(str(tmp_path)) and "stable" not in k], inputs
+
+
+@pytest.mark.pose
+@pytest.mark.slow
+def test_another_library_version_in_the_pose_env_names_another_tag(tmp_path):
+    """A real install of another ultralytics release (pip, into a folder the interpreter
+    imports first) changes the tag: versions come from the modules as imported, and the
+    distribution they belong to (opencv-python vs opencv-python-headless both give `cv2`)."""
+    from test_pose_yolo import pose_python
+
+    python = pose_python()
+
+    def describe(env: dict[str, str]) -> tuple[str, dict]:
+        args = [python, "-m", "skeleton", "pose-tag", "--backend", "yolo"]
+        tag = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+        desc = subprocess.run(args + ["--json"], env=env, capture_output=True, text=True)
+        return tag.stdout.strip(), json.loads(desc.stdout)
+
+    base_tag, base = describe(dict(os.environ))
+    installed = base["modules"]["ultralytics"]["version"]
+    other = "8.4.189" if installed != "8.4.189" else "8.4.188"
+    overlay = tmp_path / "overlay"
+    pip = [python, "-m", "pip", "install", "-q", "--no-deps", "--target", str(overlay)]
+    subprocess.run(pip + [f"ultralytics=={other}"], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(overlay)}
+    tag, desc = describe(env)
+    assert desc["modules"]["ultralytics"] == {
+        "version": other,
+        "distribution": f"ultralytics=={other}",
+    }
+    assert base["modules"]["cv2"]["distribution"].startswith("opencv-python")
+    assert tag != base_tag and tag.startswith("yolo-")

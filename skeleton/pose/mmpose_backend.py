@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 from skeleton.core.fetch import checkpoint_sha256_prefix
-from skeleton.core.versions import library_versions
+from skeleton.core.versions import module_versions
 from skeleton.pose.base import NUM_KEYPOINTS
 
 NAME = "mmpose"
@@ -45,7 +45,9 @@ NAME = "mmpose"
 # user's merges over them.
 MODELS_FILE = Path(__file__).resolve().parent / "models.yaml"
 DEFAULT_MODELS: dict[str, dict[str, Any]] = yaml.safe_load(MODELS_FILE.read_text())["mmpose"]
-LIBRARIES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy")
+# The modules the backend runs on (decoding included): the tag records their versions as
+# imported, so an upgrade of any of them names a new results folder.
+MODULES = ("torch", "torchvision", "mmcv", "mmengine", "mmdet", "mmpose", "numpy", "cv2")
 DEFAULT = "default"  # checkpoint option: the configured URL; None/"none": random weights
 RANDOM_INIT_SEED = 0  # torch seed before building each model with random weights
 MAX_PREPROCESS_WORKERS = 8  # CPU threads preparing inputs when the models run on a GPU
@@ -179,7 +181,7 @@ def describe_static(
         det["max_boxes_per_frame"] if max_boxes_per_frame is None else max_boxes_per_frame
     )
     out["fp16"] = bool(fp16) and str(device).startswith("cuda")
-    out["libraries"] = library_versions(LIBRARIES)
+    out["modules"] = module_versions(MODULES)
     return out
 
 

