@@ -239,8 +239,16 @@ def _check_compressed(ann: Mapping[str, Any], where: str, problems: list[str]) -
     return shape_key
 
 
-def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, str, str | None]:
-    """Checks one annotation; returns (kind, '(V, C)' key, frame_dir or None)."""
+# The label of a video whose class is unknown: what the pose stage writes for videos outside a
+# labelled dataset (MMAction2's skeleton demo does the same). Training pickles never hold it.
+UNKNOWN_LABEL = -1
+
+
+def _check_annotation(
+    ann: Any, index: int, problems: list[str], unlabeled: bool = False
+) -> tuple[str, str, str | None]:
+    """Checks one annotation; returns (kind, '(V, C)' key, frame_dir or None). With
+    `unlabeled`, UNKNOWN_LABEL is a label too (pose results, not training data)."""
     if not isinstance(ann, Mapping):
         problems.append(f"annotations[{index}]: not a dict ({type(ann).__name__})")
         return "unknown", "", None
@@ -265,7 +273,9 @@ def _check_annotation(ann: Any, index: int, problems: list[str]) -> tuple[str, s
             f"{short_repr(total)}"
         )
     label = ann.get("label")
-    if "label" in ann and not (_is_int(label) and label >= 0):
+    if "label" in ann and not (
+        _is_int(label) and (label >= 0 or (unlabeled and label == UNKNOWN_LABEL))
+    ):
         problems.append(f"{where}: label must be a non-negative int, got {short_repr(label)}")
     kind = _kind_of(ann)
     shape_key = ""
@@ -312,10 +322,13 @@ def _check_splits(
             )
 
 
-def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport:
+def validate_data(
+    data: Any, num_classes: int | None = None, unlabeled: bool = False
+) -> ValidationReport:
     """Checks an unpickled annotation object; problems are one line each, naming the sample.
 
-    With `num_classes`, labels must also be below it.
+    With `num_classes`, labels must also be below it; with `unlabeled`, -1 (unknown) is
+    accepted (the pose stage's results of videos without a label).
     """
     report = ValidationReport()
     problems = report.problems
@@ -340,7 +353,7 @@ def validate_data(data: Any, num_classes: int | None = None) -> ValidationReport
     seen: Counter[str] = Counter()
     first_index: dict[str, int] = {}
     for i, ann in enumerate(annotations):
-        kind, shape_key, frame_dir = _check_annotation(ann, i, problems)
+        kind, shape_key, frame_dir = _check_annotation(ann, i, problems, unlabeled)
         label = ann.get("label") if isinstance(ann, Mapping) else None
         if num_classes is not None and _is_int(label) and label >= num_classes:
             where = f"annotations[{i}]" + (f" ({frame_dir})" if frame_dir else "")
@@ -396,14 +409,17 @@ class InvalidAnnotations(InputError):
     """A pickle that loaded but is not a valid annotation pickle; the message is one line."""
 
 
-def load_valid(path: str | os.PathLike[str], num_classes: int | None = None) -> Any:
-    """Load an annotation pickle for use: safe load, then the format checks.
+def load_valid(
+    path: str | os.PathLike[str], num_classes: int | None = None, unlabeled: bool = False
+) -> Any:
+    """Load an annotation pickle for use: safe load, then the format checks (`unlabeled`: as
+    validate_data).
 
     Raises the loader's `PickleError`s, `OSError`, or `InvalidAnnotations` naming the first
     problem, so a command never works on data of an unexpected shape.
     """
     data = safeload.load(path)
-    report = validate_data(data, num_classes)
+    report = validate_data(data, num_classes, unlabeled)
     if not report.ok:
         n = len(report.problems)
         more = f" (and {n - 1} more; `skeleton validate {path}` lists them)" if n > 1 else ""
