@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from video_lists import HMDB51_FOLDER, without_filler, write_hmdb51_splits
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.rejects import StrictModeError, read_rejects
@@ -127,8 +128,6 @@ def stems(lines: list[str]) -> list[str]:
 
 
 def write_hmdb51(root: Path) -> Path:
-    ann = root / "testTrainMulti_7030_splits"
-    ann.mkdir(parents=True)
     roles = {  # video -> ids in splits 1, 2, 3 (1 train, 2 test, 0 unused)
         "wave": {
             "Wave_hello_wave_u_cm_np1_fr_med_0.avi": "120",
@@ -139,10 +138,7 @@ def write_hmdb51(root: Path) -> Path:
             "Aussie_brush_hair_f_cm_np1_fr_bad_2.avi": "220",
         },
     }
-    for cls, videos in roles.items():
-        for k in range(3):
-            text = "".join(f"{v} {ids[k]} \n" for v, ids in videos.items())  # trailing space
-            (ann / f"{cls}_test_split{k + 1}.txt").write_text(text)
+    write_hmdb51_splits(root / HMDB51_FOLDER, roles)
     return root
 
 
@@ -229,8 +225,8 @@ def test_ucf101_bad_index_and_missing_file(tmp_path):
 
 def test_hmdb51_roles_and_sorted_labels(tmp_path):
     table = read_dataset("hmdb51", write_hmdb51(tmp_path))
-    assert table.classes == ["brush_hair", "wave"]
-    split = table.split()
+    assert table.classes == label_map("hmdb51") and len(table.classes) == 51
+    split = without_filler(table.split())
     assert split == {
         "train1": ["April_09_brush_hair_u_nm_np1_ba_goo_0", "Wave_hello_wave_u_cm_np1_fr_med_0"],
         "test1": ["Aussie_brush_hair_f_cm_np1_fr_bad_2", "Wave_bye_wave_f_nm_np1_le_goo_1"],
@@ -239,7 +235,7 @@ def test_hmdb51_roles_and_sorted_labels(tmp_path):
         "train3": ["April_09_brush_hair_u_nm_np1_ba_goo_0"],
         "test3": ["Wave_bye_wave_f_nm_np1_le_goo_1"],
     }
-    assert table.samples["Wave_hello_wave_u_cm_np1_fr_med_0"].label == 1
+    assert table.samples["Wave_hello_wave_u_cm_np1_fr_med_0"].label == 50
     assert table.samples["Aussie_brush_hair_f_cm_np1_fr_bad_2"].label == 0
     assert label_map("hmdb51")[:2] == ["brush_hair", "cartwheel"]  # shipped map is sorted too
 
