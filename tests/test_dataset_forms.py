@@ -200,7 +200,6 @@ def write_gym_lists(root: Path, subset: str, train: dict, val: dict) -> Path:
     ann = root / "annotations"
     ann.mkdir(parents=True, exist_ok=True)
     lines = {"train": train, "val": val}
-    (ann / f"{subset}_train_element.txt").write_text("superseded 0\n")
     for split, name in (("train", "element_v1.1"), ("val", "element")):
         text = "".join(f"{e} {c}\n" for e, c in lines[split].items())
         (ann / f"{subset}_{split}_{name}.txt").write_text(text)

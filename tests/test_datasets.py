@@ -168,7 +168,6 @@ GYM_VAL = ["0LtLS9wROrk_E_002407_002435_A_0010_0012 7"]
 def write_gym(root: Path) -> Path:
     ann = root / "gym"
     ann.mkdir(parents=True)
-    (ann / "gym99_train_element.txt").write_text("stale 0\n")  # superseded by v1.1
     (ann / "gym99_train_element_v1.1.txt").write_text("\n".join(GYM_TRAIN) + "\n")
     (ann / "gym99_val_element.txt").write_text("\n".join(GYM_VAL) + "\n")
     return ann
@@ -266,6 +265,12 @@ def test_gym_element_lists_and_ids(tmp_path):
     )
     with pytest.raises(ValueError, match="subset"):
         read_dataset("gym", tmp_path / "gym", subset="gym100")
+    # an older list beside v1.1 that differs: which one is a choice, never taken silently
+    (tmp_path / "gym" / "gym99_train_element.txt").write_text(GYM_TRAIN[0] + "\n")
+    with pytest.raises(AnnotationError, match="several gym99 train lists that differ"):
+        read_dataset("gym", tmp_path / "gym")
+    table = read_dataset("gym", tmp_path / "gym", list_version="v1.1")
+    assert len(table.split()["train"]) == 2
 
 
 def test_gym_box_file_layouts(tmp_path):

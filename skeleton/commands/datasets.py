@@ -46,7 +46,15 @@ def register(subparsers: Any) -> None:
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument(
-        "--subset", default="gym99", choices=("gym99", "gym288"), help="FineGYM (default gym99)"
+        "--subset",
+        choices=("gym99", "gym288"),
+        help="FineGYM (default: the one subset whose lists --annotations holds)",
+    )
+    i.add_argument(
+        "--list-version",
+        metavar="VERSION",
+        help="FineGYM: which list to read where a split has several that differ (v1.0, v1.1, "
+        "org: MMAction2's gym99_*_org.txt, unversioned)",
     )
     i.add_argument(
         "--boxes",
@@ -137,6 +145,8 @@ def run_index(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.source == "gym":
         options["subset"] = args.subset
+        if args.list_version:
+            options["list_version"] = args.list_version
         if args.boxes:
             options["boxes"] = args.boxes
     if args.source == "custom" and args.label_map:
