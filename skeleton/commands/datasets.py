@@ -128,6 +128,7 @@ def run_index(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
+    from skeleton.core.rejects import count_reasons, read_rejects
     from skeleton.datasets import AnnotationError
     from skeleton.datasets.index import STATUS_OK, run_index
 
@@ -160,6 +161,10 @@ def run_index(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     ok = sum(r.status == STATUS_OK for r in rows)
     print(f"{args.out}: {len(rows)} samples, {ok} with a video", file=sys.stderr)
+    rejected = read_rejects(rejects)
+    if rejected:  # lines of the official files not used: said here, not only at packaging
+        reasons = ", ".join(f"{k} {n}" for k, n in count_reasons(rejected).items())
+        print(f"{rejects}: {len(rejected)} rejected ({reasons})", file=sys.stderr)
     return 0
 
 
