@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from video_lists import HMDB51_CLASSES, HMDB51_FOLDER, hmdb51_filler, write_hmdb51_splits
 
 from skeleton.core.logs import log_to
 from skeleton.core.rejects import read_rejects
@@ -199,7 +200,6 @@ def write_gym_lists(root: Path, subset: str, train: dict, val: dict) -> Path:
     ann = root / "annotations"
     ann.mkdir(parents=True, exist_ok=True)
     lines = {"train": train, "val": val}
-    (ann / f"{subset}_train_element.txt").write_text("superseded 0\n")
     for split, name in (("train", "element_v1.1"), ("val", "element")):
         text = "".join(f"{e} {c}\n" for e, c in lines[split].items())
         (ann / f"{subset}_{split}_{name}.txt").write_text(text)
@@ -418,21 +418,25 @@ def test_ucf101_and_hmdb51_as_distributed(tmp_path):
         "v_ApplyEyeMakeup_g08_c01": (0, "train1,train2,train3", "ok"),
         "v_Archery_g01_c01": (1, "test1,test2,test3", "ok"),
     }
-    splits = tmp_path / "hmdb" / "testTrainMulti_7030_splits"  # as test_train_splits.rar unpacks
-    splits.mkdir(parents=True)
-    for k, ids in enumerate(("12", "21", "10"), 1):
-        (splits / f"wave_test_split{k}.txt").write_text(
-            f"Wave_hello_wave_u_cm_np1_fr_med_0.avi {ids[0]} \nbye.bye_wave_f_nm_np1_le_goo_1.avi "
-            f"{ids[1]} \n"
-        )
+    splits = tmp_path / "hmdb" / HMDB51_FOLDER  # as test_train_splits.rar unpacks
+    roles = {
+        "Wave_hello_wave_u_cm_np1_fr_med_0.avi": "121",
+        "bye.bye_wave_f_nm_np1_le_goo_1.avi": "210",
+    }
+    write_hmdb51_splits(splits, {"wave": roles})
+    for cls in HMDB51_CLASSES:
+        video(tmp_path / "hmdb51" / cls / f"{hmdb51_filler(cls)}.avi")
     video(tmp_path / "hmdb51" / "wave" / "Wave_hello_wave_u_cm_np1_fr_med_0.avi")
     video(tmp_path / "hmdb51" / "wave" / "bye.bye_wave_f_nm_np1_le_goo_1.avi")
     for ann in (splits.parent, splits):  # the folder holding the split folder, or the folder
         p, out = dataset_index(tmp_path, "hmdb51", ann, tmp_path / "hmdb51")
         assert p.returncode == 0, p.stderr
-        assert {s: v[:3] for s, v in rows_of(out).items()} == {
-            "Wave_hello_wave_u_cm_np1_fr_med_0": (0, "train1,test2,train3", "ok"),
-            "bye.bye_wave_f_nm_np1_le_goo_1": (0, "test1,train2", "ok"),
+        rows = rows_of(out)
+        assert len(rows) == 52 and all(v[2] == "ok" for v in rows.values())
+        assert rows["catch_filler_f_cm_np1_fr_med_0"][:2] == (2, "train1,train2,train3")
+        assert {s: v[:3] for s, v in rows.items() if "filler" not in s} == {
+            "Wave_hello_wave_u_cm_np1_fr_med_0": (50, "train1,test2,train3", "ok"),
+            "bye.bye_wave_f_nm_np1_le_goo_1": (50, "test1,train2", "ok"),
         }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from video_lists import HMDB51_FOLDER, without_filler, write_hmdb51_splits
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.rejects import StrictModeError, read_rejects
@@ -128,8 +129,6 @@ def stems(lines: list[str]) -> list[str]:
 
 
 def write_hmdb51(root: Path) -> Path:
-    ann = root / "testTrainMulti_7030_splits"
-    ann.mkdir(parents=True)
     roles = {  # video -> ids in splits 1, 2, 3 (1 train, 2 test, 0 unused)
         "wave": {
             "Wave_hello_wave_u_cm_np1_fr_med_0.avi": "120",
@@ -140,10 +139,7 @@ def write_hmdb51(root: Path) -> Path:
             "Aussie_brush_hair_f_cm_np1_fr_bad_2.avi": "220",
         },
     }
-    for cls, videos in roles.items():
-        for k in range(3):
-            text = "".join(f"{v} {ids[k]} \n" for v, ids in videos.items())  # trailing space
-            (ann / f"{cls}_test_split{k + 1}.txt").write_text(text)
+    write_hmdb51_splits(root / HMDB51_FOLDER, roles)
     return root
 
 
@@ -173,7 +169,6 @@ GYM_VAL = ["0LtLS9wROrk_E_002407_002435_A_0010_0012 7"]
 def write_gym(root: Path) -> Path:
     ann = root / "gym"
     ann.mkdir(parents=True)
-    (ann / "gym99_train_element.txt").write_text("stale 0\n")  # superseded by v1.1
     (ann / "gym99_train_element_v1.1.txt").write_text("\n".join(GYM_TRAIN) + "\n")
     (ann / "gym99_val_element.txt").write_text("\n".join(GYM_VAL) + "\n")
     return ann
@@ -230,8 +225,8 @@ def test_ucf101_bad_index_and_missing_file(tmp_path):
 
 def test_hmdb51_roles_and_sorted_labels(tmp_path):
     table = read_dataset("hmdb51", write_hmdb51(tmp_path))
-    assert table.classes == ["brush_hair", "wave"]
-    split = table.split()
+    assert table.classes == label_map("hmdb51") and len(table.classes) == 51
+    split = without_filler(table.split())
     assert split == {
         "train1": ["April_09_brush_hair_u_nm_np1_ba_goo_0", "Wave_hello_wave_u_cm_np1_fr_med_0"],
         "test1": ["Aussie_brush_hair_f_cm_np1_fr_bad_2", "Wave_bye_wave_f_nm_np1_le_goo_1"],
@@ -240,7 +235,7 @@ def test_hmdb51_roles_and_sorted_labels(tmp_path):
         "train3": ["April_09_brush_hair_u_nm_np1_ba_goo_0"],
         "test3": ["Wave_bye_wave_f_nm_np1_le_goo_1"],
     }
-    assert table.samples["Wave_hello_wave_u_cm_np1_fr_med_0"].label == 1
+    assert table.samples["Wave_hello_wave_u_cm_np1_fr_med_0"].label == 50
     assert table.samples["Aussie_brush_hair_f_cm_np1_fr_bad_2"].label == 0
     assert label_map("hmdb51")[:2] == ["brush_hair", "cartwheel"]  # shipped map is sorted too
 
@@ -271,6 +266,12 @@ def test_gym_element_lists_and_ids(tmp_path):
     )
     with pytest.raises(ValueError, match="subset"):
         read_dataset("gym", tmp_path / "gym", subset="gym100")
+    # an older list beside v1.1 that differs: which one is a choice, never taken silently
+    (tmp_path / "gym" / "gym99_train_element.txt").write_text(GYM_TRAIN[0] + "\n")
+    with pytest.raises(AnnotationError, match="several gym99 train lists that differ"):
+        read_dataset("gym", tmp_path / "gym")
+    table = read_dataset("gym", tmp_path / "gym", list_version="v1.1")
+    assert len(table.split()["train"]) == 2
 
 
 def test_gym_box_file_layouts(tmp_path):

@@ -53,7 +53,15 @@ def register(subparsers: Any) -> None:
     i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument(
-        "--subset", default="gym99", choices=("gym99", "gym288"), help="FineGYM (default gym99)"
+        "--subset",
+        choices=("gym99", "gym288"),
+        help="FineGYM (default: the one subset whose lists --annotations holds)",
+    )
+    i.add_argument(
+        "--list-version",
+        metavar="VERSION",
+        help="FineGYM: which list to read where a split has several that differ (v1.0, v1.1, "
+        "org: MMAction2's gym99_*_org.txt, unversioned)",
     )
     i.add_argument(
         "--boxes",
@@ -127,6 +135,7 @@ def run_index(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
+    from skeleton.core.rejects import count_reasons, read_rejects
     from skeleton.datasets import AnnotationError
     from skeleton.datasets.index import STATUS_OK, run_index
 
@@ -144,6 +153,8 @@ def run_index(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.source == "gym":
         options["subset"] = args.subset
+        if args.list_version:
+            options["list_version"] = args.list_version
         if args.boxes:
             options["boxes"] = args.boxes
     if args.source == "custom" and args.label_map:
@@ -157,6 +168,10 @@ def run_index(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     ok = sum(r.status == STATUS_OK for r in rows)
     print(f"{args.out}: {len(rows)} samples, {ok} with a video", file=sys.stderr)
+    rejected = read_rejects(rejects)
+    if rejected:  # lines of the official files not used: said here, not only at packaging
+        reasons = ", ".join(f"{k} {n}" for k, n in count_reasons(rejected).items())
+        print(f"{rejects}: {len(rejected)} rejected ({reasons})", file=sys.stderr)
     return 0
 
 

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from skeleton.core.rejects import Reject
+from skeleton.core.files import name_problem
+from skeleton.core.rejects import Reject, count_reasons
 
 # <dataset>.txt: class names, line k = label k; shipped in the package, read by the rules too
 LABEL_MAP_DIR = Path(__file__).resolve().parent / "label_maps"
@@ -48,6 +49,9 @@ ADAPTERS: dict[str, str] = {
     "custom": "skeleton.datasets.custom",
 }
 SOURCES = tuple(ADAPTERS)
+CONFLICT_PLACES = 3  # places of a sample listed with different labels named in its reject
+# characters of a file's text quoted in a reject or an error (a report stays shareable and short)
+QUOTE_CHARS = 80
 
 
 class AnnotationError(ValueError):
@@ -92,23 +96,49 @@ class SampleTable:
     classes: list[str] = field(default_factory=list)  # label -> class name ('' if unknown)
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the index log: files and forms found
+    # frame_dir -> (its label_conflict reject's position in `rejects`, [(label, file:line)])
+    conflicts: dict[str, tuple[int, list[tuple[int, str]]]] = field(default_factory=dict)
 
     def add(self, sample: Sample, split: str | None) -> None:
-        """Add `sample` (or its split membership, when it is already known)."""
+        """Add `sample` (or its split membership, when it is already known).
+
+        A frame_dir that is not one plain file name is rejected (`bad_name`). One listed with
+        two different labels is left out, whatever its splits: which label is right is not
+        known, and a pickle must not train on a guess. It gets one `label_conflict` reject
+        naming where it is listed (so the rejects report counts samples, not lines).
+        """
+        why = name_problem(sample.frame_dir)
+        if why is not None:
+            detail = f"sample name {quote(sample.frame_dir)} {why}"
+            self.rejects.append(Reject(sample.frame_dir, sample.source, "bad_name", detail))
+            return
+        here = (sample.label, sample.source)
+        conflict = self.conflicts.get(sample.frame_dir)
+        if conflict is not None:
+            at, places = conflict
+            places.append(here)
+            self.rejects[at] = self._conflict(sample.frame_dir, places)
+            return
         have = self.samples.get(sample.frame_dir)
         if have is None:
             have = self.samples[sample.frame_dir] = sample
         elif have.label != sample.label:
-            self.rejects.append(
-                Reject(
-                    sample.frame_dir,
-                    sample.source,
-                    "label_conflict",
-                    f"label {sample.label} here, {have.label} at {have.source}; first kept",
-                )
-            )
+            places = [(have.label, have.source), here]
+            del self.samples[sample.frame_dir]
+            self.conflicts[sample.frame_dir] = (len(self.rejects), places)
+            self.rejects.append(self._conflict(sample.frame_dir, places))
+            return
         if split is not None:
             have.add_split(split)
+
+    @staticmethod
+    def _conflict(frame_dir: str, places: list[tuple[int, str]]) -> Reject:
+        shown = "; ".join(f"label {label} at {src}" for label, src in places[:CONFLICT_PLACES])
+        more = f"; {len(places) - CONFLICT_PLACES} more" if len(places) > CONFLICT_PLACES else ""
+        detail = (
+            f"listed with different labels ({shown}{more}): left out, which is right is unknown"
+        )
+        return Reject(frame_dir, places[0][1], "label_conflict", detail)
 
     def split(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {name: [] for name in self.split_names}
@@ -116,6 +146,27 @@ class SampleTable:
             for s in self.samples[name].splits:
                 out.setdefault(s, []).append(name)
         return out
+
+
+def require_samples(table: SampleTable, where: str | os.PathLike) -> SampleTable:
+    """`table`, or an AnnotationError saying why no line of the files at `where` was usable:
+    an index without a sample fails at the index step with its reason, not at packaging."""
+    if table.samples:
+        return table
+    if not table.rejects:
+        raise AnnotationError(f"{where}: no sample listed")
+    first = table.rejects[0]
+    raise AnnotationError(
+        f"{where}: no usable sample ({len(table.rejects)} rejected: "
+        + ", ".join(f"{k} {n}" for k, n in count_reasons(table.rejects).items())
+        + f"); first: {first.source}: {first}"
+    )
+
+
+def quote(text: str) -> str:
+    """Text of an input file as a reject or an error quotes it: a repr (control characters
+    escaped), at most QUOTE_CHARS characters of it."""
+    return repr(text[:QUOTE_CHARS]) + ("..." if len(text) > QUOTE_CHARS else "")
 
 
 def video_stem(name: str) -> str:

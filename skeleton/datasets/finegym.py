@@ -3,7 +3,12 @@
 Element lists (sdolivia.github.io/FineGym, "Download": `gym99_train_element_v1.1.txt`,
 `gym99_val_element.txt`, `gym288_train_element_v1.1.txt`, `gym288_val_element.txt`): one line
 `<element id> <0-based class>`, the id `<youtube id>_E_<event start>_<event end>_A_<action
-start>_<action end>`. Splits `train val`.
+start>_<action end>`. Splits `train val`. MMAction2's tools/data/gym/download_annotations.sh
+saves v1.0 of the Gym99 train list and the val list as `gym99_train_org.txt` /
+`gym99_val_org.txt`: read as well. Nothing is taken silently when there is a choice: lists of
+both subsets need `subset` (`--subset`, config `gym.subset`), and several lists of one split that
+differ (v1.0 and v1.1) need `list_version` (`--list-version`, config `gym.list_version`); the
+index log names the lists read.
 
 Sample names: frame_dir is always the compact id `<youtube id>_<event start>_<event end>_<action
 start>_<action end>` (the element id without `E_` and `A_`, e.g.
@@ -50,13 +55,29 @@ from typing import Any
 import numpy as np
 
 from skeleton.core.rejects import Reject
-from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map, text_lines
+from skeleton.datasets import (
+    AnnotationError,
+    Sample,
+    SampleTable,
+    label_map,
+    quote,
+    require_samples,
+    text_lines,
+)
 from skeleton.pose.boxes import BoxLookup
 
 SUBSETS = {"gym99": 99, "gym288": 288}
 SPLITS = ("train", "val")
 ELEMENT_RE = re.compile(r"^(?P<yid>.+)_E_(?P<es>\d+)_(?P<ee>\d+)_A_(?P<as>\d+)_(?P<ae>\d+)$")
 COMPACT_RE = re.compile(r"^(?P<yid>.+)_(?P<es>\d+)_(?P<ee>\d+)_(?P<as>\d+)_(?P<ae>\d+)$")
+# an element list's name: the FineGym site's `<subset>_<split>_element[_v<version>].txt`, or
+# `<subset>_<split>_org.txt` as MMAction2's tools/data/gym/download_annotations.sh saves them
+LIST_RE = re.compile(
+    r"^(?P<subset>gym\d+)_(?P<split>train|val)_"
+    r"(?:element(?:_(?P<version>v\d+(?:\.\d+)*))?|(?P<org>org))\.txt$"
+)
+ORG, UNVERSIONED = "org", "unversioned"
+LABEL_RE = re.compile(r"-?[0-9]{1,6}")  # a class as the lists write it
 BOX_KEYS = ("bbox", "bboxes", "boxes", "box")
 BOXES_FILE = "gym_gt_bboxes.pkl"
 NO_BOXES = "no_gt_boxes"
@@ -91,42 +112,118 @@ def is_clip_id(name: str) -> bool:
     return bool(ELEMENT_RE.match(name) or COMPACT_RE.match(name))
 
 
-def element_list(annotations: str | os.PathLike, subset: str, split: str) -> Path:
-    """The newest `<subset>_<split>_element*.txt` (v1.1 over the unversioned one)."""
-    found = sorted(Path(annotations).glob(f"{subset}_{split}_element*.txt"))
+def list_version(path: Path) -> str:
+    """The version a list's name carries: `v1.1`, `v1.0`, `org` (MMAction2's name for the
+    list it downloads: v1.0 of train, the val list) or `unversioned`."""
+    m = LIST_RE.match(path.name)
+    if m is None:
+        raise ValueError(f"{path.name} is not a FineGYM element list")
+    return m["version"] or (ORG if m["org"] else UNVERSIONED)
+
+
+def element_lists(annotations: str | os.PathLike, subset: str, split: str) -> list[Path]:
+    """Every list of `subset`'s `split` in the folder, by name."""
+    found = Path(annotations).glob(f"{subset}_{split}_*.txt")
+    return sorted(p for p in found if (m := LIST_RE.match(p.name)) and m["subset"] == subset)
+
+
+def element_list(
+    annotations: str | os.PathLike, subset: str, split: str, version: str | None = None
+) -> Path:
+    """The one list of `subset`'s `split`. Several that differ (v1.0 and v1.1 of the train
+    list, say) are an error unless `version` names one: elements only in the other would be
+    dropped silently. Copies with the same bytes (v1.0 and MMAction2's `_org` copy of it) are
+    one list. With `version`, a split released in one version only (the val lists, never
+    versioned) takes its only list."""
+    found = element_lists(annotations, subset, split)
     if not found:
-        raise AnnotationError(f"{annotations}: no {subset}_{split}_element*.txt (FineGYM lists)")
-    return found[-1]
+        raise AnnotationError(
+            f"{annotations}: no {subset} {split} list ({subset}_{split}_element*.txt as the "
+            f"FineGym site names it, or {subset}_{split}_org.txt as MMAction2's "
+            "tools/data/gym/download_annotations.sh saves it)"
+        )
+    shown = ", ".join(f"{p.name} ({list_version(p)})" for p in found)
+    if version is not None:
+        chosen = [p for p in found if list_version(p) == version]
+        if chosen:
+            return chosen[0]
+        if len(found) == 1 and list_version(found[0]) in (ORG, UNVERSIONED):
+            return found[0]
+        raise AnnotationError(
+            f"{annotations}: no {subset} {split} list of version {version}; found {shown}"
+        )
+    if len(found) == 1 or len({p.read_bytes() for p in found}) == 1:
+        return found[0]
+    versions = " or ".join(list_version(p) for p in found)
+    raise AnnotationError(
+        f"{annotations}: several {subset} {split} lists that differ: {shown}; choose one with "
+        f"--list-version {versions} (config gym.list_version), or keep one"
+    )
+
+
+def subsets_present(folder: str | os.PathLike) -> list[str]:
+    names = {m["subset"] for p in Path(folder).glob("gym*.txt") if (m := LIST_RE.match(p.name))}
+    return sorted(names & set(SUBSETS))
+
+
+def find_subset(annotations: str | os.PathLike, subset: str | None) -> str:
+    """`subset`, or the one subset whose lists the folder holds (an error when it holds
+    several: Gym99 and Gym288 label the same elements differently)."""
+    folder = Path(annotations)
+    if not folder.is_dir():
+        raise AnnotationError(f"{folder}: no such folder (the FineGYM element lists)")
+    if subset is not None:
+        if subset not in SUBSETS:
+            raise ValueError(f"unknown FineGYM subset {subset!r}; choose from {', '.join(SUBSETS)}")
+        return subset
+    present = subsets_present(folder)
+    if len(present) == 1:
+        return present[0]
+    if not present:
+        raise AnnotationError(
+            f"{folder}: no FineGYM element lists (gym99_train_element*.txt, gym99_val_element"
+            ".txt, or MMAction2's gym99_train_org.txt / gym99_val_org.txt; gym288 alike)"
+        )
+    raise AnnotationError(
+        f"{folder}: holds the lists of {' and '.join(present)}: choose one with --subset "
+        "(config gym.subset)"
+    )
 
 
 def read(
     annotations: str | os.PathLike,
-    subset: str = "gym99",
+    subset: str | None = None,
     boxes: str | os.PathLike | None = None,
+    list_version: str | None = None,
     **_options,
 ) -> SampleTable:
-    """The element lists of `subset`; with `boxes` (the box file), elements it has no boxes for
-    are rejected (`no_gt_boxes`)."""
-    if subset not in SUBSETS:
-        raise ValueError(f"unknown FineGYM subset {subset!r}; choose from {', '.join(SUBSETS)}")
+    """The element lists of `subset` (default: the one subset the folder holds lists of; see
+    `element_list` for `list_version`); with `boxes` (the box file), elements it has no boxes
+    for are rejected (`no_gt_boxes`)."""
+    subset = find_subset(annotations, subset)
     n = SUBSETS[subset]
     classes = label_map(subset) or [str(i) for i in range(n)]  # no gym288 names shipped
     table = SampleTable("gym", list(SPLITS), classes=classes)
+    others = [x for x in subsets_present(annotations) if x != subset]
+    if others:
+        table.notes.append(f"{' and '.join(others)} lists present, not read (subset {subset})")
     box_index = load_boxes(boxes) if boxes else None
     without: list[str] = []
     for split in SPLITS:
-        path = element_list(annotations, subset, split)
-        table.notes.append(f"{subset} {split}: {path.name}")
+        path = element_list(annotations, subset, split, list_version)
+        others = [p.name for p in element_lists(annotations, subset, split) if p != path]
+        unread = f" ({', '.join(others)} not read)" if others else ""
+        table.notes.append(f"{subset} {split}: {path.name}{unread}")
         for no, line in text_lines(path):
             parts = line.split()
             where = f"{path}:{no}"
-            if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
+            if len(parts) != 2 or not LABEL_RE.fullmatch(parts[1]):
                 table.rejects.append(
                     Reject(
                         parts[0],
                         where,
                         "bad_line",
-                        f"expected '<element id> <class>', got {line!r}",
+                        f"expected '<element id> <class>', got {quote(line)}",
                     )
                 )
                 continue
@@ -137,7 +234,7 @@ def read(
                         element,
                         where,
                         "bad_line",
-                        f"{element!r} is not an element id <youtube id>_E_<event start>_"
+                        f"{quote(element)} is not an element id <youtube id>_E_<event start>_"
                         "<event end>_A_<action start>_<action end>",
                     )
                 )
@@ -166,7 +263,7 @@ def read(
             f"{len(set(without))} element(s) have no ground-truth boxes in {boxes} and are "
             f"rejected ({NO_BOXES}), e.g. {without[0]}"
         )
-    return table
+    return require_samples(table, annotations)
 
 
 # ---- ground-truth boxes ---------------------------------------------------------------------

@@ -29,17 +29,27 @@ more than one clip in the lists.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from skeleton.core.rejects import Reject
-from skeleton.datasets import AnnotationError, Sample, SampleTable, label_map
+from skeleton.datasets import (
+    AnnotationError,
+    Sample,
+    SampleTable,
+    label_map,
+    quote,
+    require_samples,
+)
 
 SPLITS = ("train", "val")
 COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
+# latest time taken (s): the clip name's `%06d` holds six digits (a YouTube video is hours long)
+MAX_SECONDS = 999_999
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,39 @@ FORMS = (
 )
 
 
-def clip_name(youtube_id: str, start: str, end: str) -> str:
-    return f"{youtube_id}_{int(float(start)):06d}_{int(float(end)):06d}"
+def clip_time(text: str | None) -> int:
+    """A CSV time (whole seconds, maybe written as a float) as the clip name writes it;
+    ValueError saying what is wrong with it."""
+    try:
+        seconds = float((text or "").strip())
+    except ValueError:
+        raise ValueError(f"{quote(text or '')} is not a number of seconds") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_SECONDS:
+        raise ValueError(f"{quote(text or '')} is not a time in 0..{MAX_SECONDS} s")
+    return int(seconds)  # MMAction2's int(float(x)): 3.9 -> 3
+
+
+def clip_name(youtube_id: str, start: str | None, end: str | None) -> str:
+    """`<youtube_id>_<start:06d>_<end:06d>`; ValueError naming the bad time."""
+    times = []
+    for column, text in (("time_start", start), ("time_end", end)):
+        try:
+            times.append(clip_time(text))
+        except ValueError as exc:
+            raise ValueError(f"{column} {exc}") from None
+    if times[1] < times[0]:
+        raise ValueError(f"time_end {times[1]} is before time_start {times[0]}")
+    return f"{youtube_id}_{times[0]:06d}_{times[1]:06d}"
+
+
+def class_label(text: str | None, index: dict[str, int]) -> int | None:
+    """The label of a CSV class name: as written, or in MMAction2's spelling (quotes removed,
+    spaces as underscores: `air_drumming`, tools/data/kinetics/rename_classnames.sh and
+    parse_file_list.py's convert_label). No K400 class name holds an underscore."""
+    name = (text or "").strip()
+    if name in index:
+        return index[name]
+    return index.get(name.replace('"', "").replace("_", " "))
 
 
 def _files(form: Form) -> str:
@@ -114,29 +155,45 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
         note += f"; {form.test} not read (the released pickles have train and val only)"
     table.notes.append(note)
     for split, name in form.files.items():
-        path = Path(annotations) / name
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+        _read_csv(Path(annotations) / name, split, index, table)
+    _drop_shared_ids(table)
+    return require_samples(table, annotations)
+
+
+def _read_csv(path: Path, split: str, index: dict[str, int], table: SampleTable) -> None:
+    # undecodable bytes become U+FFFD: that row's class is then unknown, the rest still read
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.DictReader(f)
+        done = 0  # the last line of the last row read (csv's line_num is unreliable on an error)
+        try:
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise AnnotationError(f"{path}: no column {', '.join(missing)} in the header")
             for row in reader:
-                where = f"{path}:{reader.line_num}"
-                yid = (row["youtube_id"] or "").strip()
-                try:
-                    stem = clip_name(yid, row["time_start"], row["time_end"])
-                except (TypeError, ValueError):
-                    table.rejects.append(Reject(yid or "?", where, "bad_line", f"times {row}"))
-                    continue
-                label = index.get((row["label"] or "").strip())
-                if label is None:
-                    table.rejects.append(
-                        Reject(stem, where, "unknown_label", f"class {row['label']!r} not in k400")
-                    )
-                    continue
-                table.add(Sample(stem, label, names=(yid,), source=where), split)
-    _drop_shared_ids(table)
-    return table
+                done = reader.line_num
+                _read_row(row, f"{path}:{done}", split, index, table)
+        except csv.Error as exc:  # a field over csv's size limit
+            raise AnnotationError(f"{path}:{done + 1}: not CSV ({exc})") from None
+
+
+def _read_row(
+    row: dict[str, str | None], where: str, split: str, index: dict[str, int], table: SampleTable
+) -> None:
+    yid = (row["youtube_id"] or "").strip()
+    if not yid:
+        table.rejects.append(Reject("?", where, "bad_line", "no youtube_id"))
+        return
+    try:
+        stem = clip_name(yid, row["time_start"], row["time_end"])
+    except ValueError as exc:
+        table.rejects.append(Reject(yid, where, "bad_line", f"{exc}"))
+        return
+    label = class_label(row["label"], index)
+    if label is None:
+        cls = quote(row["label"] or "")
+        table.rejects.append(Reject(stem, where, "unknown_label", f"class {cls} not in k400"))
+        return
+    table.add(Sample(stem, label, names=(yid,), source=where), split)
 
 
 def _drop_shared_ids(table: SampleTable) -> None:
