@@ -120,6 +120,18 @@ def _index_rows(path, mtime):
     return read_index(path)
 
 
+def ntu_raw_inputs(wildcards):
+    """The configured raw data; none stops the DAG build before any job, in one message."""
+    if not NTU_INPUTS:
+        raise WorkflowError(
+            "no NTU raw data configured: set ntu.skeletons to your folders, the official "
+            "zips or their URLs, e.g. snakemake --cores 2 ntu60 --config "
+            "ntu='{\"skeletons\": [\"/data/nturgb+d_skeletons\"]}' "
+            "(or run `bash .ci/demo` for the bundled demo)"
+        )
+    return NTU_INPUTS
+
+
 def ntu_member_rows(index_path):
     return ntu_member_rows_of(_index_rows(index_path, os.path.getmtime(index_path)))
 

@@ -3,7 +3,7 @@
 
 checkpoint ntu_index:
     input:
-        raw=NTU_INPUTS,
+        raw=ntu_raw_inputs,
         state=NTU_INPUTS_STATE,  # rewritten when files are added, removed or renamed below
     output:
         index=NTU_INDEX,

@@ -22,13 +22,14 @@ rule ntu_rejects:
 rule ntu_package:
     input:
         index=NTU_INDEX,
-        splits="results/{ds}/splits.json",
+        splits="results/{ds}/official_splits.json",
         shards=dataset_shards,
         digests=dataset_shard_digests,
         rejects="results/{ds}/rejects.tsv",
     output:
         pkl="results/{ds}/{ds}_3d.pkl",
         manifest="results/{ds}/manifest.json",
+        splits="results/{ds}/splits.json",  # the pickle's own split
     log:
         "logs/{ds}/package_3d.log",
         summary="logs/{ds}/package_3d.summary.json",  # printed at the end of the run

@@ -1,11 +1,12 @@
-# Official benchmark splits (xsub/xview for NTU60, xsub/xset for NTU120) of the indexed samples.
+# Official benchmark splits (xsub/xview for NTU60, xsub/xset for NTU120) of the indexed samples;
+# packaging keeps those it packaged and writes them beside the pickle (splits.json).
 
 
 rule ntu_splits:
     input:
         NTU_INDEX,
     output:
-        "results/{ds}/splits.json",
+        "results/{ds}/official_splits.json",
     log:
         "logs/{ds}/splits.log",
     benchmark:

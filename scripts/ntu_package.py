@@ -21,4 +21,5 @@ with log_to(sm.log[0]):
         summary=sm.log.summary,
         log=sm.log[0],
         workflow=True,
+        splits_out=sm.output.splits,
     )

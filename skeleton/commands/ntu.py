@@ -119,7 +119,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
     p.add_argument("shards", nargs="+", metavar="SHARD.pkl", help="shard files (any order)")
-    p.add_argument("--splits", required=True, metavar="SPLITS.json", help="from ntu-splits")
+    p.add_argument(
+        "--splits",
+        required=True,
+        metavar="OFFICIAL.json",
+        help="the official splits of the indexed samples, from ntu-splits",
+    )
+    p.add_argument(
+        "--splits-out",
+        metavar="SPLITS.json",
+        help="also write the pickle's own split (packaged samples only) here",
+    )
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle to write")
     p.add_argument("--rejects", required=True, metavar="FILE", help="the rejects report (TSV)")
@@ -257,7 +267,7 @@ def run_package(args: argparse.Namespace) -> int:
     try:
         counts = step(
             args.index, args.shards, args.splits, args.dataset, args.out, args.rejects,
-            args.manifest, {}, args.strict,
+            args.manifest, {}, args.strict, splits_out=args.splits_out,
         )  # fmt: skip
     except StrictModeError as exc:
         print(str(exc), file=sys.stderr)

@@ -49,7 +49,13 @@ from skeleton.core.annotations import (
     write_annotations,
 )
 from skeleton.core.files import atomic_write
-from skeleton.core.rejects import Reject, count_reasons, read_rejects, write_rejects
+from skeleton.core.rejects import (
+    Reject,
+    count_reasons,
+    failures,
+    read_rejects,
+    write_rejects,
+)
 from skeleton.core.summary import write_summary
 from skeleton.core.tables import shard_number
 from skeleton.datasets import dataset_filter, split_order
@@ -152,8 +158,9 @@ def _summary(path, dataset, kind, tag, split, rejects) -> dict[str, Any]:
 
 
 def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
-    """config strict: any reject fails the packaging; the report (written before, by its own
-    step) names them."""
+    """config strict: any reject fails the packaging (but those the dataset leaves out, e.g.
+    HMDB51 videos in no split); the report (written before, by its own step) names them."""
+    rejects = failures(rejects)
     if strict and rejects:
         from skeleton.core.rejects import StrictModeError
 
@@ -223,8 +230,8 @@ def _fail(summary, log, dataset, kind, rejects, rejects_tsv, error: str, samples
 
 
 def _strict(strict, dataset, kind, ok, rejects, rejects_tsv, summary, log) -> None:
-    if strict and rejects:
-        error = f"strict: {len(rejects)} sample(s) rejected"
+    if strict and failures(rejects):
+        error = f"strict: {len(failures(rejects))} sample(s) rejected"
         _fail(summary, log, dataset, kind, rejects, rejects_tsv, error, len(ok))
     _check_strict(strict, dataset, rejects, rejects_tsv)
 

@@ -31,10 +31,12 @@ from skeleton.core.files import (
 )
 from skeleton.core.members import Member, read_members
 from skeleton.core.rejects import (
+    NOT_IN_DATASET,
     NoUsableSamples,
     Reject,
     StrictModeError,
     count_reasons,
+    failures,
     write_rejects,
 )
 from skeleton.core.summary import write_summary
@@ -256,12 +258,18 @@ def run_shard(
 def _index_rejects(rows: Iterable[IndexRow], dataset: str) -> list[Reject]:
     out = []
     for r in rows:
+        inside = not r.action or in_dataset(parse_name(r.sample), dataset)
         if r.status == STATUS_OK:
+            if not inside:  # listed, so a report accounts for every input file
+                out.append(Reject(r.sample, r.source, NOT_IN_DATASET, _outside(dataset)))
             continue
-        if r.action and not in_dataset(parse_name(r.sample), dataset):
-            continue  # e.g. a listed NTU120-only sample does not concern the ntu60 report
-        out.append(r.reject())
+        if inside:  # e.g. a listed NTU120-only sample does not concern the ntu60 report
+            out.append(r.reject())
     return out
+
+
+def _outside(dataset: str) -> str:
+    return f"an NTU120 sample (setup S018-S032 or action A061-A120): not part of {dataset}"
 
 
 def collect_rejects(
@@ -302,6 +310,7 @@ def package(
     log: str | None = None,
     write_report: bool = True,
     discard_damaged: bool = False,
+    splits_out: str | None = None,
 ) -> dict[str, Any]:
     """Stream shard results into `<ds>_3d.pkl` (samples of `dataset` only, sorted by name).
 
@@ -313,7 +322,8 @@ def package(
     usable sample, each naming the report. A shard file that differs from its digest or does
     not load raises ShardDamaged; with `discard_damaged` (the workflow) it is removed first, so
     the next run rebuilds it. With `summary` (a file beside the job's log), the summary
-    (skeleton.core.summary) is printed and written there, on success and failure alike.
+    (skeleton.core.summary) is printed and written there, on success and failure alike. With
+    `splits_out`, the pickle's split (packaged samples only) is written there as JSON.
     """
     wanted = set(usable_names(rows, dataset))
     # the files of the dataset's samples: a shard may still hold samples removed since it ran
@@ -354,18 +364,22 @@ def package(
     }
     if manifest:
         write_manifest(manifest, dataset, counts, checksums, config or {})
+    if splits_out:
+        write_splits(split, splits_out)
     error = None
-    if strict and rejects:
-        error = f"strict: {len(rejects)} sample(s) rejected"
+    failed = failures(rejects)
+    if strict and failed:
+        error = f"strict: {len(failed)} sample(s) rejected"
     write_summary(summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error)
     if error:
-        shown = sorted(set(rejects))
+        shown = sorted(set(failed))
         for r in shown[:STRICT_SHOWN]:
             print(f"rejected: {r}", file=sys.stderr)
         if len(shown) > STRICT_SHOWN:
             print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
         raise StrictModeError(
-            f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); {see}", rejects
+            f"{dataset}: {len(failed)} sample(s) rejected ({count_reasons(failed)}); {see}",
+            failed,
         )
     return counts
 
@@ -415,12 +429,17 @@ def usable_names(rows: list[IndexRow], dataset: str) -> list[str]:
 
 
 def run_splits(index_path: str, dataset: str, out: str) -> dict[str, list[str]]:
-    """The `ntu_splits` step: official benchmark splits of every usable indexed sample."""
+    """The `ntu_splits` step: the official benchmark splits of every usable indexed sample
+    (`official_splits.json`; packaging keeps the samples it packaged, `splits.json`)."""
     splits = make_splits(usable_names(read_index(index_path), dataset), dataset)
+    write_splits(splits, out)
+    return splits
+
+
+def write_splits(splits: dict[str, list[str]], out: str | os.PathLike) -> None:
     with atomic_write(out, "w") as f:
         json.dump(splits, f, indent=1)
         f.write("\n")
-    return splits
 
 
 def run_package(
@@ -436,15 +455,19 @@ def run_package(
     summary: str | None = None,
     log: str | None = None,
     workflow: bool = False,
+    splits_out: str | None = None,
 ) -> dict[str, Any]:
-    """The `ntu_package` step. In the workflow (`workflow`), the rejects report is an input
-    (rule ntu_rejects made it) and a damaged shard is removed for the next run to rebuild."""
+    """The `ntu_package` step: `splits_path` is the official assignment (ntu_splits), and
+    `splits_out` gets the pickle's own split. In the workflow (`workflow`), the rejects report
+    is an input (rule ntu_rejects made it) and a damaged shard is removed for the next run to
+    rebuild."""
     with open(splits_path) as f:
         splits = json.load(f)
     shard_paths = sorted(shard_paths, key=shard_number)
     return package(
         read_index(index_path), shard_paths, dataset, out_pkl, rejects_tsv, manifest, config,
         splits, strict, summary, log, write_report=not workflow, discard_damaged=workflow,
+        splits_out=splits_out,
     )  # fmt: skip
 
 
