@@ -126,7 +126,7 @@ def ntu_raw_inputs(wildcards):
         raise WorkflowError(
             "no NTU raw data configured: set ntu.skeletons to your folders, the official "
             "zips or their URLs, e.g. snakemake --cores 2 ntu60 --config "
-            "ntu='{\"skeletons\": [\"/data/nturgb+d_skeletons\"]}' "
+            'ntu=\'{"skeletons": ["/data/nturgb+d_skeletons"]}\' '
             "(or run `bash .ci/demo` for the bundled demo)"
         )
     return NTU_INPUTS
@@ -273,10 +273,13 @@ def video_seen(source):
     return f"results/{source}/videos.inputs"
 
 
+def video_members(source, shard):
+    """The members file of pose shard `shard` of `source`."""
+    return f"{MEMBERS_DIR.format(source=source)}/{VIDEO_MEMBERS_PREFIX}_{shard}.tsv"
+
+
 def pose_shard_members(wildcards):
-    """The members file of pose shard {shard} of {source}."""
-    folder = MEMBERS_DIR.format(source=wildcards.source)
-    return f"{folder}/{VIDEO_MEMBERS_PREFIX}_{wildcards.shard}.tsv"
+    return video_members(wildcards.source, wildcards.shard)
 
 
 def video_member_rows(index_path):

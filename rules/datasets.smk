@@ -56,7 +56,8 @@ rule package_2d:
 
 rule kpfile:
     input:
-        index=dataset_index,
+        # the shard's members name its samples: a kpfile changes only with its shard
+        members=lambda wc: video_members(source_of(wc.dataset), wc.shard),
         shard=lambda wc: f"{POSE_DIR}/{source_of(wc.dataset)}/shard_{wc.shard}.pkl",
     output:
         kpfile="results/{dataset}/kpfiles/shard_{shard}.pkl",
@@ -104,7 +105,8 @@ rule package_2d_compressed:
 # PoseDataset(data_prefix=dict(skeleton="results/k400/video_kpfiles"), ...)
 rule video_kpfiles:
     input:
-        dataset_pose_shards("results/{dataset}/kpfiles/shard_{k}.pkl"),
+        kpfiles=dataset_pose_shards("results/{dataset}/kpfiles/shard_{k}.pkl"),
+        index=dataset_index,
     output:
         directory("results/{dataset}/video_kpfiles"),
     log:

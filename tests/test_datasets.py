@@ -35,6 +35,7 @@ from skeleton.datasets.package import (
     compress,
     compress_shard,
     dense_video,
+    index_names,
     package_compressed,
     package_dense,
     to_dense,
@@ -504,7 +505,7 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
     for k in (0, 1):
         toc = out / "toc" / f"shard_{k}.pkl"
         compress_shard(
-            tmp_path / "videos.tsv",
+            index_names(tmp_path / "videos.tsv"),
             tmp_path / f"shard_{k}.pkl",
             out / "kpfiles" / f"shard_{k}.pkl",
             toc,

@@ -195,12 +195,13 @@ def run_package(args: argparse.Namespace) -> int:
             )  # fmt: skip
         else:
             tocs = []
+            names = package.index_names(args.index)
             for shard in args.shards:
                 stem = Path(shard).name.removesuffix(".pkl")
                 kpfile = Path(args.out).parent / "kpfiles" / f"{stem}.pkl"
                 toc = Path(args.out).parent / "toc" / f"{stem}.pkl"
                 package.compress_shard(
-                    args.index, shard, kpfile, toc, str(kpfile.relative_to(Path(args.out).parent))
+                    names, shard, kpfile, toc, str(kpfile.relative_to(Path(args.out).parent))
                 )
                 tocs.append(str(toc))
             counts = package.package_compressed(
@@ -208,7 +209,9 @@ def run_package(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )  # fmt: skip
             kpfiles = [str(Path(args.out).parent / "kpfiles" / Path(t).name) for t in tocs]
-            package.write_video_kpfiles(kpfiles, Path(args.out).parent / "video_kpfiles")
+            package.write_video_kpfiles(
+                kpfiles, Path(args.out).parent / "video_kpfiles", args.index
+            )
     except (NoUsableSamples, StrictModeError) as exc:
         print(f"skeleton dataset-package: error: {exc}", file=sys.stderr)
         return 1

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -292,24 +292,53 @@ def to_dense(entry: Mapping[str, Any], skeletons: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def member_names(members: str | os.PathLike) -> dict[str, str]:
+    """frame_dir of a pose result (its video's name) -> sample, from a shard's members file."""
+    from skeleton.core.members import read_members
+
+    return _names((m.sample, m.source) for m in read_members(members))
+
+
+def index_names(index_path: str | os.PathLike) -> dict[str, str]:
+    """The same mapping for every usable video of an index."""
+    return _names((r.sample, r.path) for r in read_index(index_path) if r.status == STATUS_OK)
+
+
+def _names(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    from skeleton.pose.extract import sample_name
+
+    names: dict[str, str] = {}
+    aliases = []
+    for sample, video in pairs:
+        names[sample] = sample
+        aliases.append((sample_name(video), sample))
+    for alias, sample in aliases:
+        names.setdefault(alias, sample)
+    return names
+
+
 def compress_shard(
-    index_path: str | os.PathLike,
+    names: Mapping[str, str],
     shard_pkl: str | os.PathLike,
     kpfile: str | os.PathLike,
     toc: str | os.PathLike,
     raw_file: str,
 ) -> int:
-    """One pose shard -> its kpfile and its table-of-contents entries (a plain list)."""
-    rows = _usable(read_index(index_path))
+    """One pose shard -> its kpfile and its table-of-contents entries (a plain list).
+
+    `names` maps the shard's frame_dirs to samples (`member_names` of its members file in the
+    workflow, so a kpfile changes only with its shard); labels are the index's, set by
+    `package_compressed`.
+    """
     kpfiles: dict[str, dict[str, np.ndarray]] = {}
     entries = []
     for a in sorted(load(shard_pkl), key=lambda a: a["frame_dir"]):
-        row = rows.get(a["frame_dir"])
-        if row is None or row.sample in kpfiles:
+        sample = names.get(a["frame_dir"])
+        if sample is None or sample in kpfiles:
             continue
-        entry, skeletons = compress({**a, "frame_dir": row.sample, "label": row.label})
+        entry, skeletons = compress({**a, "frame_dir": sample})
         entry["raw_file"] = raw_file
-        kpfiles[row.sample] = {"keypoint": skeletons}
+        kpfiles[sample] = {"keypoint": skeletons}
         entries.append(entry)
     with atomic_write(kpfile) as f:
         _Pickler(f).dump(kpfiles)  # numpy-1.x-loadable globals, as the annotation pickles
@@ -338,9 +367,10 @@ def package_compressed(
     with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards: hash buckets
         for path in sorted(toc_paths, key=shard_number):
             for entry in load(path):
-                if entry["frame_dir"] in ok and entry["frame_dir"] not in got:
-                    w.add(entry)
-                    got.add(entry["frame_dir"])
+                row = ok.get(entry["frame_dir"])
+                if row is not None and row.sample == entry["frame_dir"] and row.sample not in got:
+                    w.add({**entry, "label": row.label})  # the index's label, in its place
+                    got.add(row.sample)
         if not got:
             _fail(summary, log, dataset, "2d-compressed", rejects, rejects_tsv, "no usable sample")
             raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
@@ -393,20 +423,27 @@ def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:
     return to_dense(entry, keypoint)
 
 
-def write_video_kpfiles(kpfiles: list[str], out_dir: str | os.PathLike) -> int:
+def write_video_kpfiles(
+    kpfiles: list[str], out_dir: str | os.PathLike, index_path: str | os.PathLike | None = None
+) -> int:
     """The per-shard kpfiles -> one kpfile per video, `OUT_DIR/<frame_dir>.pkl` holding
     `{'keypoint': (N, 17, 3)}`: the layout MMAction2 1.x's `PoseDataset` reads with
     `data_prefix=dict(skeleton=OUT_DIR)` (mmaction/datasets/pose_dataset.py, `get_data_info`
     loads `<skeleton>/<frame_dir>.pkl` and merges its keys into the sample). Same arrays as the
-    per-shard kpfiles. The folder is written beside `out_dir` and renamed into place whole.
+    per-shard kpfiles, for the index's usable videos (`index_path`; all without one). The folder
+    is written beside `out_dir` and renamed into place whole.
     """
     out = Path(out_dir)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)  # a killed writer's leftover
     tmp.mkdir(parents=True)
     written = 0
+    # a shard may still hold videos removed from the index since it ran (skeleton.core.members)
+    wanted = None if index_path is None else set(_usable(read_index(index_path)))
     for path in sorted(kpfiles, key=shard_number):
         for frame_dir, value in sorted(load(path).items()):
+            if wanted is not None and frame_dir not in wanted:
+                continue
             if not frame_dir or frame_dir in (".", "..") or "/" in frame_dir or os.sep in frame_dir:
                 raise ValueError(f"{path}: frame_dir {frame_dir!r} cannot name a file")
             target = tmp / f"{frame_dir}.pkl"
