@@ -266,6 +266,35 @@ def test_c_engine_equals_numpy_engine(mode, synth_ntu):
             assert c.dtype == n.dtype and c.shape == n.shape and c.tobytes() == n.tobytes()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_energy_equals_the_literal_algorithm(engine):
+    """denoise_energy (slot by slot, energies from the bodies) against MMAction2's steps as
+    written: the (4, T, 25, 3) array, argsort()[::-1], the zero-sum filter, float16. Where a
+    coordinate is out of float16's range we reject (`out_of_range`); elsewhere, equal bits."""
+    rng = np.random.default_rng(25)
+    compared = rejected = 0
+    for _ in range(120):
+        sk = _noisy(rng)
+        if len(sk.body_ids) == 0:
+            continue
+        with np.errstate(all="ignore"):
+            energy, data = _energy_numpy(sk)
+            ref = data[np.array(energy).argsort()[::-1][:2]]
+            ref = ref[ref.sum((1, 2, 3)) != 0].astype(np.float16)
+        try:
+            got = denoise(sk, "energy", engine=engine)
+        except NoSkeleton as exc:
+            if exc.code == "out_of_range":
+                assert np.abs(sk.joints[:, :, :3]).max() >= D.FLOAT16_INF_FROM
+                rejected += 1
+            else:
+                assert exc.code == "all_zero" and len(ref) == 0
+            continue
+        assert got.shape == ref.shape and got.tobytes() == ref.tobytes()
+        compared += 1
+    assert compared > 60 and rejected > 5
+
+
 @needs_c
 def test_float16_conversion_is_numpys():
     rng = np.random.default_rng(16)

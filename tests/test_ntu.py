@@ -97,11 +97,15 @@ def test_ntu3d_rejects_with_distinct_reasons(tmp_path, synth_ntu):
     empty.write_text("2\r\n0\r\n0\r\n")  # no body at all
     bad = raw / "S003C001P001R001A002.skeleton"
     bad.write_bytes(good[1].read_bytes()[:5000])  # truncated
-    # the same sample in a second input: identical copy is fine, a different one is rejected
+    # the same sample in a second input: an identical copy is fine; a malformed copy (its CRLF
+    # line ends doubled to CR CR LF: blank lines) is named and the good one used; two
+    # well-formed copies that differ are a conflict, both named
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(good[2], other / good[2].name)
     (other / good[3].name).write_bytes(good[3].read_bytes().replace(b"\n", b"\r\n", 5))
+    text4 = good[4].read_bytes()
+    (other / good[4].name).write_bytes(text4.replace(b" 2\r\n", b" 1\r\n", 1))  # tracking
     out, rej = tmp_path / "out.pkl", tmp_path / "rejects.tsv"
     p = run(
         "ntu3d", raw, other, "--out", out, "--rejects", rej, "--dataset", "ntu60", "--jobs", "2"
@@ -114,19 +118,24 @@ def test_ntu3d_rejects_with_distinct_reasons(tmp_path, synth_ntu):
         "notes": "bad_name",
         "S003C001P001R001A001": "no_skeleton",
         "S003C001P001R001A002": "malformed",
-        good[3].stem: "duplicate_conflict",
+        good[3].stem: "duplicate_malformed",
+        good[4].stem: "duplicate_conflict",
     }
     details = {r.sample: r.detail for r in read_rejects(rej)}
-    assert str(other / good[3].name) in details[good[3].stem]
-    assert str(raw / good[3].name) in details[good[3].stem]
+    bad_copy = details[good[3].stem]
+    assert bad_copy.startswith(f"{other / good[3].name}:2: body count line has 0 tokens")
+    assert f"the sample is built from {raw / good[3].name}" in bad_copy
+    assert str(other / good[4].name) in details[good[4].stem]
+    assert str(raw / good[4].name) in details[good[4].stem]
     assert (
         f"{bad}:" in details["S003C001P001R001A002"]
         and "truncated" in details["S003C001P001R001A002"]
     )
     data = load(out)
     names = [a["frame_dir"] for a in data["annotations"]]
-    assert len(names) == 40 - 1 and names == sorted(names)  # good[3] conflicting
+    assert len(names) == 40 - 1 and names == sorted(names)  # good[4] conflicting
     assert good[2].stem in names  # identical duplicate kept once
+    assert good[3].stem in names  # built from its good copy
     for split in data["split"].values():
         assert set(split) <= set(names)
     assert sorted(data["split"]["xsub_train"] + data["split"]["xsub_val"]) == names

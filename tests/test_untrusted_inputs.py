@@ -3,7 +3,7 @@
 Zip members are read as bounded streams (a bzip2 bomb stays under the raw-file cap), bad CRC,
 encrypted and duplicate members, names the tables cannot carry, and a folder / FIFO /
 dangling link in place of a raw file are rejects; input folders named with '::' or two spaces
-work. Then real Snakemake runs: a configured input that does not exist stops the DAG build
+work (tests/test_raw_inputs.py: overlapping members, cut archives, unreadable folders). Then real Snakemake runs: a configured input that does not exist stops the DAG build
 naming it, a cut-off shard is rebuilt by the next run, and a packaging that fails (strict mode,
 no usable sample) leaves the rejects report its message names. ~2 min.
 """
@@ -286,8 +286,12 @@ def test_unusable_configured_inputs_are_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     undecodable = os.fsdecode(os.fsencode(tmp_path) + b"/\xff")
     os.mkdir(undecodable)
+    # an archive that cannot be opened is not a configuration error but an `unreadable`
+    # reject, like one found in a folder (the README: "a cut archive")
+    check_inputs([str(tmp_path / "a.zip")], "ntu.skeletons")
+    [problem] = scan_sources([str(tmp_path / "a.zip")], ".skeleton")[1]
+    assert problem.reason == "unreadable" and "not a readable zip archive" in problem.detail
     for entry, message in [
-        (tmp_path / "a.zip", "not a readable zip archive"),
         (tmp_path / "fifo", "a FIFO, not a file or folder"),
         (tmp_path / "dangling", "a dangling symlink"),
         (tmp_path / "absent", "no such file or folder"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import contextlib
-import functools
 import glob
 import hashlib
 import os
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-ZIP_SEP = "::"  # "archive.zip::member/path" names a member of a zip input
+ZIP_SEP = "::"  # "archive.zip::member/path" names a member of a zip input (see Source.id)
+ZIP_SUFFIX = ".zip"  # archives found in input folders are read (any case: .ZIP too)
 
 
 @contextlib.contextmanager
@@ -77,8 +78,13 @@ _ENCRYPTED = 0x1  # general purpose flag bit 0
 REASON_NOT_A_FILE = "not_a_file"  # a folder, FIFO, device, socket or dangling link
 REASON_BAD_PATH = "bad_path"  # a name the tables cannot carry (control, non-UTF-8 bytes)
 REASON_DUPLICATE_MEMBER = "duplicate_member"  # one archive holds the name twice
+# a member whose local header or data overlaps another member's (or the central directory):
+# members sharing one compressed stream are the zip bomb that inflates N times from one copy
+REASON_OVERLAPPING_MEMBER = "overlapping_member"
 REASON_ENCRYPTED = "encrypted"
 REASON_TOO_LARGE = "too_large"
+# a file or member that cannot be read (bad CRC-32, I/O error), an archive that cannot be
+# opened (cut short, damaged directory), a folder that cannot be listed (permission denied)
 REASON_UNREADABLE = "unreadable"
 
 _max_raw_bytes = DEFAULT_MAX_RAW_BYTES
@@ -213,12 +219,16 @@ def _member_decompressor(info: zipfile.ZipInfo, where: str) -> Callable[[bytes, 
     return decompress
 
 
-def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> bytes:
+def read_member(
+    z: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int, layout: _Layout | None = None
+) -> bytes:
     """One member's bytes, decompressed as a stream into at most `max_bytes` and checked
     against its CRC-32 and size. zipfile's own reader decompresses bzip2 / LZMA members a
     whole input chunk at a time (a 1.7 KB bzip2 bomb becomes gigabytes in one call), so this
-    reads the compressed bytes and bounds every decompression step. RawFileError otherwise."""
-    where = f"{display(z.filename or '')}{ZIP_SEP}{display(info.filename)}"
+    reads the compressed bytes and bounds every decompression step. Its data must end before
+    the next member's local header (`layout`, computed when not given): members that share
+    data are refused. RawFileError otherwise."""
+    where = display(Source(z.filename or "", info.filename).id)
     if info.flag_bits & _ENCRYPTED:
         raise RawFileError(REASON_ENCRYPTED, f"{where}: an encrypted member")
     if info.file_size > max_bytes:
@@ -226,7 +236,7 @@ def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> by
     try:
         # a file handle of its own: readers in several threads never share a position
         with open(z.filename or "", "rb") as fp:
-            data = _inflate(fp, info, max_bytes, where)
+            data = _inflate(fp, info, max_bytes, where, layout or _Layout.of(z))
     except RawFileError:
         raise
     except (OSError, EOFError, ValueError, zlib.error) as exc:
@@ -234,13 +244,49 @@ def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> by
     return data
 
 
-def _inflate(fp: IO[bytes], info: zipfile.ZipInfo, max_bytes: int, where: str) -> bytes:
+@dataclass(frozen=True)
+class _Layout:
+    """Where an archive's members start, to check at read time (with the local header's own
+    name and extra lengths) that a member's data ends before the next member or the central
+    directory: zip bombs point many directory entries at one compressed stream."""
+
+    starts: list[int]  # the distinct local-header offsets, sorted
+    shared: frozenset[int]  # offsets more than one entry starts at
+    end: int  # where the central directory starts
+
+    @classmethod
+    def of(cls, z: zipfile.ZipFile) -> _Layout:
+        counts = Counter(i.header_offset for i in z.infolist())
+        end = getattr(z, "start_dir", None)  # zipfile's own field (CPython 2.x and later)
+        if not isinstance(end, int):
+            end = os.path.getsize(z.filename or "")
+        return cls(sorted(counts), frozenset(o for o, n in counts.items() if n > 1), end)
+
+    def bound(self, offset: int) -> int:
+        """The first byte after `offset` that belongs to another member or the directory."""
+        i = bisect.bisect_right(self.starts, offset)
+        return self.starts[i] if i < len(self.starts) else self.end
+
+
+def _inflate(
+    fp: IO[bytes], info: zipfile.ZipInfo, max_bytes: int, where: str, layout: _Layout
+) -> bytes:
+    if info.header_offset in layout.shared:
+        raise RawFileError(
+            REASON_OVERLAPPING_MEMBER, f"{where}: shares its local header with another member"
+        )
     fp.seek(info.header_offset)
     header = fp.read(_LOCAL_HEADER.size)
     if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
         raise RawFileError(REASON_UNREADABLE, f"{where}: no local header")
     fields = _LOCAL_HEADER.unpack(header)
-    fp.seek(fields[-2] + fields[-1], os.SEEK_CUR)  # name and extra field
+    start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]  # name, extra
+    if start + info.compress_size > layout.bound(info.header_offset):
+        raise RawFileError(
+            REASON_OVERLAPPING_MEMBER,
+            f"{where}: its data overlaps the next member or the archive's directory",
+        )
+    fp.seek(start)
     decompress = _member_decompressor(info, where)
     out, crc, left = bytearray(), 0, info.compress_size
     while True:
@@ -264,10 +310,31 @@ def _inflate(fp: IO[bytes], info: zipfile.ZipInfo, max_bytes: int, where: str) -
 def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError) as exc:
-        raise RawFileError(
-            REASON_UNREADABLE, f"{display(path)}: not a readable zip archive ({exc})"
-        ) from None
+    except Exception as exc:  # noqa: BLE001 - any failure to list an archive is a reject
+        why = _zip_problem(path, exc)
+        raise RawFileError(REASON_UNREADABLE, f"{display(path)}: {why}") from None
+
+
+def _zip_problem(path: str, exc: Exception) -> str:
+    """What is wrong with an archive zipfile cannot open, in words."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot be read: {exc.strerror[:1].lower()}{exc.strerror[1:]}"
+    why = f"{type(exc).__name__}: {exc}" if not isinstance(exc, zipfile.BadZipFile) else str(exc)
+    try:
+        with open(path, "rb") as f:
+            starts_like_zip = f.read(4) == b"PK\x03\x04"
+    except OSError:
+        starts_like_zip = False
+    if starts_like_zip:
+        return (
+            "not a readable zip archive: it starts like one but its central directory (the "
+            f"archive's end) is missing or damaged, as in a download cut short ({why})"
+        )
+    return f"not a readable zip archive ({why})"
+
+
+def _escape(path: str) -> str:
+    return path.replace("\\", "\\\\").replace(":", "\\:")
 
 
 @dataclass(frozen=True, order=True)
@@ -279,7 +346,12 @@ class Source:
 
     @property
     def id(self) -> str:
-        return self.path if self.member is None else f"{self.path}{ZIP_SEP}{self.member}"
+        """One string for the index and the reports, `from_id`'s exact inverse: the path with
+        each '\\' and ':' escaped by a '\\' (ordinary paths read unchanged), then for a member
+        '::' and the member name as it is. So the first unescaped '::' is always the archive's
+        end: a folder named 'x.zip::' beside an archive 'x.zip' cannot be taken for it."""
+        path = _escape(self.path) if ("\\" in self.path or ":" in self.path) else self.path
+        return path if self.member is None else f"{path}{ZIP_SEP}{self.member}"
 
     @property
     def filename(self) -> str:
@@ -287,14 +359,22 @@ class Source:
 
     @classmethod
     def from_id(cls, sid: str) -> Source:
-        """The Source an id names. A folder or file name may hold '::' too: the id splits at
-        the first '::' whose left part is an existing file (the archive), else it is a path."""
-        start = 0
-        while (i := sid.find(ZIP_SEP, start)) >= 0:
-            if _is_file(sid[:i]):
-                return cls(sid[:i], sid[i + len(ZIP_SEP) :])
-            start = i + 1
-        return cls(sid)
+        """The Source an id names (Source.id's inverse; the file system is not consulted)."""
+        if "\\" not in sid:  # nothing escaped: the path holds no ':', the first '::' ends it
+            i = sid.find(ZIP_SEP)
+            return cls(sid) if i < 0 else cls(sid[:i], sid[i + len(ZIP_SEP) :])
+        out, i = [], 0
+        while i < len(sid):
+            ch = sid[i]
+            if ch == "\\" and i + 1 < len(sid):
+                out.append(sid[i + 1])
+                i += 2
+                continue
+            if sid.startswith(ZIP_SEP, i):
+                return cls("".join(out), sid[i + len(ZIP_SEP) :])
+            out.append(ch)
+            i += 1
+        return cls("".join(out))
 
     def read(self, max_bytes: int | None = None) -> bytes:
         """The file's bytes (at most `max_bytes`, default the raw-file cap); RawFileError
@@ -304,11 +384,6 @@ class Source:
             return _read_plain(self.path, cap)
         with _open_zip(self.path) as z:
             return read_member(z, _member_info(z, self), cap)
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_file(path: str) -> bool:  # from_id runs once per sample: the archives are few
-    return os.path.isfile(path)
 
 
 def _member_info(z: zipfile.ZipFile, src: Source) -> zipfile.ZipInfo:
@@ -322,19 +397,21 @@ class ZipReader:
     """Reads many members of the same archives without reopening them for each file."""
 
     def __init__(self, max_bytes: int | None = None) -> None:
-        self._open: dict[str, zipfile.ZipFile] = {}
+        self._open: dict[str, tuple[zipfile.ZipFile, _Layout]] = {}
         self.max_bytes = _max_raw_bytes if max_bytes is None else max_bytes
 
     def read(self, src: Source) -> bytes:
         if src.member is None:
             return src.read(self.max_bytes)
-        z = self._open.get(src.path)
-        if z is None:
-            z = self._open[src.path] = _open_zip(src.path)
-        return read_member(z, _member_info(z, src), self.max_bytes)
+        got = self._open.get(src.path)
+        if got is None:
+            z = _open_zip(src.path)
+            got = self._open[src.path] = (z, _Layout.of(z))
+        z, layout = got
+        return read_member(z, _member_info(z, src), self.max_bytes, layout)
 
     def close(self) -> None:
-        for z in self._open.values():
+        for z, _ in self._open.values():
             z.close()
         self._open.clear()
 
@@ -350,13 +427,15 @@ class Problem:
     """A file found under the inputs that cannot be used: what it is and why."""
 
     name: str  # its file name (printable), the sample it would be
-    where: str  # printable path or archive::member
+    where: str  # its Source.id (printable), or the printable path for a bad_path
     reason: str  # one of the REASON_* codes
     detail: str
 
 
 def input_problem(entry: str) -> str | None:
-    """Why a configured input (file, folder or zip) cannot be used, or None."""
+    """Why a configured input (file, folder or zip) cannot be used, or None. An archive that
+    cannot be opened (cut short, damaged) is not refused here: scanning makes it an
+    `unreadable` reject, as one found inside a folder."""
     why = path_problem(entry)
     if why is not None:
         return f"{display(entry)}: {why}; rename it"
@@ -367,11 +446,6 @@ def input_problem(entry: str) -> str | None:
     mode = os.stat(entry).st_mode
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
         return f"{entry}: {_kind(mode)}, not a file or folder"
-    if stat.S_ISREG(mode) and zipfile.is_zipfile(entry):
-        try:  # its listing must be readable (a name flagged UTF-8 that is not, a bad directory)
-            _open_zip(entry).close()
-        except RawFileError as exc:
-            return str(exc)
     return None
 
 
@@ -383,46 +457,153 @@ def check_inputs(entries: list[str], key: str) -> None:
             raise ValueError(f"{key}: {why}")
 
 
-def _folder_sources(folder: Path, suffix: str, max_bytes: int | None) -> tuple[list, list]:
+def _where(path: str) -> str:
+    return display(Source(path).id)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _folder_sources(folder: str, suffix: str, max_bytes: int | None) -> tuple[list, list]:
+    """Every file named like a raw file (`suffix`) and every zip archive under `folder`, and a
+    problem for each folder that cannot be listed (permission denied) and each file that
+    cannot be used. Symlinked folders are followed after the real ones, each folder listed
+    once (a link to a folder seen already, or a loop, adds nothing), in name order: the paths
+    found do not depend on the file system's order. Iterative: a deep tree cannot exhaust the
+    stack."""
     found: list[Source] = []
     problems: list[Problem] = []
-    for f in folder.rglob(f"*{suffix}"):
-        path = str(f)
-        name = display(f.name)
-        why = path_problem(path)
-        if why is not None:
-            problems.append(
-                Problem(name, display(path), REASON_BAD_PATH, f"{display(path)}: {why}")
-            )
-            continue
+    seen: set[tuple[int, int]] = set()
+    todo = [str(Path(folder))]  # pathlib's spelling of the path: the ids of earlier versions
+    links: list[str] = []
+    while todo or links:
+        current = todo.pop() if todo else links.pop()
         try:
-            st = f.stat()
-        except OSError:
-            kind = "a dangling symlink" if f.is_symlink() else "cannot be read"
-            problems.append(Problem(name, path, REASON_NOT_A_FILE, f"{path}: {kind}"))
+            st = os.stat(current)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(current) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)  # popped in order
+        except OSError as exc:
+            problems.append(_folder_problem(current, exc))
             continue
-        if not stat.S_ISREG(st.st_mode):
-            problems.append(Problem(name, path, REASON_NOT_A_FILE, f"{path}: {_kind(st.st_mode)}"))
-        elif max_bytes is not None and st.st_size > max_bytes:
-            problems.append(
-                Problem(name, path, REASON_TOO_LARGE, _too_large(path, st.st_size, max_bytes))
-            )
-        else:
-            found.append(Source(path))
+        for e in entries:
+            try:
+                is_dir = e.is_dir()  # follows symlinks; no stat for plain entries
+                (links if is_dir and e.is_symlink() else todo if is_dir else []).append(e.path)
+            except OSError:
+                is_dir = False
+            if e.name.endswith(suffix):
+                _raw_entry(e.path, max_bytes, found, problems)
+            elif e.name.lower().endswith(ZIP_SUFFIX) and not is_dir:
+                _archive_entry(e.path, suffix, max_bytes, found, problems)
     return found, problems
 
 
-def _zip_sources(p: Path, suffix: str, max_bytes: int | None) -> tuple[list, list]:
+def _folder_problem(path: str, exc: OSError) -> Problem:
+    why = _lower_first(exc.strerror or type(exc).__name__)
+    name = display(os.path.basename(path.rstrip("/")) or path)
+    where = _where(path) if path_problem(path) is None else display(path)
+    return Problem(name, where, REASON_UNREADABLE, f"{where}: cannot list this folder: {why}")
+
+
+def _raw_entry(path: str, max_bytes: int | None, found: list, problems: list) -> None:
+    name = display(os.path.basename(path))
+    why = path_problem(path)
+    if why is not None:
+        problems.append(Problem(name, display(path), REASON_BAD_PATH, f"{display(path)}: {why}"))
+        return
+    where = _where(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
+        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {kind}"))
+        return
+    if not stat.S_ISREG(st.st_mode):
+        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
+    elif max_bytes is not None and st.st_size > max_bytes:
+        problems.append(
+            Problem(name, where, REASON_TOO_LARGE, _too_large(where, st.st_size, max_bytes))
+        )
+    else:
+        found.append(Source(path))
+
+
+def _archive_entry(
+    path: str, suffix: str, max_bytes: int | None, found: list, problems: list
+) -> None:
+    """A zip archive found in a folder: its members, as if it were given directly."""
+    name = display(os.path.basename(path))
+    why = path_problem(path)
+    if why is not None:
+        problems.append(Problem(name, display(path), REASON_BAD_PATH, f"{display(path)}: {why}"))
+        return
+    where = _where(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
+        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {kind}"))
+        return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device named .zip (folders are listed)
+        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
+        return
+    more, bad = _zip_sources(path, suffix, max_bytes)
+    found += more
+    problems += bad
+
+
+# Fixed part of a zip local file header (APPNOTE 4.3.7): a member takes at least this many
+# bytes plus its compressed data from its header offset on.
+_LOCAL_HEADER_MIN = _LOCAL_HEADER.size
+
+
+def _overlaps(infos: list[zipfile.ZipInfo], end: int) -> dict[int, str]:
+    """Index -> what it overlaps, for each entry whose extent (local header offset + the fixed
+    header + its compressed size: a lower bound of the real extent, so legitimate archives
+    never trip it) overlaps another entry's or the central directory at `end`."""
+    out: dict[int, str] = {}
+    order = sorted(range(len(infos)), key=lambda k: (infos[k].header_offset, k))
+    reach, owner = -1, -1
+    for k in order:
+        info = infos[k]
+        if info.header_offset < reach:
+            out.setdefault(k, f"member '{display(infos[owner].filename)}'")
+            out.setdefault(owner, f"member '{display(info.filename)}'")
+        stop = info.header_offset + _LOCAL_HEADER_MIN + info.compress_size
+        if stop > end:
+            out.setdefault(k, "the archive's central directory")
+        if stop > reach:
+            reach, owner = stop, k
+    return out
+
+
+def _zip_sources(path: str, suffix: str, max_bytes: int | None) -> tuple[list, list]:
     found: list[Source] = []
     problems: list[Problem] = []
-    with _open_zip(str(p)) as z:
-        infos = [i for i in z.infolist() if i.filename.rstrip("/").endswith(suffix)]
-    counts = Counter(i.filename for i in infos)
-    for info in infos:
-        where = f"{display(str(p))}{ZIP_SEP}{display(info.filename)}"
+    try:
+        z = _open_zip(path)
+    except RawFileError as exc:
+        name = display(os.path.basename(path))
+        return [], [Problem(name, _where(path), exc.reason, str(exc))]
+    with z:
+        every = z.infolist()
+        end = _Layout.of(z).end
+    overlaps = _overlaps(every, end)
+    infos = [(k, i) for k, i in enumerate(every) if i.filename.rstrip("/").endswith(suffix)]
+    counts = Counter(i.filename for _, i in infos)
+    first: dict[str, int] = {}
+    for k, info in infos:
+        first.setdefault(info.filename, k)
+    for k, info in infos:
+        src = Source(path, info.filename)
+        where = display(src.id)
         name = display(os.path.basename(info.filename.rstrip("/")))
         if counts[info.filename] > 1:
-            if info is next(i for i in infos if i.filename == info.filename):
+            if first[info.filename] == k:
                 detail = f"{where}: the archive holds {counts[info.filename]} members of this name"
                 problems.append(Problem(name, where, REASON_DUPLICATE_MEMBER, detail))
             continue
@@ -431,42 +612,61 @@ def _zip_sources(p: Path, suffix: str, max_bytes: int | None) -> tuple[list, lis
             problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: a folder entry"))
         elif why is not None:
             problems.append(Problem(name, where, REASON_BAD_PATH, f"{where}: {why}"))
+        elif k in overlaps:
+            detail = (
+                f"{where}: its local header or data overlaps {overlaps[k]} (members that "
+                "share compressed data inflate many times from one copy)"
+            )
+            problems.append(Problem(name, where, REASON_OVERLAPPING_MEMBER, detail))
         elif info.flag_bits & _ENCRYPTED:
             problems.append(Problem(name, where, REASON_ENCRYPTED, f"{where}: an encrypted member"))
         elif max_bytes is not None and info.file_size > max_bytes:
             detail = _too_large(where, info.file_size, max_bytes)
             problems.append(Problem(name, where, REASON_TOO_LARGE, detail))
         else:
-            found.append(Source(str(p), info.filename))
+            found.append(src)
     return found, problems
+
+
+def _is_archive(path: str) -> bool:
+    """A given input file read as a zip archive: named .zip, or starting like one (a cut
+    archive, whose end zipfile looks for, is still an archive: an `unreadable` one)."""
+    if path.lower().endswith(ZIP_SUFFIX) or zipfile.is_zipfile(path):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False
 
 
 def scan_sources(
     inputs: list[str], suffix: str, max_bytes: int | None = None
 ) -> tuple[list[Source], list[Problem]]:
-    """The files ending in `suffix` under the inputs (files, folders searched recursively,
-    zips), and those found that cannot be used (a folder, FIFO or dangling link named like a
-    raw file, a name the tables cannot carry, a duplicate or encrypted zip member, a file over
-    `max_bytes`), each with its reason: nothing found is dropped silently.
+    """The files ending in `suffix` under the inputs (files, folders searched recursively with
+    the zip archives found in them, zips), and those found that cannot be used, each with its
+    reason: a folder that cannot be listed, an archive that cannot be opened, a folder, FIFO or
+    dangling link named like a raw file, a name the tables cannot carry, a duplicate,
+    overlapping or encrypted zip member, a file over `max_bytes`. Nothing found is dropped
+    silently.
 
-    Raises FileNotFoundError / ValueError for an input that does not exist or is not usable.
-    Both lists are sorted, so the order never depends on the file system.
+    Raises FileNotFoundError / ValueError for an input that does not exist or is not a file or
+    folder. Both lists are sorted, so the order never depends on the file system.
     """
     found: list[Source] = []
     problems: list[Problem] = []
     for inp in inputs:
-        p = Path(inp)
         why = input_problem(inp)
         if why is not None:
             if not os.path.lexists(inp):
                 raise FileNotFoundError(why)
             raise ValueError(why)
-        if p.is_dir():
-            more, bad = _folder_sources(p, suffix, max_bytes)
-        elif zipfile.is_zipfile(p):
-            more, bad = _zip_sources(p, suffix, max_bytes)
-        elif p.name.endswith(suffix):
-            more, bad = _folder_sources_file(p, max_bytes)
+        if os.path.isdir(inp):
+            more, bad = _folder_sources(inp, suffix, max_bytes)
+        elif _is_archive(inp):
+            more, bad = _zip_sources(inp, suffix, max_bytes)
+        elif inp.endswith(suffix):
+            more, bad = _folder_sources_file(Path(inp), max_bytes)
         else:
             raise ValueError(f"{inp}: not a {suffix} file, a folder or a zip archive")
         found += more
@@ -477,11 +677,18 @@ def scan_sources(
 def _folder_sources_file(p: Path, max_bytes: int | None) -> tuple[list, list]:
     size = p.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        problem = Problem(p.name, str(p), REASON_TOO_LARGE, _too_large(str(p), size, max_bytes))
+        where = _where(str(p))
+        problem = Problem(p.name, where, REASON_TOO_LARGE, _too_large(where, size, max_bytes))
         return [], [problem]
     return [Source(str(p))], []
 
 
 def find_sources(inputs: list[str], suffix: str) -> list[Source]:
-    """The usable files of `scan_sources` (no size cap)."""
-    return scan_sources(inputs, suffix)[0]
+    """The usable files of `scan_sources` (no size cap). A folder that cannot be listed or an
+    archive that cannot be opened is a ValueError naming it: callers that report problems
+    as rejects use scan_sources."""
+    found, problems = scan_sources(inputs, suffix)
+    for p in problems:
+        if p.reason == REASON_UNREADABLE:
+            raise ValueError(p.detail)
+    return found

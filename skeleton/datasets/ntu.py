@@ -82,7 +82,7 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
             table.rejects.append(Reject(name, src.id, "duplicate", detail))
         else:
             used[name] = src.id
-            sample = Sample(name, action - 1, official_splits(name), path=src.id, source=src.id)
+            sample = Sample(name, action - 1, official_splits(name), path=src.path, source=src.id)
             table.add(sample, None)
     return table
 

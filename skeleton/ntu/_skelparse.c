@@ -112,17 +112,36 @@ static inline const char *skip_eol(const char *p, const char *end) {
     return p + 1;
 }
 
-static int fail(Reader *r, long line, const char *fmt, const char *tok, size_t toklen) {
-    char shown[48];
-    size_t n = toklen < sizeof(shown) - 1 ? toklen : sizeof(shown) - 1;
-    if (tok) {
-        /* show the token with non-printable bytes replaced */
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)tok[i];
-            shown[i] = (c >= 32 && c < 127) ? (char)c : '?';
+/* A bad token as messages quote it (the Python reader's _show): up to and with its first byte
+ * that cannot be part of a number (unless `whole`: a valid float spelling such as nan, inf or
+ * an overflowing number), at most QUOTE_MAX bytes, '\\' and '\'' escaped and bytes that are
+ * not printable ASCII as \xNN, "..." where cut. So a file that is no skeleton file at all (a
+ * link to /proc/self/environ) puts one byte of it into a rejects report, not its text. */
+#define QUOTE_MAX 20
+
+static void show_token(char *out, const char *tok, size_t n, int whole) {
+    char *o = out;
+    size_t i = 0, m = n < QUOTE_MAX ? n : QUOTE_MAX;
+    int stop = 0;
+    for (; i < m && !stop; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        if (c == '\\' || c == '\'') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c >= 32 && c < 127) {
+            *o++ = (char)c;
+        } else {
+            o += sprintf(o, "\\x%02x", c);
         }
+        stop = !whole && !(CL(c) & (C_DIGIT | C_DOT | C_SIGN | C_EXP));
     }
-    shown[tok ? n : 0] = 0;
+    if (i < n) o += sprintf(o, "...");
+    *o = 0;
+}
+
+static int fail(Reader *r, long line, const char *fmt, const char *tok, size_t toklen, int whole) {
+    char shown[4 * QUOTE_MAX + 4];
+    show_token(shown, tok, toklen, whole);
     snprintf(r->msg, sizeof(r->msg), fmt, shown);
     r->err_line = line;
     return -1;
@@ -547,7 +566,7 @@ static int read_count_line(Reader *r, const char *what, long *out, long frame, l
         return -1;
     }
     if (parse_count(st[0], ln[0], out) < 0)
-        return fail(r, lineno, "expected a non-negative integer, got '%s'", st[0], ln[0]);
+        return fail(r, lineno, "expected a non-negative integer, got '%s'", st[0], ln[0], 0);
     return 0;
 }
 
@@ -568,7 +587,8 @@ static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *id
         return -1;
     }
     if (parse_count(st[0], ln[0], n_frames) < 0)
-        return fail(r, lineno, "frame count must be a non-negative integer, got '%s'", st[0], ln[0]);
+        return fail(r, lineno, "frame count must be a non-negative integer, got '%s'", st[0], ln[0],
+                    0);
     long nf = *n_frames;
     for (long f = 0; f < nf; f++) {
         long nb;
@@ -594,12 +614,14 @@ static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *id
             int64_t id;
             if (parse_id(st[0], ln[0], &id) < 0)
                 return fail(r, lineno, "body id must be a non-negative 64-bit integer, got '%s'",
-                            st[0], ln[0]);
+                            st[0], ln[0], 0);
             for (int k = 1; k < BODY_FIELDS; k++) {
                 double unused;
                 int rc = parse_double(r, st[k], ln[k], &unused);
-                if (rc == -2) return fail(r, lineno, "non-finite value '%s' in body line", st[k], ln[k]);
-                if (rc < 0) return fail(r, lineno, "non-numeric value '%s' in body line", st[k], ln[k]);
+                if (rc == -2)
+                    return fail(r, lineno, "non-finite value '%s' in body line", st[k], ln[k], 1);
+                if (rc < 0)
+                    return fail(r, lineno, "non-numeric value '%s' in body line", st[k], ln[k], 0);
             }
             if (buf_push(ids, &id, sizeof id) < 0) return -3;
             long nj;
@@ -642,7 +664,7 @@ static int parse_all(Reader *r, unsigned keep, long *n_frames, Buf *bpf, Buf *id
                     return fail(r, lineno,
                                 badrc == -2 ? "non-finite value '%s' in joint line"
                                             : "non-numeric value '%s' in joint line",
-                                bad, badlen);
+                                bad, badlen, badrc == -2);
             }
             joints->len += sizeof(double) * NTU_JOINTS * (size_t)width;
         }
@@ -780,15 +802,14 @@ typedef struct {
     int width;
     Py_ssize_t n_bodies, n_frames;
     const double *j;
-    const int32_t *b;
-    Py_ssize_t *first; /* per frame: index of its first body */
+    const int32_t *b; /* bodies per frame; frames are walked with a running body index (no
+                       * per-frame table: a file of empty frames is 2 bytes a frame) */
 } Bodies;
 
 static void bodies_release(Bodies *s) {
     if (s->joints.obj) PyBuffer_Release(&s->joints);
     if (s->ids.obj) PyBuffer_Release(&s->ids);
     if (s->bpf.obj) PyBuffer_Release(&s->bpf);
-    PyMem_Free(s->first);
 }
 
 /* check the buffers agree with each other (ids: optional) */
@@ -806,18 +827,12 @@ static int bodies_init(Bodies *s) {
         PyErr_SetString(PyExc_ValueError, "body_ids: one per body expected");
         return -1;
     }
-    s->first = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(s->n_frames + 1));
-    if (!s->first) {
-        PyErr_NoMemory();
-        return -1;
-    }
     Py_ssize_t total = 0;
     for (Py_ssize_t f = 0; f <= s->n_frames; f++) {
         if (f == s->n_frames ? total != s->n_bodies : s->b[f] < 0 || s->b[f] > s->n_bodies - total) {
             PyErr_SetString(PyExc_ValueError, "bodies_per_frame does not add up to the bodies");
             return -1;
         }
-        s->first[f] = total;
         if (f < s->n_frames) total += s->b[f];
     }
     return 0;
@@ -834,21 +849,23 @@ static PyObject *py_energy_std(PyObject *self, PyObject *args) {
     Py_ssize_t *rows = NULL;
     double *v = NULL;
     if (bodies_init(&s) < 0) goto done;
-    rows = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(s.n_frames + 1));
-    v = PyMem_Malloc(sizeof(double) * 2 * (size_t)(s.n_frames * NTU_JOINTS + 1));
+    /* a slot has at most one body per frame, and at most n_bodies in all: sized by the bodies,
+     * not the header's frame count (a file of empty frames is 2 bytes a frame) */
+    rows = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(s.n_bodies + 1));
+    v = PyMem_Malloc(sizeof(double) * 2 * (size_t)(s.n_bodies * NTU_JOINTS + 1));
     if (!rows || !v) {
         PyErr_NoMemory();
         goto done;
     }
-    double *tmp = v + s.n_frames * NTU_JOINTS;
+    double *tmp = v + s.n_bodies * NTU_JOINTS;
     res = PyList_New(ENERGY_SLOTS);
     if (!res) goto done;
     for (int slot = 0; slot < ENERGY_SLOTS; slot++) {
         /* the slot's frames whose sum over joints and coordinates is not 0: x.sum(-1).sum(-1) */
-        Py_ssize_t k = 0;
-        for (Py_ssize_t f = 0; f < s.n_frames; f++) {
+        Py_ssize_t k = 0, first = 0; /* first: the frame's first body */
+        for (Py_ssize_t f = 0; f < s.n_frames; first += s.b[f++]) {
             if (s.b[f] <= slot) continue;
-            Py_ssize_t body = s.first[f] + slot;
+            Py_ssize_t body = first + slot;
             double js[NTU_JOINTS];
             for (int jt = 0; jt < NTU_JOINTS; jt++) {
                 const double *p = joint(&s, body, jt);
@@ -900,11 +917,12 @@ static PyObject *py_energy_slots(PyObject *self, PyObject *args) {
             Py_CLEAR(res);
             goto done;
         }
-        for (Py_ssize_t f = 0; f < s.n_frames; f++) {
+        Py_ssize_t first = 0; /* the frame's first body */
+        for (Py_ssize_t f = 0; f < s.n_frames; first += s.b[f++]) {
             if (slot < 0 || s.b[f] <= slot) continue;
             double *o = out + (i * s.n_frames + f) * frame;
             for (int jt = 0; jt < NTU_JOINTS; jt++)
-                memcpy(o + 3 * jt, joint(&s, s.first[f] + slot, jt), 3 * sizeof(double));
+                memcpy(o + 3 * jt, joint(&s, first + slot, jt), 3 * sizeof(double));
         }
     }
 done:
@@ -991,9 +1009,9 @@ static PyObject *py_pyskl_tracks(PyObject *self, PyObject *args) {
         goto done;
     }
     /* rank[body]: index of its frame among the frames with a body */
-    Py_ssize_t nonempty = 0;
+    Py_ssize_t nonempty = 0, body = 0;
     for (Py_ssize_t f = 0; f < s.n_frames; f++) {
-        for (Py_ssize_t b = s.first[f]; b < s.first[f + 1]; b++) rank[b] = nonempty;
+        for (int32_t k = 0; k < s.b[f]; k++) rank[body++] = nonempty;
         nonempty += s.b[f] > 0;
     }
     const int64_t *ids = (const int64_t *)s.ids.buf;

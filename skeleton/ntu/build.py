@@ -10,11 +10,8 @@ import platform
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -56,6 +53,9 @@ REJECT_UNREADABLE = "unreadable"
 # 24 files ahead are ~6 MB of memory.
 READERS = 1
 READ_AHEAD = 16  # files read ahead of the parser
+# ... and bytes: a raw file may be up to the 32 MB cap (ntu.max_raw_mb), and 16 of them held at
+# once were 512 MB; real files are under 2 MB, so 16 of them always fit
+READ_AHEAD_BYTES = 32 << 20
 READ_BATCH = 8  # files per task of a reader thread
 HINT_AHEAD = 16  # files hinted to the kernel beyond those being read
 PROGRESS_INTERVAL = 1.0  # seconds between progress lines
@@ -116,10 +116,18 @@ def process_sample(name: str, data: bytes, source: str, mode: str) -> dict[str, 
     try:
         return annotation(name, denoise(sk, mode))
     except NoSkeleton as exc:
-        return Reject(name, source, exc.code, f"{source}: {exc.detail}")
+        where = source if exc.line is None else f"{source}:{exc.line}"
+        return Reject(name, source, exc.code, f"{where}: {exc.detail}")
 
 
 Read = tuple[bytes, str | None] | OSError  # (data, sha256) of a file, or why it was not read
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """An error other than OSError met reading a file: raised where the consumer reaches it."""
+
+    error: BaseException
 
 
 def read_ahead(
@@ -129,57 +137,93 @@ def read_ahead(
     batch: int = READ_BATCH,
     hint: int = HINT_AHEAD,
     checksums: bool = True,
+    budget: int = READ_AHEAD_BYTES,
+    stats: dict[str, int] | None = None,
 ) -> Iterator[Read]:
-    """Read and checksum the files (Source ids), in order, up to `ahead` files in front of the
-    consumer, with `readers` threads taking `batch` consecutive files at a time, each first
-    hinting the `hint` plain files after the queued ones to the kernel: reading overlaps the
-    caller's parsing (file reads, sha256 and the C reader release the GIL). Each thread reads
-    zip members through its own ZipReader. Errors other than OSError are raised where the
-    consumer reaches that file. Without `checksums`, the sha256 is None."""
-    local = threading.local()
-    opened: list[ZipReader] = []
-    lock = threading.Lock()
+    """Read and checksum the files (Source ids), in order, in front of the consumer: at most
+    `ahead` files (rounded to whole batches) and, before each read, fewer than `budget` bytes
+    read and not yet taken (the file the consumer waits for is always read), so what is held
+    is bounded in bytes whatever the files' sizes (at most budget + one file per reader).
+    `readers` threads take `batch` consecutive files at a time, each first hinting the `hint`
+    plain files after the queued ones to the kernel: reading overlaps the caller's parsing
+    (file reads, sha256 and the C reader release the GIL). Each thread reads zip members
+    through its own ZipReader. Errors other than OSError are raised where the consumer
+    reaches that file. Without `checksums`, the sha256 is None. `stats`, when given, gets
+    "peak": the most bytes held at once (read, not yet taken by the consumer)."""
+    n = len(sources)
+    queued = max(1, ahead // batch) * batch  # files in the claimed batches, ahead of the consumer
+    cond = threading.Condition()
+    done: dict[int, Read | _Raised] = {}
+    # want: the file the consumer waits for; held: bytes read, not yet taken; claimed: the
+    # first file of the next batch to claim
+    state = {"want": 0, "held": 0, "claimed": 0, "stop": False}
 
-    def read_one(zr: ZipReader, sid: str) -> Read:
+    def read_one(zr: ZipReader, sid: str) -> Read | _Raised:
         try:
             data = zr.read(Source.from_id(sid))
+            return data, sha256_bytes(data) if checksums else None
         except OSError as exc:
             return exc
-        return data, sha256_bytes(data) if checksums else None
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            return _Raised(exc)
 
-    def read(sids: list[str], hints: list[str]) -> list[Read]:
-        for sid in hints:
-            _will_need(sid)
-        zr = getattr(local, "zr", None)
-        if zr is None:
-            zr = local.zr = ZipReader()
-            with lock:
-                opened.append(zr)
-        return [read_one(zr, sid) for sid in sids]
+    def claim() -> int | None:
+        with cond:
+            while not state["stop"] and n > state["claimed"] >= state["want"] + queued:
+                cond.wait()
+            if state["stop"] or state["claimed"] >= n:
+                return None
+            i = state["claimed"]
+            state["claimed"] = i + batch
+            return i
 
-    queued = max(1, ahead // batch) * batch  # files in the queued tasks
-    starts = iter(range(0, len(sources), batch))
+    def worker() -> None:
+        with ZipReader() as zr:
+            while (i := claim()) is not None:
+                # the first batch hints everything up to `hint` past the queue, later ones
+                # their share
+                lo = i + batch if i == 0 else i + queued + hint - batch
+                for sid in sources[lo : i + queued + hint]:
+                    _will_need(sid)
+                for j in range(i, min(n, i + batch)):
+                    with cond:
+                        while not (state["stop"] or j == state["want"] or state["held"] < budget):
+                            cond.wait()
+                        if state["stop"]:
+                            return
+                    got = read_one(zr, sources[j])
+                    with cond:
+                        done[j] = got
+                        state["held"] += len(got[0]) if isinstance(got, tuple) else 0
+                        if stats is not None:
+                            stats["peak"] = max(stats.get("peak", 0), state["held"])
+                        cond.notify_all()
 
-    def task(ex: ThreadPoolExecutor, i: int) -> Future[list[Read]]:
-        # the first task hints everything up to `hint` past the queue, later ones their share
-        lo = i + batch if i == 0 else i + queued + hint - batch
-        return ex.submit(read, sources[i : i + batch], sources[lo : i + queued + hint])
-
+    threads = [
+        threading.Thread(target=worker, name=f"read-ahead-{k}", daemon=True)
+        for k in range(max(1, readers))
+    ]
+    for t in threads:
+        t.start()
     try:
-        with ThreadPoolExecutor(readers, thread_name_prefix="read-ahead") as ex:
-            pending = deque(task(ex, i) for i in islice(starts, queued // batch))
-            try:
-                while pending:
-                    done = pending.popleft()
-                    if (i := next(starts, None)) is not None:
-                        pending.append(task(ex, i))
-                    yield from done.result()
-            finally:
-                for f in pending:
-                    f.cancel()
+        for i in range(n):
+            with cond:
+                state["want"] = i
+                cond.notify_all()
+                while i not in done:
+                    cond.wait()
+                got = done.pop(i)
+                if isinstance(got, tuple):
+                    state["held"] -= len(got[0])
+            if isinstance(got, _Raised):
+                raise got.error
+            yield got
     finally:
-        for zr in opened:
-            zr.close()
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
+        for t in threads:
+            t.join()
 
 
 def _will_need(sid: str) -> None:
@@ -214,8 +258,9 @@ def parse_shard(
         with contextlib.closing(read_ahead([r.source for r in rows], checksums=checksums)) as files:
             for r, got in zip(rows, files, strict=True):
                 bar.update()
-                if isinstance(got, OSError):
-                    out.rejects.append(Reject(r.sample, r.source, REJECT_UNREADABLE, str(got)))
+                if isinstance(got, OSError):  # RawFileError's reason when it has one
+                    reason = getattr(got, "reason", REJECT_UNREADABLE)
+                    out.rejects.append(Reject(r.sample, r.source, reason, str(got)))
                     continue
                 data, digest = got
                 if digest is not None:

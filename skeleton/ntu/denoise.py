@@ -5,7 +5,8 @@
 * `energy`: MMAction2's raw converter (tools/data/skeleton/gen_ntu_rgbd_raw.py): the first four
   bodies of each frame by position, the two with the largest coordinate std kept.
 
-Both return float16 (M, T, 25, 3). Where the public code would crash or return no person, we raise
+Both return float16 (M, T, 25, 3). Where the public code would crash or return no person, or
+write what the pickle cannot hold (inf), or allocate out of proportion to the file, we raise
 `NoSkeleton` with a reason instead (the sample goes to the rejects report); see `REJECT_REASONS`.
 
 The numerical core (float32 tracks, variances, standard deviations) runs in the C extension
@@ -38,21 +39,39 @@ PYSKL_MAX_PERSONS = 2
 ENERGY_MAX_BODY_KINECT = 4  # body slots read per frame
 ENERGY_MAX_BODY_TRUE = 2  # slots kept
 
+# energy's output has one row per frame of the header (T), body or not, and an empty frame is
+# 2 bytes of file ("0\n") but 150 bytes of float16 per kept slot (the float64 work arrays 4x
+# that): a header of 500,001 empty frames made a 1 MB file cost ~900 MB. Frames beyond
+# ENERGY_FRAMES_FLOOR must be backed by bodies (at least one per ENERGY_FRAMES_PER_BODY
+# frames; a body is >= 623 bytes of file), else the sample is rejected before any array of T
+# rows is made: memory stays a small multiple of the file's size. NTU's longest clips are 300
+# frames (10 s at 30 fps): no real sample comes near either bound.
+ENERGY_FRAMES_FLOOR = 3000
+ENERGY_FRAMES_PER_BODY = 4
+
+# float16 (the pickle's dtype) holds magnitudes up to 65504; from 65520 on a value rounds to inf
+FLOAT16_INF_FROM = 65520.0
+_AXES = "xyz"
+
 REJECT_REASONS = {
     "no_skeleton": "the file holds no body at all (every frame has 0 bodies)",
     "no_long_track": "pyskl: several bodies but none tracked for more than 11 frames",
     "spread_noise": "pyskl: spread denoising rejected every body",
     "all_zero": "every joint of every kept body is zero",
+    "out_of_range": "a joint coordinate float16 cannot hold (magnitude 65520 or more: inf)",
+    "too_many_frames": "energy: the header's frame count is out of proportion to the bodies",
 }
 
 
 class NoSkeleton(Exception):
-    """The denoiser cannot produce a person for this sample; `code` is a REJECT_REASONS key."""
+    """The denoiser cannot produce a person for this sample; `code` is a REJECT_REASONS key,
+    `line` the file's 1-based line at fault when there is one."""
 
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", line: int | None = None):
         super().__init__(detail or REJECT_REASONS[code])
         self.code = code
         self.detail = detail or REJECT_REASONS[code]
+        self.line = line
 
 
 def denoise(sk: SkeletonData, mode: str = "pyskl", engine: str | None = None) -> np.ndarray:
@@ -80,6 +99,38 @@ def _xyz_joints(sk: SkeletonData) -> np.ndarray:
     if sk.columns[:3] != XYZ:
         raise ValueError(f"the denoisers need x, y, z: joints hold fields {sk.columns}")
     return np.ascontiguousarray(sk.joints, dtype=np.float64)
+
+
+def joint_line(sk: SkeletonData, body: int, joint: int) -> int:
+    """The 1-based file line of a joint of a body occurrence (file order): line 1 the frame
+    count, each frame a body-count line, each body 27 lines (body, joint count, 25 joints)."""
+    frame = int(np.searchsorted(np.cumsum(sk.bodies_per_frame, dtype=np.int64), body, "right"))
+    return 27 * body + frame + joint + 5
+
+
+def _check_range(sk: SkeletonData, via_float32: bool) -> None:
+    """NoSkeleton('out_of_range') naming the first coordinate (file order) whose float16 in
+    the output would be inf: |value| >= 65520, after the float32 cast pyskl makes first
+    (which rounds 65519.998... up to 65520). Rounding is monotonic, so the largest magnitude
+    decides whether to look at all."""
+    if sk.columns[:3] != XYZ:
+        raise ValueError(f"the denoisers need x, y, z: joints hold fields {sk.columns}")
+    xyz = sk.joints[:, :, :3]
+    if xyz.size == 0:
+        return
+    with np.errstate(over="ignore"):  # float32 casts of values past its range: inf, as wanted
+        top = np.abs(xyz).max()
+        if (np.float32(top) if via_float32 else top) < FLOAT16_INF_FROM:
+            return
+        mag = np.abs(xyz.astype(np.float32) if via_float32 else xyz)
+    body, joint, axis = np.unravel_index(int(np.argmax(mag >= FLOAT16_INF_FROM)), mag.shape)
+    value = float(xyz[body, joint, axis])
+    raise NoSkeleton(
+        "out_of_range",
+        f"joint {joint + 1} {_AXES[axis]} = {value!r}: the float16 pickle cannot hold a "
+        "magnitude of 65520 or more (it would be inf)",
+        line=joint_line(sk, int(body), int(joint)),
+    )
 
 
 # --- pyskl --------------------------------------------------------------------------------
@@ -169,9 +220,10 @@ def _trim_empty(kpt: np.ndarray) -> np.ndarray:
 
 
 def denoise_pyskl(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
-    tracks = _tracks(sk, use_c)
-    if not tracks:
+    if len(sk.body_ids) == 0:
         raise NoSkeleton("no_skeleton")
+    _check_range(sk, via_float32=True)
+    tracks = _tracks(sk, use_c)
     tracks.sort(key=lambda t: -t["motion"])
     if len(tracks) == 1:
         return _float16(tracks[0]["kpt"][None], use_c)
@@ -218,27 +270,52 @@ def _nonzero_std(s: np.ndarray) -> float:
     return s[:, :, 0].std() + s[:, :, 1].std() + s[:, :, 2].std()
 
 
+def _check_frames(sk: SkeletonData) -> None:
+    n, bodies = sk.n_frames, len(sk.body_ids)
+    if n > max(ENERGY_FRAMES_FLOOR, ENERGY_FRAMES_PER_BODY * bodies):
+        raise NoSkeleton(
+            "too_many_frames",
+            f"the header declares {n} frames for {bodies} bodies: energy's output has a row "
+            f"for every frame, out of proportion to the file (over {ENERGY_FRAMES_FLOOR} "
+            f"frames, at most {ENERGY_FRAMES_PER_BODY} per body are taken)",
+            line=1,
+        )
+
+
+def _slot(sk: SkeletonData, slot: int, use_c: bool) -> np.ndarray:
+    """Energy slot `slot` as (T, 25, 3) float64: its bodies placed by frame, zeros elsewhere
+    (one row of MMAction2's (4, T, 25, 3) array, made one kept slot at a time)."""
+    if use_c:
+        joints, width = _xyz_joints(sk), sk.joints.shape[2]
+        bpf = np.ascontiguousarray(sk.bodies_per_frame, dtype=np.int32)
+        data = _skelparse.energy_slots(joints, width, bpf, [slot])
+        return np.frombuffer(data, np.float64).reshape(sk.n_frames, 25, 3)
+    data = np.zeros((sk.n_frames, 25, 3))
+    here = sk.body_slot == slot
+    data[sk.body_frame[here]] = sk.joints[here, :, :3]
+    return data
+
+
 def denoise_energy(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
     if len(sk.body_ids) == 0:
         raise NoSkeleton("no_skeleton")
+    _check_frames(sk)
+    _check_range(sk, via_float32=False)
     if use_c:
         joints, width = _xyz_joints(sk), sk.joints.shape[2]
         bpf = np.ascontiguousarray(sk.bodies_per_frame, dtype=np.int32)
         energy = np.array(_skelparse.energy_std(joints, width, bpf))
-        slots = energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE].tolist()
-        data = np.frombuffer(_skelparse.energy_slots(joints, width, bpf, slots), np.float64)
-        data = data.reshape(len(slots), sk.n_frames, 25, 3)
-        data = data[data.sum((1, 2, 3)) != 0]
-        if len(data) == 0:
-            raise NoSkeleton("all_zero")
-        return _float16(data, use_c)
-    data = np.zeros((ENERGY_MAX_BODY_KINECT, sk.n_frames, 25, 3))
-    slot = sk.body_slot
-    keep = slot < ENERGY_MAX_BODY_KINECT
-    data[slot[keep], sk.body_frame[keep]] = sk.joints[keep, :, :3]
-    energy = np.array([_nonzero_std(x) for x in data])
-    data = data[energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE]]
-    data = data[data.sum((1, 2, 3)) != 0]
-    if len(data) == 0:
+    else:
+        # a slot's rows with a non-zero sum are those of its bodies (the zero rows of frames
+        # without one never count): the same rows, in the same order, as MMAction2's
+        slot, xyz = sk.body_slot, sk.joints[:, :, :3]
+        energy = np.array([_nonzero_std(xyz[slot == k]) for k in range(ENERGY_MAX_BODY_KINECT)])
+    kept = []
+    for k in energy.argsort()[::-1][:ENERGY_MAX_BODY_TRUE].tolist():
+        data = _slot(sk, k, use_c)
+        # MMAction2 drops a kept slot whose plain sum over all its values is exactly 0
+        if data.reshape(1, *data.shape).sum((1, 2, 3))[0] != 0:
+            kept.append(_float16(data, use_c))
+    if not kept:
         raise NoSkeleton("all_zero")
-    return data.astype(np.float16)
+    return np.stack(kept)

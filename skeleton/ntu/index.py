@@ -19,6 +19,7 @@ from skeleton.core.files import (
     Source,
     ZipReader,
     scan_sources,
+    sha256_bytes,
 )
 from skeleton.core.members import Row as MemberRow
 from skeleton.core.members import record_inputs, sync_members
@@ -35,9 +36,13 @@ SKELETON_SUFFIX = ".skeleton"
 # index status -> reject reason (status "ok" rows are parsed)
 STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
 STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
-STATUS_DUPLICATE = "duplicate_conflict"  # same sample in two inputs with different content
-STATUS_UNREADABLE = "unreadable"  # a copy of a duplicated sample could not be read
-# and skeleton.core.files.REASON_*: not_a_file, bad_path, duplicate_member, encrypted, too_large
+STATUS_DUPLICATE = "duplicate_conflict"  # same sample, different well-formed content
+# a copy of a sample that is malformed or unreadable while another copy is used (or beside a
+# conflict); build_index documents the rule
+STATUS_DUPLICATE_MALFORMED = "duplicate_malformed"
+STATUS_MALFORMED = "malformed"  # every copy of a duplicated sample is malformed (file:line)
+# and skeleton.core.files.REASON_*: not_a_file, bad_path, duplicate_member, overlapping_member,
+# encrypted, too_large, unreadable
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,45 @@ def _problem_row(name: str, where: str, status: str, detail: str) -> IndexRow:
     return IndexRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
 
 
-def _contents(zr: ZipReader, srcs: list[Source]) -> tuple[set[bytes], str]:
-    """The distinct contents of copies of one sample, or the first read error."""
-    contents = set()
-    for x in srcs:
+@dataclass
+class _Copies:
+    """The copies of one sample by what they hold: the well-formed contents (each with its
+    sources, in order) and the copies that cannot be used (source, reason, detail)."""
+
+    valid: list[list[Source]]
+    bad: list[tuple[Source, str, str]]
+
+
+def _copies(zr: ZipReader, srcs: list[Source]) -> _Copies | None:
+    """None when every copy reads and holds the same bytes (the usual duplicate: parsed once,
+    from the first copy); else the copies classified. Contents are checked with the reader
+    (every token, as the parse job does) only when the copies differ, and one file at a time
+    is held, whatever the number of copies."""
+    from skeleton.ntu.reader import XYZ, SkeletonFormatError, parse_skeleton
+
+    digests: dict[Source, str] = {}
+    bad: list[tuple[Source, str, str]] = []
+    for src in srcs:
         try:
-            contents.add(zr.read(x))
+            digests[src] = sha256_bytes(zr.read(src))
         except RawFileError as exc:
-            return set(), f"{exc} (one of {len(srcs)} copies)"
-    return contents, ""
+            bad.append((src, exc.reason, str(exc)))
+    if len(set(digests.values())) <= 1 and not bad:
+        return None
+    valid: list[list[Source]] = []
+    for digest in dict.fromkeys(digests.values()):  # in the order of their first copy
+        same = [s for s in srcs if digests.get(s) == digest]
+        try:
+            parse_skeleton(zr.read(same[0]), same[0].id, columns=XYZ)
+        except SkeletonFormatError as exc:
+            bad.append((same[0], STATUS_MALFORMED, str(exc)))
+            bad += [(s, STATUS_MALFORMED, f"{s.id}: the same bytes as {exc}") for s in same[1:]]
+            continue
+        except RawFileError as exc:  # it changed since it was first read
+            bad += [(s, exc.reason, str(exc)) for s in same]
+            continue
+        valid.append(same)
+    return _Copies(valid, sorted(bad))
 
 
 def build_index(
@@ -79,9 +114,20 @@ def build_index(
 ) -> list[IndexRow]:
     """Scan the inputs and return the sorted sample table.
 
-    Files that cannot be used (a folder or FIFO named like a raw file, a name the table cannot
-    carry, a duplicate or encrypted zip member, a file over `max_raw_bytes`) get a row with
-    their reason, as rejects.
+    Files that cannot be used (a folder that cannot be listed, an archive that cannot be
+    opened, a folder or FIFO named like a raw file, a name the table cannot carry, a duplicate,
+    overlapping or encrypted zip member, a file over `max_raw_bytes`) get a row with their
+    reason, as rejects.
+
+    A sample found more than once (in several inputs, or folders and archives): identical
+    copies are one sample, parsed from the first. Copies that differ are read with the
+    reader: when exactly one content is well formed, the sample is built from it and every
+    other copy gets a `duplicate_malformed` row naming what is wrong with it and the copy used
+    (a half-written or damaged copy beside a good one should not cost the sample, and the
+    damaged file must be seen). Two or more well-formed contents are a `duplicate_conflict`
+    naming them (there is no telling which is right), the bad copies beside them
+    `duplicate_malformed`; with no well-formed copy each copy is rejected for its own reason
+    (`malformed` with file and line, `unreadable`, ...).
     """
     by_name: dict[str, list[Source]] = defaultdict(list)
     sources, problems = scan_sources(inputs, SKELETON_SUFFIX, max_raw_bytes)
@@ -103,23 +149,35 @@ def build_index(
                         IndexRow(name, 0, 0, 0, 0, 0, 0, 0, STATUS_BAD_NAME, -1, src.id, str(exc))
                     )
                 continue
-            status, detail = STATUS_OK, ""
-            if len(srcs) > 1:
-                contents, error = _contents(zr, srcs)
-                if error:
-                    status, detail = STATUS_UNREADABLE, error
-                elif len(contents) > 1:
-                    status = STATUS_DUPLICATE
-                    detail = "different content in: " + ", ".join(x.id for x in srcs)
-            if name in missing:
-                status = STATUS_MISSING
-                detail = "on the official list of samples with missing skeletons"
-            rows.append(
-                IndexRow(
+
+            def row(status: str, src: Source, detail: str, s=s, name=name) -> IndexRow:
+                return IndexRow(
                     name, s.setup, s.camera, s.performer, s.replication, s.action,
-                    int(s.in_ntu60), int(name in missing), status, -1, srcs[0].id, detail,
-                )
-            )  # fmt: skip
+                    int(s.in_ntu60), int(name in missing), status, -1, src.id, detail,
+                )  # fmt: skip
+
+            if name in missing:
+                detail = "on the official list of samples with missing skeletons"
+                rows.append(row(STATUS_MISSING, srcs[0], detail))
+                continue
+            copies = _copies(zr, srcs) if len(srcs) > 1 else None
+            if copies is None:
+                rows.append(row(STATUS_OK, srcs[0], ""))
+                continue
+            if len(copies.valid) == 1:
+                used = copies.valid[0][0]
+                rows.append(row(STATUS_OK, used, ""))
+                for src, _, why in copies.bad:
+                    note = f"{why}; not used: the sample is built from {used.id}"
+                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+            elif copies.valid:
+                ids = ", ".join(x.id for same in copies.valid for x in same)
+                rows.append(row(STATUS_DUPLICATE, srcs[0], f"different content in: {ids}"))
+                for src, _, why in copies.bad:
+                    note = f"{why}; a bad copy beside conflicting ones ({ids})"
+                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+            else:
+                rows += [row(reason, src, why) for src, reason, why in copies.bad]
     rows.sort(key=lambda r: (r.sample, r.source))
     return assign_shards(rows, n_shards(shard_size))
 

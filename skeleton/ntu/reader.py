@@ -132,13 +132,29 @@ def _number(tok: bytes, lineno: int, source: str, where: str) -> float:
         ) from None
     if not math.isfinite(v):
         raise SkeletonFormatError(
-            source, lineno, f"non-finite value '{_show(tok)}' in {where} line"
+            source, lineno, f"non-finite value '{_show(tok, whole=True)}' in {where} line"
         )
     return v
 
 
-def _show(tok: bytes) -> str:
-    return "".join(chr(c) if 32 <= c < 127 else "?" for c in tok[:47])
+# A message quotes a bad token only as far as it could be part of a number: up to and with its
+# first other byte, at most QUOTE_MAX bytes, escaped (\\, \', \xNN for bytes that are not
+# printable ASCII), '...' where cut. A file that is not a skeleton file at all (a link to
+# /proc/self/environ, /etc/passwd) so puts one byte of it into a rejects report, not its text.
+QUOTE_MAX = 20
+_NUMBER_BYTES = frozenset(b"0123456789+-.eE")
+_ESCAPES = {ord("\\"): "\\\\", ord("'"): "\\'"}
+
+
+def _show(tok: bytes, whole: bool = False) -> str:
+    """A token as messages quote it; `whole`: a valid float spelling (inf, nan, an overflowing
+    number), quoted up to QUOTE_MAX bytes."""
+    out = []
+    for i, c in enumerate(tok[:QUOTE_MAX]):
+        out.append(_ESCAPES.get(c) or (chr(c) if 32 <= c < 127 else f"\\x{c:02x}"))
+        if not whole and c not in _NUMBER_BYTES:
+            return "".join(out) + ("..." if i + 1 < len(tok) else "")
+    return "".join(out) + ("..." if len(tok) > QUOTE_MAX else "")
 
 
 def _count(tok: bytes, lineno: int, source: str, fmt: str) -> int:
