@@ -157,8 +157,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], set[st
     return [a, b], good, bad
 
 
-def check_rejects(rejects_tsv: Path, bad: list[Bad]) -> None:
-    got = {(r.sample, r.reason): r for r in read_rejects(rejects_tsv)}
+def check_rejects(rejects_tsv: Path, bad: list[Bad], outside: set[str] = frozenset()) -> None:
+    """The report lists exactly the corpus's bad inputs, and `outside` (good samples not in
+    the dataset) as not_in_dataset."""
+    rows = read_rejects(rejects_tsv)
+    assert {r.sample for r in rows if r.reason == "not_in_dataset"} == outside
+    got = {(r.sample, r.reason): r for r in rows if r.reason != "not_in_dataset"}
     assert set(got) == {(x.sample, x.reason) for x in bad}, "rejects differ from the corpus"
     for x in bad:
         r = got[(x.sample, x.reason)]
@@ -202,7 +206,7 @@ def test_ntu3d_cli_rejects_every_bad_input(corpus, tmp_path):
 
 def snakemake(wd: Path, inputs: list[Path], strict: bool) -> subprocess.CompletedProcess:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config["ntu"].update(skeletons=[str(p) for p in inputs], shard_size=10)
+    config["ntu"].update(skeletons=[str(p) for p in inputs], shard_size=20000)
     config["strict"] = strict
     wd.mkdir(parents=True)
     cfg = wd / "config.yaml"
@@ -223,7 +227,8 @@ def test_workflow_rejects_every_bad_input(corpus, tmp_path):
     check_pickle(wd / "results/ntu120/ntu120_3d.pkl", good)
     # NTU60's report and pickle: the same, restricted to NTU60 samples (bad names are in both)
     ntu60 = [x for x in bad if x.reason == "bad_name" or parse_name(x.sample).in_ntu60]
-    check_rejects(wd / "results/ntu60/rejects.tsv", ntu60)
+    outside = {n for n in good if not parse_name(n).in_ntu60}
+    check_rejects(wd / "results/ntu60/rejects.tsv", ntu60, outside)
     check_pickle(wd / "results/ntu60/ntu60_3d.pkl", {n for n in good if parse_name(n).in_ntu60})
 
     res = snakemake(tmp_path / "strict", inputs, strict=True)

@@ -148,7 +148,7 @@ def workdir(tmp_path, synth_ntu) -> Path:
 
 
 def write_config(wd: Path, **ntu) -> Path:
-    cfg = {"ntu": {"skeletons": ["raw"], "datasets": ["ntu60"], "shard_size": 20, **ntu}}
+    cfg = {"ntu": {"skeletons": ["raw"], "datasets": ["ntu60"], "shard_size": 20000, **ntu}}
     (wd / "my.yaml").write_text(yaml.safe_dump(cfg))
     return wd / "my.yaml"
 
@@ -179,7 +179,7 @@ def test_true_and_numbers_are_accepted_from_the_command_line(workdir):
     cfg = write_config(workdir)
     p = snakemake(
         workdir, "-n", "ntu60", "--configfile", str(cfg),
-        "--config", "strict=true", 'ntu={"skeletons": ["raw"], "shard_size": 7}',
+        "--config", "strict=true", 'ntu={"skeletons": ["raw"], "shard_size": 20000}',
     )  # fmt: skip
     assert p.returncode == 0, p.stdout + p.stderr  # the schema wants a boolean and an integer
 

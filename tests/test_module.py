@@ -21,7 +21,7 @@ from conftest import REPO
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 FIGURES = {f"3d_{n}.png" for n in ("splits", "classes", "lengths", "persons", "rejects")}
-SETTINGS = {"ntu": {"skeletons": ["raw"], "shard_size": 8, "datasets": ["ntu60"]}}
+SETTINGS = {"ntu": {"skeletons": ["raw"], "shard_size": 20000, "datasets": ["ntu60"]}}
 
 OUTER_SNAKEFILE = f"""\
 configfile: "config.yaml"

@@ -30,7 +30,7 @@ import yaml
 from skeleton.ntu.synth import write_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
-N_SAMPLES, SHARD_SIZE = 48, 8  # 6 shards: the first ones finish well before packaging
+N_SAMPLES, SHARD_SIZE = 48, 19_080  # 6 buckets (114,480 / 19,080): the first finish early
 TIMEOUT_S = 300
 
 

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 TARGETS = ["ntu60", "ntu120"]
 SAMPLES = 24
-SHARD_SIZE = 12  # two parse shards: two Slurm jobs that can run side by side
+SHARD_SIZE = 57_240  # two buckets (114,480 / 57,240): two Slurm jobs side by side
 RUN_TIMEOUT_S = 600
 # The plugin's first status check after a submission (its default is 40 s, meant for big
 # clusters); MinJobAge in the test cluster is far above 3x this, so `squeue` is reliable.

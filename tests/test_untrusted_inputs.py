@@ -182,7 +182,7 @@ def snakemake(wd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def configure(wd: Path, skeletons: list[str], **extra: object) -> None:
-    cfg = {"ntu": {"skeletons": skeletons, "shard_size": 6, "datasets": ["ntu60", "ntu120"]},
+    cfg = {"ntu": {"skeletons": skeletons, "shard_size": 20000, "datasets": ["ntu60", "ntu120"]},
            "strict": False, **extra}  # fmt: skip
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
 
@@ -227,7 +227,7 @@ def test_cut_shard_is_rebuilt_by_the_next_run(built: Path, tmp_path: Path) -> No
     p = snakemake(wd, "ntu60", "ntu120")
     assert p.returncode == 0, p.stderr[-3000:]
     want = {ds: (wd / f"results/{ds}/{ds}_3d.pkl").read_bytes() for ds in ("ntu60", "ntu120")}
-    shard = wd / "results/ntu/3d_pyskl/shard_0.pkl"
+    shard = sorted((wd / "results/ntu/3d_pyskl").glob("shard_*.pkl"))[0]  # any one
     data = shard.read_bytes()
     for damage in (data[: len(data) // 2], bytes(len(data))):  # cut; same size, other bytes
         shard.write_bytes(damage)

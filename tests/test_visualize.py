@@ -289,7 +289,7 @@ def test_report_and_visualize_rules(tmp_path):
 
     write_synthetic(tmp_path / "raw", 12, seed=5, frames=(20, 30))
     cfg = {
-        "ntu": {"skeletons": ["raw"], "denoise": "pyskl", "shard_size": 50, "datasets": ["ntu60"]},
+        "ntu": {"skeletons": ["raw"], "denoise": "pyskl", "shard_size": 20000, "datasets": ["ntu60"]},
         "strict": False,
         "visualize": {"samples": 0, "format": "gif"},
     }

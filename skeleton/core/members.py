@@ -157,14 +157,16 @@ def inputs_state(paths: Iterable[str]) -> str:
     """The state of the configured inputs, one line each: a file's size and mtime, and for a
     folder the modification time of it and of every folder below it (a file added, removed or
     renamed anywhere changes one of them). Files changed in place are the members files' job."""
-    own = {os.path.realpath(d) for d in OWN_FOLDERS}
+    skip = {os.path.realpath(d) for d in OWN_FOLDERS}
     lines = []
     for path in paths:
         if not os.path.isdir(path):
             lines.append(f"{path}\t{path_state(path)}")
             continue
-        for root, dirs, _ in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) not in own)
+        # symlinked folders are followed, as the scan follows them; each real folder once
+        for root, dirs, _ in os.walk(path, followlinks=True):
+            skip.add(os.path.realpath(root))
+            dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) not in skip)
             lines.append(f"{root}\t{path_state(root).split(':')[-1]}")
     return "".join(_clean(line) + "\n" for line in lines)
 
