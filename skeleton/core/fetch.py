@@ -13,6 +13,7 @@ backoff, client errors such as 404 are not.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import http.client
@@ -127,9 +128,18 @@ def _local_source(url: str) -> Path | None:
     return Path(url)  # plain path (a one-letter "scheme" is a Windows drive)
 
 
-def _progress(total: int | None, initial: int, desc: str, enabled: bool | None):  # noqa: ANN202
-    from tqdm import tqdm
+class _NoBar(contextlib.nullcontext):
+    """A progress bar that shows nothing (tqdm comes with the workflow extra, not the library)."""
 
+    def update(self, n: int) -> None:
+        pass
+
+
+def _progress(total: int | None, initial: int, desc: str, enabled: bool | None):  # noqa: ANN202
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError:
+        return _NoBar()
     return tqdm(
         total=total,
         initial=initial,
