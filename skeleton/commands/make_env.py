@@ -17,9 +17,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "wheels (mmcv) are kept in $SKELETON_CACHE/wheels (default ~/.cache/skeleton)."
         ),
     )
-    p.add_argument("name", choices=sorted(DEFAULT_DIRS), help="which environment")
-    p.add_argument("dir", nargs="?", help="where to create it (pose: .venv-pose)")
-    p.add_argument("--python", help="base interpreter (default: python3.11)")
+    p.add_argument(
+        "name",
+        choices=sorted(DEFAULT_DIRS),
+        metavar="NAME",
+        help="which environment: pose (torch, mmcv, mmdet, mmpose, ultralytics)",
+    )
+    p.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="where to create it (default: .venv-pose for pose, in the current folder)",
+    )
+    p.add_argument(
+        "--python",
+        metavar="PYTHON",
+        help="base interpreter; the pose env needs Python 3.11 (default: this interpreter if "
+        "it is 3.11, else python3.11 on PATH)",
+    )
     p.add_argument(
         "--no-editable", action="store_true", help="install a copy of this project, not a link"
     )
