@@ -16,6 +16,7 @@ from snakemake.utils import validate
 import skeleton.datasets.index as video_index
 from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
 from skeleton.core.files import Source, check_inputs
+from skeleton.core.outputs import unwritable_folders
 from skeleton.datasets import (
     SOURCES,
     ConfigError,
@@ -99,6 +100,12 @@ try:
     check_inputs(NTU.get("videos", []), "ntu.videos")
 except ValueError as exc:
     raise WorkflowError(str(exc))
+
+# Output folders that cannot be written stop the run here, in one line, not after the parse.
+if workflow.is_main_process and (
+    unwritable := unwritable_folders(["results", "logs", "benchmarks"])
+):
+    sys.exit("; ".join(unwritable))
 
 # Rough costs measured with bench/parse.py, used to size cluster jobs honestly.
 PARSE_MB_PER_SAMPLE = 0.06  # annotation + text held while a shard is parsed

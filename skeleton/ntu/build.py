@@ -373,15 +373,20 @@ def package(
     error = None
     if strict and rejects:
         error = f"strict: {len(rejects)} sample(s) rejected"
-    write_summary(summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error)
+    write_summary(
+        summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error,
+        output=out_pkl, splits=split,
+    )  # fmt: skip
     if error:
         shown = sorted(set(rejects))
-        for r in shown[:STRICT_SHOWN]:
-            print(f"rejected: {r}", file=sys.stderr)
-        if len(shown) > STRICT_SHOWN:
-            print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
+        if summary:  # the workflow job's log (the CLI prints its own list, after its summary)
+            for r in shown[:STRICT_SHOWN]:
+                print(f"rejected: {r}", file=sys.stderr)
+            if len(shown) > STRICT_SHOWN:
+                print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
+        reasons = ", ".join(f"{k} {v}" for k, v in counts["rejects"].items())
         raise StrictModeError(
-            f"{dataset}: {len(rejects)} sample(s) rejected ({counts['rejects']}); {see}", rejects
+            f"{dataset}: {len(rejects)} sample(s) rejected ({reasons}); {see}", rejects
         )
     return counts
 
