@@ -133,8 +133,24 @@ def test_demo_leaves_the_users_results_untouched(tmp_path):
     assert not (clone / ".snakemake").exists() and not (clone / "benchmarks").exists()
     for ds in ("ntu60", "ntu120"):
         assert (clone / f"demo/results/{ds}/{ds}_3d.pkl").is_file()
+        # the demo's data hold one malformed and one listed-missing sample: the summary shows
+        # what a real run's does, rejects and the report's path
+        counts = {"ntu60": 12, "ntu120": 24}[ds]  # NTU120 holds NTU60's samples too
+        head = f"{ds} 3d: {counts} samples, 2 rejected (malformed 1, missing_listed 1); report: "
+        assert head in p.stderr, p.stderr
     last = p.stdout.strip().splitlines()[-1]
-    assert last.strip().startswith("snakemake --cores") and "ntu120 --config ntu=" in last
+    cores = len(os.sched_getaffinity(0))  # what nproc says
+    assert last.strip().startswith(f"snakemake --cores {cores} ntu120 --config ntu="), last
+
+    # a second demo is a no-op for Snakemake: nothing rerun, nothing rewritten
+    state = tree_state(clone / "demo/results")
+    p = subprocess.run(
+        ["bash", str(clone / ".ci/demo"), "--config", 'demo={"samples": 24, "seed": 0}'],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (p.stdout + p.stderr).count("Nothing to be done") == 2, p.stdout + p.stderr
+    assert tree_state(clone / "demo/results") == state
 
 
 # ---- 3. config errors -----------------------------------------------------------------------
