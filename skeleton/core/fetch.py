@@ -13,7 +13,6 @@ backoff, client errors such as 404 are not.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import http.client
@@ -128,8 +127,14 @@ def _local_source(url: str) -> Path | None:
     return Path(url)  # plain path (a one-letter "scheme" is a Windows drive)
 
 
-class _NoBar(contextlib.nullcontext):
+class _NoBar:
     """A progress bar that shows nothing (tqdm comes with the workflow extra, not the library)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
     def update(self, n: int) -> None:
         pass
