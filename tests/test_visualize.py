@@ -381,6 +381,10 @@ def test_report_after_one_benchmark_target(tmp_path):
     build = ["--cores", "2", "ntu60_xsub", "--configfile", str(tmp_path / "my.yaml")]
     p = subprocess.run(smk + build, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+    # no reject: the end-of-run summary still names the report and the pickle
+    tail = p.stderr[p.stderr.index("Datasets packaged in this run (1):") :]
+    assert "ntu60 3d: 8 samples, 0 rejected; report: results/ntu60/rejects.tsv (no rejected" in tail
+    assert "  pickle: results/ntu60/ntu60_3d.pkl, splits xsub_train" in tail
     p = subprocess.run(smk + report, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     (line,) = [x for x in p.stderr.splitlines() if x.startswith("report: ntu120")]
