@@ -18,6 +18,7 @@ from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
 from skeleton.datasets.index import member_rows as video_member_rows_of
 from skeleton.core.files import check_inputs
 from skeleton.core.members import refresh
+from skeleton.core.outputs import unwritable_folders
 from skeleton.datasets import (
     SOURCES,
     ConfigError,
@@ -113,6 +114,12 @@ try:
     check_inputs(NTU.get("videos", []), "ntu.videos")
 except ValueError as exc:
     raise WorkflowError(str(exc))
+
+# Output folders that cannot be written stop the run here, in one line, not after the parse.
+if workflow.is_main_process and (
+    unwritable := unwritable_folders(["results", "logs", "benchmarks"])
+):
+    sys.exit("; ".join(unwritable))
 
 
 @functools.lru_cache(maxsize=4)
@@ -400,3 +407,51 @@ def report_png(dim, name, subcategory):
         category="{ds}",
         subcategory=subcategory,
     )
+
+
+def _report_only(argv):
+    """`snakemake --report FILE` (not --report-after-run, which runs first): only a report of
+    what is already built is wanted. Snakemake gives the Snakefile no other way to know.
+    """
+    args = argv[1:]
+    asked = any(a == "--report" or a.startswith("--report=") for a in args)
+    return asked and "--report-after-run" not in args
+
+
+REPORT_ONLY = workflow.is_main_process and _report_only(sys.argv)
+
+
+def report_datasets(datasets, default_target=False):
+    """The datasets whose figures a target lists. In a report-only run, those whose figures
+    all exist (Snakemake stops at the first missing one with a traceback): for the default
+    target, one line per dataset left out naming the target that builds it, and one line and
+    exit 1 when nothing is built yet."""
+    if not REPORT_ONLY:
+        return list(datasets)
+    return list(_reported(tuple(datasets), default_target))
+
+
+@functools.cache
+def _reported(datasets, default_target):
+    built = [ds for ds in datasets if all(map(os.path.exists, report_outputs([ds])))]
+    if default_target:
+        cores = os.cpu_count() or 1
+        if not built:
+            sys.exit(
+                "report: nothing built to report yet: build a dataset first, e.g. "
+                f"`snakemake --cores {cores} {datasets[0] if datasets else 'ntu60'}`, then "
+                "run --report again"
+            )
+        for ds in datasets:
+            if ds not in built:
+                why = (
+                    "its figures are missing"
+                    if os.path.exists(f"results/{ds}/{ds}_3d.pkl")
+                    else "not built"
+                )
+                print(
+                    f"report: {ds} left out ({why}): `snakemake --cores {cores} {ds}` "
+                    "(with this run's --configfile / --config) builds it with its figures",
+                    file=sys.stderr,
+                )
+    return built

@@ -1,6 +1,7 @@
 # Figures of `snakemake --report report.html`: per NTU dataset, what its pickles hold (splits,
 # class balance, lengths, persons, rejects; 2D: keypoint scores, PCK@0.2 against the Kinect
-# colour joints with the best and worst samples drawn). Captions live in report/.
+# colour joints with the best and worst samples drawn). Captions live in report/. Every NTU
+# target (ntu60, ntu60_xsub, ..., all) draws its datasets' figures.
 
 
 rule ntu_report_plots:

@@ -4,9 +4,9 @@ Layout: one folder per stage. A folder may import the folders listed after "impo
 nothing else of the package (tests/test_layout.py checks this, and that the import graph has
 no loop at any level):
 
-* `core/` — shared pieces: errors, files and sources, tables, rejects, logs, summaries, the
-  restricted pickle loader (`safeload`), annotation pickles and their validation, downloads
-  (`fetch`), versions, BLAS threads. Imports nothing else.
+* `core/` — shared pieces: errors, files and sources, output checks (`outputs`), tables,
+  rejects, logs, summaries, the restricted pickle loader (`safeload`), annotation pickles and
+  their validation, downloads (`fetch`), versions, BLAS threads. Imports nothing else.
 * `ntu/` — NTU RGB+D 3D: sample names and the official missing lists (`names`, `missing/`),
   the `.skeleton` reader (`reader` + the C `_skelparse.c`), Kinect colour joints (`kinect`),
   the two denoisers, the sample index, shards and the build (`build`), synthetic raw files

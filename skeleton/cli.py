@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import os
 import pickle
 import sys
 
@@ -58,6 +59,50 @@ SINGLE_THREADED = frozenset(
 )
 
 
+# Third-party modules that come with an extra (pyproject.toml), not with `pip install skeleton`
+# (numpy alone): a command that needs a missing one says which extra in one line.
+EXTRA_OF_MODULE: dict[str, str] = {
+    "cv2": "video",
+    "matplotlib": "pictures",
+    "PIL": "pictures",
+    "yaml": "workflow",
+    "jsonschema": "workflow",
+    "tqdm": "workflow",
+    "snakemake": "workflow",
+}
+# commands whose whole job needs one extra (visualize draws with matplotlib and OpenCV)
+EXTRA_OF_COMMAND: dict[str, str] = {"visualize": "pictures"}
+
+
+def missing_extra(command: str, exc: ModuleNotFoundError) -> str | None:
+    """The one-line message for a missing optional module, or None when it is not ours to name."""
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(module)
+    if extra is None:
+        return None
+    extra = EXTRA_OF_COMMAND.get(command, extra)
+    return (
+        f"skeleton {command}: error: needs {module}, which comes with the {extra} extra: "
+        f"pip install 'skeleton[{extra}]'"
+    )
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: every output the command declares (`output_files`, `output_folders`:
+    {dest: name shown}) can be written. Raises UsageError naming it, in one line."""
+    from skeleton.core.outputs import OutputError, check_file, check_folder
+
+    try:
+        for dest, shown in getattr(args, "output_files", {}).items():
+            if getattr(args, dest, None):
+                check_file(getattr(args, dest), shown)
+        for dest, shown in getattr(args, "output_folders", {}).items():
+            if getattr(args, dest, None):
+                check_folder(getattr(args, dest), shown)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
 @functools.lru_cache(maxsize=4)
 def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     from skeleton import __version__
@@ -83,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser((module,) if module else COMMAND_MODULES)
     args = parser.parse_args(argv)
     try:
+        check_outputs(args)
         return int(args.func(args) or 0)
     except UsageError as exc:
         print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
@@ -98,6 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         # refused (nothing of it ran): 2; not a readable pickle: 1
         print(f"skeleton {args.command}: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UnsafePickleError) else 1
+    except ModuleNotFoundError as exc:
+        message = missing_extra(args.command, exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `skeleton info x.pkl | head`: the reader left, not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 1
     except MemoryError:
         print(f"skeleton {args.command}: error: out of memory", file=sys.stderr)
         return 1

@@ -133,8 +133,24 @@ def test_demo_leaves_the_users_results_untouched(tmp_path):
     assert not (clone / ".snakemake").exists() and not (clone / "benchmarks").exists()
     for ds in ("ntu60", "ntu120"):
         assert (clone / f"demo/results/{ds}/{ds}_3d.pkl").is_file()
+        # the demo's data hold one malformed and one listed-missing sample: the summary shows
+        # what a real run's does, rejects and the report's path
+        counts = {"ntu60": 12, "ntu120": 24}[ds]  # NTU120 holds NTU60's samples too
+        head = f"{ds} 3d: {counts} samples, 2 rejected (malformed 1, missing_listed 1); report: "
+        assert head in p.stderr, p.stderr
     last = p.stdout.strip().splitlines()[-1]
-    assert last.strip().startswith("snakemake --cores") and "ntu120 --config ntu=" in last
+    cores = len(os.sched_getaffinity(0))  # what nproc says
+    assert last.strip().startswith(f"snakemake --cores {cores} ntu120 --config ntu="), last
+
+    # a second demo is a no-op for Snakemake: nothing rerun, nothing rewritten
+    state = tree_state(clone / "demo/results")
+    p = subprocess.run(
+        ["bash", str(clone / ".ci/demo"), "--config", 'demo={"samples": 24, "seed": 0}'],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (p.stdout + p.stderr).count("Nothing to be done") == 2, p.stdout + p.stderr
+    assert tree_state(clone / "demo/results") == state
 
 
 # ---- 3. config errors -----------------------------------------------------------------------
@@ -226,6 +242,10 @@ def test_run_names_the_malformed_file_on_the_console(workdir):
         "ntu60 3d: 40 samples, 1 rejected (malformed 1); report: results/ntu60/rejects.tsv" in tail
     )
     assert f"  {name}: malformed: raw/{name}.skeleton:" in tail
+    assert (
+        "  pickle: results/ntu60/ntu60_3d.pkl, splits xsub_train xsub_val xview_train xview_val: "
+        "one pickle for every benchmark (xsub, xview)"
+    ) in tail
     log = (workdir / "logs/ntu60/package_3d.log").read_text()
     assert "ntu60 3d: 40 samples, 1 rejected (malformed 1)" in log
 
@@ -235,6 +255,16 @@ def test_run_names_the_malformed_file_on_the_console(workdir):
         workdir, "--cores", "2", "ntu60", "--configfile", str(cfg), "--config", "strict=true"
     )
     assert p.returncode != 0
+    # the job's own line comes first, names the report and the log; its traceback is only in
+    # the log
+    (line,) = [x for x in p.stderr.splitlines() if x.startswith("strict mode: ")]
+    assert line == (
+        "strict mode: ntu60: 1 sample(s) rejected (malformed 1); see "
+        "results/ntu60/rejects.tsv (details in logs/ntu60/package_3d.log)"
+    )
+    assert p.stderr.index(line) < p.stderr.index("Error in rule ntu_package")
+    assert "Traceback" not in p.stderr and "StrictModeError" not in p.stderr
+    assert "Traceback" in (workdir / "logs/ntu60/package_3d.log").read_text()
     tail = p.stderr[p.stderr.index("Datasets packaged in this run (1):") :]
     assert "ntu60 3d: FAILED (strict: 1 sample(s) rejected); 40 samples, 1 rejected" in tail
     assert "report: results/ntu60/rejects.tsv" in tail
@@ -282,8 +312,30 @@ def _subparser(parser: argparse.ArgumentParser, path: list[str]) -> argparse.Arg
     return parser
 
 
-@pytest.mark.parametrize("path", DESCRIBED, ids=" ".join)
+def _every_command(parser: argparse.ArgumentParser, path: list[str]) -> list[list[str]]:
+    found = [path] if path else []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _every_command(sub, [*path, name])
+    return found
+
+
+def _all_commands() -> list[list[str]]:
+    from skeleton.cli import build_parser
+
+    return _every_command(build_parser(), [])
+
+
+def test_every_command_is_checked_for_its_help():
+    assert set(map(tuple, DESCRIBED)) <= set(map(tuple, _all_commands()))
+    assert len(_all_commands()) >= 20
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=" ".join)
 def test_help_describes_every_argument_and_default(path):
+    """Every positional and option has a description; a default is shown, and always written
+    '(default: X)' or 'default: X'."""
     from skeleton.cli import build_parser
 
     parser = _subparser(build_parser(), path)
@@ -295,7 +347,10 @@ def test_help_describes_every_argument_and_default(path):
         assert action.help, f"skeleton {' '.join(path)} {name}: no description"
         default = action.default
         if default not in (None, False, argparse.SUPPRESS) and not action.required:
-            assert "default" in action.help.lower(), f"{' '.join(path)} {name}: default not shown"
+            assert "default: " in action.help, f"{' '.join(path)} {name}: default not shown"
+        assert "default " not in action.help.replace("default: ", ""), (
+            f"{' '.join(path)} {name}: write defaults as 'default: X': {action.help}"
+        )
 
 
 def test_ntu3d_dataset_auto_and_the_ntu60_hint(tmp_path, synth_ntu):
@@ -319,3 +374,46 @@ def test_ntu3d_dataset_auto_and_the_ntu60_hint(tmp_path, synth_ntu):
     p = run_skeleton("ntu3d", bad, "--out", out, "--dataset", "ntu60")
     assert p.returncode == 2 and "malformed" in p.stderr
     assert "S001-S017" not in p.stderr and "rejects.tsv" not in p.stderr, p.stderr
+
+
+# ---- 8. outputs that cannot be written: checked first, one line ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "why"),
+    [
+        ("--out", "a_file/out.pkl", "a_file is a file, not a folder"),
+        ("--out", "a_folder", "it is a folder (give a file name)"),
+        ("--rejects", "a_file/sub/r.tsv", "a_file is a file, not a folder"),
+        ("--manifest", "a_file/m.json", "a_file is a file, not a folder"),
+    ],
+)
+def test_ntu3d_checks_its_outputs_before_parsing(tmp_path, synth_ntu, option, where, why):
+    (tmp_path / "a_file").write_text("not a folder\n")
+    (tmp_path / "a_folder").mkdir()
+    args = {"--out": "out.pkl", option: where}
+    p = run_skeleton(
+        "ntu3d", synth_ntu / "ntu60", *(x for kv in args.items() for x in kv), cwd=tmp_path
+    )
+    (line,) = p.stderr.splitlines()  # nothing parsed: no 'parse:' progress before the error
+    assert p.returncode == 2 and line.startswith(f"skeleton ntu3d: error: cannot write {option} ")
+    assert line.endswith(why), line
+    assert not (tmp_path / "out.pkl").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_ntu3d_names_a_folder_without_write_permission(tmp_path, synth_ntu):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    p = run_skeleton("ntu3d", synth_ntu / "ntu60", "--out", locked / "o.pkl")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1
+    assert "cannot write --out" in p.stderr and "permission denied" in p.stderr
+
+
+def test_workflow_results_folder_that_cannot_be_written(workdir):
+    cfg = write_config(workdir)
+    (workdir / "results").write_text("a file where the results folder goes\n")
+    p = snakemake(workdir, "--cores", "2", "ntu60", "--configfile", str(cfg))
+    assert p.returncode != 0
+    assert "cannot write in results: " in p.stderr and "is a file, not a folder" in p.stderr
+    assert "Traceback" not in p.stderr and "rule ntu_index" not in p.stdout + p.stderr

@@ -289,7 +289,12 @@ def test_report_and_visualize_rules(tmp_path):
 
     write_synthetic(tmp_path / "raw", 12, seed=5, frames=(20, 30))
     cfg = {
-        "ntu": {"skeletons": ["raw"], "denoise": "pyskl", "shard_size": 20000, "datasets": ["ntu60"]},
+        "ntu": {
+            "skeletons": ["raw"],
+            "denoise": "pyskl",
+            "shard_size": 20000,
+            "datasets": ["ntu60"],
+        },
         "strict": False,
         "visualize": {"samples": 0, "format": "gif"},
     }
@@ -326,3 +331,68 @@ def test_report_and_visualize_rules(tmp_path):
         len(read_gif(viz / f"{name}.skeleton3d.gif"))
         == load(tmp_path / "results/ntu60/ntu60_3d.pkl")["annotations"][0]["total_frames"]
     )
+
+
+def test_kinect_joints_stay_visible_over_the_projected_3d_skeleton():
+    """Where the projected NTU skeleton lies exactly on the Kinect's colour joints (as on real
+    files: the projection is fitted to them), the magenta reference the legend announces is
+    still there: drawn on top, thinner."""
+    from skeleton.pictures.overlays import KINECT_COLOR, overlay_images, project_ntu
+
+    a = anno_3d()
+    a["keypoint"] = a["keypoint"][:1]
+    kinect = project_ntu(a["keypoint"].astype(np.float64))  # (1, T, 25, 2): the same pixels
+    frame = next(overlay_images(a, kinect=kinect))
+    magenta = np.abs(frame.astype(int) - KINECT_COLOR).sum(-1) < 60
+    assert magenta.sum() > 200, magenta.sum()
+
+
+def test_count_axes_of_the_report_have_whole_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skeleton.pictures.report import _whole_ticks
+
+    fig, ax = plt.subplots()
+    ax.bar(["xsub_train", "xsub_val"], [1, 2])  # matplotlib alone ticks 0.25 apart here
+    ax.set_ylabel("samples")
+    fig.canvas.draw()
+    assert any(t % 1 for t in ax.get_yticks())
+    _whole_ticks(fig)
+    fig.canvas.draw()
+    assert all(t % 1 == 0 for t in ax.get_yticks())
+    plt.close(fig)
+
+
+def test_report_after_one_benchmark_target(tmp_path):
+    """`snakemake --report` after building only ntu60_xsub (the default config asks for both
+    datasets): the report of what was built, and a line naming the target of the rest; before
+    anything is built, one line naming a target."""
+    from skeleton.ntu.synth import write_synthetic
+
+    write_synthetic(tmp_path / "raw", 8, seed=5, frames=(20, 30))
+    (tmp_path / "my.yaml").write_text(yaml.safe_dump({"ntu": {"skeletons": ["raw"]}}))
+    smk = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(tmp_path)]  # fmt: skip
+    report = ["--report", str(tmp_path / "report.html"), "--configfile", str(tmp_path / "my.yaml")]
+
+    p = subprocess.run(smk + report, capture_output=True, text=True)
+    out = (p.stdout + p.stderr).strip().splitlines()
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert "report: nothing built to report yet" in out[-1] and "snakemake --cores" in out[-1]
+
+    build = ["--cores", "2", "ntu60_xsub", "--configfile", str(tmp_path / "my.yaml")]
+    p = subprocess.run(smk + build, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    # no reject: the end-of-run summary still names the report and the pickle
+    tail = p.stderr[p.stderr.index("Datasets packaged in this run (1):") :]
+    assert "ntu60 3d: 8 samples, 0 rejected; report: results/ntu60/rejects.tsv (no rejected" in tail
+    assert "  pickle: results/ntu60/ntu60_3d.pkl, splits xsub_train" in tail
+    p = subprocess.run(smk + report, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    (line,) = [x for x in p.stderr.splitlines() if x.startswith("report: ntu120")]
+    assert "left out (not built)" in line and " ntu120`" in line
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "3d_classes.png" in html

@@ -18,7 +18,12 @@ def register(subparsers: Any) -> None:
         description="Reshape annotation pickles. Input pickles are read with the restricted "
         "loader; an unsafe one is refused (exit 2).",
     )
-    sub = p.add_subparsers(dest="convert_command", metavar="ACTION", required=True)
+    sub = p.add_subparsers(
+        dest="convert_command",
+        metavar="ACTION",
+        required=True,
+        help="split: one pickle per split; merge: several into one; babel: BABEL to MMAction2",
+    )
 
     s = sub.add_parser(
         "split",

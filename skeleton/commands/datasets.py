@@ -34,14 +34,22 @@ def register(subparsers: Any) -> None:
     )
     i.add_argument("source", choices=SOURCES, metavar="SOURCE", help=", ".join(SOURCES))
     i.add_argument("--annotations", metavar="PATH", help="official files (not for ntu)")
-    i.add_argument("--videos", nargs="*", default=[], metavar="DIR", help="video root folders")
+    i.add_argument(
+        "--videos",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="video root folders, searched recursively by file name (default: none; custom: "
+        "the list's folder)",
+    )
     i.add_argument(
         "--shard-size",
         type=int,
         default=VIDEO_SHARD_SIZE,
         metavar="N",
         help="videos per pose shard at the source's reference size: the shards are hash "
-        "buckets of the sample names (README, 2D poses) (default: %(default)s)",
+        "buckets of the sample names (README, 2D poses) (default: %(default)s, as the "
+        "workflow's pose.shard_size)",
     )
     i.add_argument("--out", required=True, metavar="INDEX.tsv", help="the index written")
     i.add_argument(
@@ -50,12 +58,17 @@ def register(subparsers: Any) -> None:
         help="also write each pose shard's members file, DIR/videos_<k>.tsv (what "
         "`skeleton pose --members` reads); only files whose content changes are written",
     )
-    i.add_argument("--rejects", metavar="TSV", help="default: INDEX with .rejects.tsv")
+    i.add_argument(
+        "--rejects",
+        metavar="TSV",
+        help="lines of the official files that could not be used (default: INDEX with "
+        ".rejects.tsv)",
+    )
     i.add_argument("--label-map-out", metavar="TXT", help="write the class names here")
     i.add_argument(
         "--subset",
         choices=("gym99", "gym288"),
-        help="FineGYM (default: the one subset whose lists --annotations holds)",
+        help="FineGYM's element set (default: the one subset whose lists --annotations holds)",
     )
     i.add_argument(
         "--list-version",
@@ -70,7 +83,10 @@ def register(subparsers: Any) -> None:
         "elements without boxes (Gym288's extra videos) are rejected as no_gt_boxes",
     )
     i.add_argument("--label-map", metavar="TXT", help="custom: class names, line k = label k")
-    i.set_defaults(func=run_index)
+    i.set_defaults(
+        func=run_index,
+        output_files={"out": "--out", "rejects": "--rejects", "label_map_out": "--label-map-out"},
+    )
 
     p = subparsers.add_parser(
         "dataset-package",
@@ -100,7 +116,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--summary", metavar="JSON", help="counts per split and reject reason")
     p.add_argument("--compressed", action="store_true", help="K400 kpfile form")
     p.add_argument("--strict", action="store_true", help="fail when any sample is rejected")
-    p.set_defaults(func=run_package)
+    p.set_defaults(
+        func=run_package,
+        output_files={"out": "--out", "rejects": "--rejects", "summary": "--summary"},
+    )
 
     d = subparsers.add_parser(
         "k400-dense",
@@ -112,10 +131,20 @@ def register(subparsers: Any) -> None:
             "starting with '-' (many YouTube ids do)."
         ),
     )
-    d.add_argument("pickle", metavar="K400_2d.pkl")
-    d.add_argument("frame_dir", metavar="FRAME_DIR")
-    d.add_argument("--out", required=True, metavar="OUT.pkl")
-    d.set_defaults(func=run_dense)
+    d.add_argument(
+        "pickle",
+        metavar="K400_2d.pkl",
+        help="a compressed pickle (dataset-package --compressed); its kpfiles beside it",
+    )
+    d.add_argument(
+        "frame_dir",
+        metavar="FRAME_DIR",
+        help="the video's frame_dir, <youtube_id>_<start:06d>_<end:06d>",
+    )
+    d.add_argument(
+        "--out", required=True, metavar="OUT.pkl", help="the pickle written (one annotation)"
+    )
+    d.set_defaults(func=run_dense, output_files={"out": "--out"})
 
     v = subparsers.add_parser(
         "k400-video-kpfiles",
@@ -126,9 +155,19 @@ def register(subparsers: Any) -> None:
             "PoseDataset reads with data_prefix=dict(skeleton=OUT_DIR). OUT_DIR is replaced whole."
         ),
     )
-    v.add_argument("kpfiles", nargs="+", metavar="KPFILE")
-    v.add_argument("--out", required=True, metavar="OUT_DIR")
-    v.set_defaults(func=run_video_kpfiles)
+    v.add_argument(
+        "kpfiles",
+        nargs="+",
+        metavar="KPFILE",
+        help="per-shard kpfiles (results/k400/kpfiles/shard_<k>.pkl)",
+    )
+    v.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT_DIR",
+        help="the folder written: one <frame_dir>.pkl per video (replaced whole)",
+    )
+    v.set_defaults(func=run_video_kpfiles, output_folders={"out": "--out"})
 
 
 def run_index(args: argparse.Namespace) -> int:

@@ -40,30 +40,30 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="download nothing: succeed only if OUT exists and verifies",
     )
-    p.add_argument("--retries", type=int, default=5, metavar="N", help="retries (default 5)")
+    p.add_argument("--retries", type=int, default=5, metavar="N", help="retries (default: 5)")
     p.add_argument(
         "--backoff",
         type=float,
         default=1.0,
         metavar="S",
-        help="first retry delay in seconds, doubled each retry (default 1)",
+        help="first retry delay in seconds, doubled each retry (default: 1)",
     )
     p.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="one socket read (default 60)"
+        "--timeout", type=float, default=60.0, metavar="S", help="one socket read (default: 60)"
     )
     p.add_argument(
         "--deadline",
         type=float,
         default=DEFAULT_DEADLINE_S,
         metavar="S",
-        help=f"give up after S seconds, all retries included (default {DEFAULT_DEADLINE_S:g})",
+        help=f"give up after S seconds, all retries included (default: {DEFAULT_DEADLINE_S:g})",
     )
     p.add_argument(
         "--max-gb",
         type=float,
         default=DEFAULT_MAX_BYTES / (1 << 30),
         metavar="GB",
-        help="refuse (or stop) a file larger than this (default "
+        help="refuse (or stop) a file larger than this (default: "
         f"{DEFAULT_MAX_BYTES / (1 << 30):g} GiB)",
     )
     p.add_argument(
@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
         type=float,
         default=DEFAULT_MIN_RATE,
         metavar="B/S",
-        help=f"retry a transfer slower than this over a minute (default {DEFAULT_MIN_RATE:g}; "
+        help=f"retry a transfer slower than this over a minute (default: {DEFAULT_MIN_RATE:g}; "
         "0: never)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

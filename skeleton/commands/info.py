@@ -7,6 +7,7 @@ usage error such as a missing file).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from skeleton.core.errors import UsageError
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from skeleton.core.safeload import CorruptPickleError
     from skeleton.core.validate import InvalidAnnotations, load_valid
 
+    if os.path.isdir(args.pickle):
+        raise UsageError(f"{args.pickle} is a folder: give a .pkl file")
     try:
         data = load_valid(args.pickle)  # summaries only of what the format checks accept
     except FileNotFoundError:

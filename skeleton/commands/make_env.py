@@ -13,15 +13,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="create an environment (venv) for a kind of rule, e.g. the pose env",
         description=(
             "Create or update a virtual environment equivalent to envs/<NAME>.yaml, with this "
-            "project installed in it. Idempotent: an up-to-date env is left alone. Compiled "
-            "wheels (mmcv) are kept in $SKELETON_CACHE/wheels (default ~/.cache/skeleton)."
+            "project installed in it: from a clone, as an editable link (or a copy with "
+            "--no-editable); from an installed package (pip install skeleton), the same version, "
+            "as a wheel made from its installed files. Idempotent: an up-to-date env is left "
+            "alone. Compiled wheels (mmcv) are kept in $SKELETON_CACHE/wheels (default "
+            "~/.cache/skeleton)."
         ),
     )
-    p.add_argument("name", choices=sorted(DEFAULT_DIRS), help="which environment")
-    p.add_argument("dir", nargs="?", help="where to create it (pose: .venv-pose)")
-    p.add_argument("--python", help="base interpreter (default: python3.11)")
     p.add_argument(
-        "--no-editable", action="store_true", help="install a copy of this project, not a link"
+        "name",
+        choices=sorted(DEFAULT_DIRS),
+        metavar="NAME",
+        help="which environment: pose (torch, mmcv, mmdet, mmpose, ultralytics)",
+    )
+    p.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="where to create it (default: .venv-pose for pose, in the current folder)",
+    )
+    p.add_argument(
+        "--python",
+        metavar="PYTHON",
+        help="base interpreter; the pose env needs Python 3.11 (default: this interpreter if "
+        "it is 3.11, else python3.11 on PATH)",
+    )
+    p.add_argument(
+        "--no-editable",
+        action="store_true",
+        help="from a clone: install a copy of this project, not a link",
     )
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
     p.add_argument(
@@ -35,9 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.core.errors import UsageError
-    from skeleton.workflow.envs import EnvError, make_env, write_conda_files
+    from skeleton.workflow.envs import REPO_ROOT, EnvError, is_checkout, make_env, write_conda_files
 
     if args.write_conda:
+        if not is_checkout(REPO_ROOT):  # the post-deploy script installs the clone it sits in
+            raise UsageError("--write-conda writes a clone's envs/ files: run it in a clone")
         for path in write_conda_files(args.name, args.write_conda):
             print(path)
         return 0

@@ -15,7 +15,7 @@ from skeleton.ntu.names import DATASETS
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
 DENOISE_HELP = (
     "pyskl: the algorithm behind PYSKL's released 3D pickles; energy: MMAction2's raw "
-    "converter (default: %(default)s)"
+    "converter (default: %(default)s, as the workflow's ntu.denoise)"
 )
 DATASET_HELP = "ntu60 (S001-S017, A001-A060) or ntu120 (every sample)"
 
@@ -34,17 +34,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         choices=("auto", *DATASETS),
         default="auto",
-        help=f"keep this dataset's samples and splits: {DATASET_HELP}; auto (default): ntu60 "
-        "when every input sample is in NTU60's range, else ntu120",
+        help=f"keep this dataset's samples and splits: {DATASET_HELP}; auto: ntu60 when every "
+        "input sample is in NTU60's range, else ntu120 (default: %(default)s)",
     )
     p.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="parallel processes (default: 1)"
+        "--jobs", type=int, default=1, metavar="N", help="parallel processes (default: %(default)s)"
     )
-    p.add_argument("--rejects", metavar="FILE", help="write the rejects report (TSV) here")
+    p.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="write the rejects report (TSV: sample, source, reason, detail) here",
+    )
     p.add_argument("--manifest", metavar="FILE", help="write a JSON manifest here")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any sample is rejected")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any sample is rejected (the summary and the report come first)",
+    )
     _max_raw(p)
-    p.set_defaults(func=run_ntu3d)
+    p.set_defaults(func=run_ntu3d, output_files=_outputs("out", "rejects", "manifest"))
 
     p = sub.add_parser(
         "ntu-index",
@@ -59,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=NTU_SHARD_SIZE,
         metavar="N",
         help="samples per parse shard at NTU120's full size: the shards are "
-        "ceil(114480 / N) hash buckets of the sample names (default: %(default)s)",
+        "ceil(114480 / N) hash buckets of the sample names (default: %(default)s, as the "
+        "workflow's ntu.shard_size)",
     )
     p.add_argument("--out", required=True, metavar="INDEX.tsv", help="the table to write")
     p.add_argument(
@@ -69,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ntu-parse-shard reads); only files whose content changes are written",
     )
     _max_raw(p)
-    p.set_defaults(func=run_index)
+    p.set_defaults(func=run_index, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-parse-shard",
@@ -85,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
     _max_raw(p)
-    p.set_defaults(func=run_shard)
+    p.set_defaults(func=run_shard, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-splits",
@@ -96,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="SPLITS.json", help="the splits to write")
-    p.set_defaults(func=run_splits)
+    p.set_defaults(func=run_splits, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-rejects",
@@ -109,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shards", nargs="+", metavar="SHARD", help="shard_<k>.pkl or .json files")
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="FILE", help="the rejects report (TSV)")
-    p.set_defaults(func=run_rejects)
+    p.set_defaults(func=run_rejects, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-package",
@@ -137,7 +146,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strict", action="store_true", help="exit 1 when any sample is rejected (report first)"
     )
-    p.set_defaults(func=run_package)
+    p.set_defaults(func=run_package, output_files=_outputs("out", "rejects", "manifest"))
+
+
+def _outputs(*dests: str) -> dict[str, str]:
+    """Output options checked before any work (skeleton.cli.check_outputs): {dest: --option}."""
+    return {d: "--" + d.replace("_", "-") for d in dests}
 
 
 def _max_raw(p: argparse.ArgumentParser) -> None:
@@ -149,7 +163,8 @@ def _max_raw(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_RAW_BYTES / (1 << 20),
         metavar="MB",
         help="reject raw files larger than this, uncompressed, without reading them whole "
-        f"(default {DEFAULT_MAX_RAW_BYTES >> 20}; real NTU files are under 2 MB)",
+        f"(default: {DEFAULT_MAX_RAW_BYTES >> 20}, as the workflow's ntu.max_raw_mb; real NTU "
+        "files are under 2 MB)",
     )
 
 
@@ -197,12 +212,13 @@ def run_ntu3d(args: argparse.Namespace) -> int:
                 strict=args.strict,
             )  # fmt: skip
     except PackagingError as exc:
+        if isinstance(exc, StrictModeError):  # first: the counts and where the report is
+            print(f"strict mode: {exc}", file=sys.stderr)
         for r in exc.rejects[:SHOWN_REJECTS]:
             print(f"  {r}", file=sys.stderr)
         if len(exc.rejects) > SHOWN_REJECTS:
             print(f"  ... {len(exc.rejects) - SHOWN_REJECTS} more", file=sys.stderr)
-        if isinstance(exc, StrictModeError):  # the message names the report, if one is written
-            print(f"strict mode: {exc}", file=sys.stderr)
+        if isinstance(exc, StrictModeError):
             return 1
         raise UsageError(str(exc)) from None
     _summary(counts, args.out, args.rejects)

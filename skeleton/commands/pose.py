@@ -17,6 +17,20 @@ from typing import Any
 
 BACKENDS = ("mmpose", "yolo")
 POSTPROCS = ("mmaction2", "tracks")  # skeleton.pose.extract.POSTPROCS (numpy-free here)
+# Defaults agree with the workflow's pose section (config/schema/config.schema.yaml; a test
+# checks), except --device: see DEVICE_HELP.
+BACKEND_HELP = (
+    "mmpose: Faster R-CNN + HRNet-w32 (as the released 2D pickles); yolo: YOLO11n-pose "
+    "(default: %(default)s)"
+)
+CHECKPOINT_HELP = (
+    "'default': the models' configured weights; 'none': random weights (tests); or a weights "
+    "file (yolo) (default: %(default)s)"
+)
+DEVICE_HELP = (
+    "cpu, cuda or cuda:N (default: %(default)s, so a command typed by hand runs on any "
+    "machine; the workflow's pose.device defaults to cuda, its pose jobs being scheduled on GPUs)"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +50,13 @@ def register(subparsers: Any) -> None:
             "(0 with --allow-empty)."
         ),
     )
-    p.add_argument("videos", nargs="*", metavar="VIDEO")
+    p.add_argument(
+        "videos",
+        nargs="*",
+        metavar="VIDEO",
+        help="video files (any format OpenCV decodes); NTU's <sample>_rgb.avi names give the "
+        "label and actor count",
+    )
     p.add_argument("--list", metavar="FILE", help="read more video paths from FILE, one a line")
     p.add_argument(
         "--members",
@@ -44,58 +64,62 @@ def register(subparsers: Any) -> None:
         help="read more video paths from a pose shard's members file (the workflow's "
         "results/<source>/members/videos_<k>.tsv, column source)",
     )
-    p.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
+    p.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the annotation list")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
+    p.add_argument("--device", default="cpu", help=DEVICE_HELP)
     p.add_argument(
         "--dataset",
         choices=("auto", "ntu", "generic"),
         default="auto",
         help="ntu: NTU actor-count post-processing; generic: top-M tracks by score; "
-        "auto (default): ntu for videos named like NTU samples, generic otherwise",
+        "auto: ntu for videos named like NTU samples, generic otherwise (default: %(default)s)",
     )
     p.add_argument(
         "--postproc",
         choices=POSTPROCS,
         default="mmaction2",
-        help="box post-processing of NTU videos: mmaction2 (default): MMAction2's "
+        help="box post-processing of NTU videos: mmaction2: MMAction2's "
         "ntu_pose_extraction procedure (actors' boxes chosen from the whole video's detections "
         "first, then pose in those boxes on every frame); tracks: our IoU tracking of every "
-        "detection's pose, gaps of up to 15 frames interpolated",
+        "detection's pose, gaps of up to 15 frames interpolated (default: %(default)s)",
     )
+    p.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
     p.add_argument(
-        "--checkpoint",
-        default="default",
-        help="'default' (the configured weights), 'none' (random weights, for tests), "
-        "or a weights file (yolo)",
-    )
-    p.add_argument(
-        "--batch-size", type=int, default=16, metavar="N", help="frames per call (default 16)"
+        "--batch-size",
+        type=int,
+        default=16,
+        metavar="N",
+        help="frames per backend call (default: %(default)s)",
     )
     p.add_argument(
         "--in-flight",
         type=int,
-        default=1,
+        default=2,
         metavar="N",
         help="videos processed at once on the one loaded model (a GPU is fed while another "
-        "video decodes; same results; default 1)",
+        "video decodes; same results; default: %(default)s)",
     )
     p.add_argument(
-        "--max-persons", type=int, default=2, metavar="M", help="person slots cap (default 2)"
+        "--max-persons",
+        type=int,
+        default=2,
+        metavar="M",
+        help="person slots cap (NTU: actors per action class, at most this; default: %(default)s)",
     )
     p.add_argument(
         "--boxes",
         metavar="BOXES.pkl",
         help="ground-truth person boxes per video, keyed by frame_dir (gym_gt_bboxes.pkl "
         "layouts, see skeleton.datasets.finegym), used instead of the detector; a video "
-        "without boxes is rejected (no_boxes). Default: the detector",
+        "without boxes is rejected (no_boxes) (default: none, the detector finds the persons)",
     )
     p.add_argument(
         "--label",
         type=int,
         default=-1,
-        help="class label of generic (non-NTU) videos; default -1: unknown, as MMAction2's "
-        "skeleton demo (training pickles need a real label)",
+        metavar="N",
+        help="class label of generic (non-NTU) videos; -1 is unknown, as in MMAction2's "
+        "skeleton demo (training pickles need a real label) (default: %(default)s)",
     )
     p.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
     p.add_argument(
@@ -103,18 +127,26 @@ def register(subparsers: Any) -> None:
         metavar="YAML",
         help="model configs merged over skeleton/pose/models.yaml (same layout)",
     )
-    p.add_argument("--rejects", metavar="TSV", help="default: OUT with .rejects.tsv")
+    p.add_argument(
+        "--rejects",
+        metavar="TSV",
+        help="the rejected videos with their reason (default: OUT with .rejects.tsv)",
+    )
     p.add_argument(
         "--work-dir",
         metavar="DIR",
-        help="keep finished videos here (resumable); default: a temporary folder, removed",
+        help="keep finished videos here (resumable) (default: a temporary folder, removed)",
     )
     p.add_argument(
         "--allow-empty",
         action="store_true",
         help="exit 0 even when every video is rejected (workflow shards: packaging reports them)",
     )
-    p.set_defaults(func=run_pose)
+    p.set_defaults(
+        func=run_pose,
+        output_files={"out": "--out", "rejects": "--rejects"},
+        output_folders={"work_dir": "--work-dir"},
+    )
 
     q = subparsers.add_parser(
         "pose-quality",
@@ -125,14 +157,29 @@ def register(subparsers: Any) -> None:
             "PCK at 0.2 x torso. Prints one TSV row per sample and the mean."
         ),
     )
-    q.add_argument("pred", metavar="PRED.pkl")
     q.add_argument(
-        "--skeletons", nargs="+", required=True, metavar="PATH", help=".skeleton files/folders"
+        "pred",
+        metavar="PRED.pkl",
+        help="2D poses of NTU videos (`skeleton pose` output, or a 2D pickle); frame_dir names "
+        "the sample",
     )
-    q.add_argument("--alpha", type=float, default=0.2, help="threshold x torso (default 0.2)")
+    q.add_argument(
+        "--skeletons",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="the samples' .skeleton files, or folders of them (searched recursively)",
+    )
+    q.add_argument(
+        "--alpha",
+        type=float,
+        default=0.2,
+        metavar="A",
+        help="a joint is correct within A x torso diameter (default: %(default)s)",
+    )
     q.add_argument("--out", metavar="TSV", help="also write the table here")
     q.add_argument("--per-joint", action="store_true", help="add per-joint PCK columns")
-    q.set_defaults(func=run_quality)
+    q.set_defaults(func=run_quality, output_files={"out": "--out"})
 
     d = subparsers.add_parser(
         "pose-drift",
@@ -143,11 +190,21 @@ def register(subparsers: Any) -> None:
             "95th percentile pixel distance and the mean score change."
         ),
     )
-    d.add_argument("tag_a", metavar="TAG_A")
-    d.add_argument("tag_b", metavar="TAG_B")
-    d.add_argument("--root", default="results/pose", help="default: results/pose")
+    d.add_argument(
+        "tag_a",
+        metavar="TAG_A",
+        help="the first result: a model tag (folder under --root, see `skeleton pose-tag`), "
+        "a pose pickle or a folder of them",
+    )
+    d.add_argument("tag_b", metavar="TAG_B", help="the second result, compared with TAG_A")
+    d.add_argument(
+        "--root",
+        default="results/pose",
+        metavar="DIR",
+        help="where model tags are folders (default: %(default)s, the workflow's)",
+    )
     d.add_argument("--out", metavar="TSV", help="also write the table here")
-    d.set_defaults(func=run_drift)
+    d.set_defaults(func=run_drift, output_files={"out": "--out"})
 
     t = subparsers.add_parser(
         "pose-tag",
@@ -157,11 +214,9 @@ def register(subparsers: Any) -> None:
             "this interpreter; run it with the pose environment's python."
         ),
     )
-    t.add_argument("--backend", choices=BACKENDS, default="mmpose", help="default: mmpose")
-    t.add_argument(
-        "--checkpoint", default="default", help="as for `skeleton pose` (default: default)"
-    )
-    t.add_argument("--device", default="cpu", help="default: cpu")
+    t.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
+    t.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
+    t.add_argument("--device", default="cpu", help=DEVICE_HELP)
     t.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
     t.add_argument("--models", metavar="YAML", help="model configs (as skeleton/pose/models.yaml)")
     t.add_argument("--json", action="store_true", help="print the description, not the tag")

@@ -16,12 +16,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the files into")
     p.add_argument("--samples", type=int, required=True, metavar="N", help="how many files")
     p.add_argument(
-        "--seed", type=int, default=0, help="random seed: same seed, same files (default: 0)"
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed: same seed, same files (default: %(default)s)",
     )
     p.add_argument(
         "--ntu120",
         action="store_true",
-        help="draw names from NTU120 (S001-S032, A001-A120; default: NTU60's S001-S017, A001-A060)",
+        help="draw names from NTU120 (S001-S032, A001-A120) (default: NTU60's S001-S017, "
+        "A001-A060)",
     )
     p.add_argument(
         "--frames",
@@ -31,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar=("MIN", "MAX"),
         help="frame count range per file (default: 50 130)",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, output_folders={"out_dir": "OUT_DIR"})
 
 
 def run(args: argparse.Namespace) -> int:

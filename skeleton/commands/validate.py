@@ -7,6 +7,7 @@ error such as a missing file).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
         type=int,
         default=50,
         metavar="N",
-        help="print at most N problems, then a count of the rest (default 50)",
+        help="print at most N problems, then a count of the rest (default: %(default)s)",
     )
     p.add_argument(
         "--num-classes",
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from skeleton.core.safeload import UnsafePickleError
     from skeleton.core.validate import iter_lines, validate_file
 
+    if os.path.isdir(args.pickle):
+        raise UsageError(f"{args.pickle} is a folder: give a .pkl file")
     try:
         report = validate_file(args.pickle, args.num_classes)
     except UnsafePickleError as exc:

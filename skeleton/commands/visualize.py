@@ -39,31 +39,39 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--label-map",
         metavar="FILE",
-        help="class names, one a line (default for NTU names: the shipped ntu120 label map)",
+        help="class names, one a line (default: for NTU names, the shipped ntu120 label map)",
     )
-    p.add_argument("--frame", type=int, metavar="N", help=".png: frame N, 0-based (default middle)")
-    p.add_argument("--fps", type=float, help="default: the video's, else 30")
+    p.add_argument(
+        "--frame", type=int, metavar="N", help=".png: frame N, 0-based (default: the middle one)"
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        metavar="F",
+        help="frames per second of .mp4 / .gif (default: the video's, else 30)",
+    )
     p.add_argument(
         "--max-width",
         type=int,
         default=OVERLAY_MAX_WIDTH,
         metavar="PX",
-        help=f"overlay: downscale wider frames to PX wide, 0: keep (default {OVERLAY_MAX_WIDTH})",
+        help="overlay: downscale wider frames to PX wide, 0: keep (default: %(default)s)",
     )
     p.add_argument(
         "--heatmap-size",
         type=int,
         default=HEATMAP_SIZE,
         metavar="PX",
-        help=f"heatmap side after PoseCompact (default {HEATMAP_SIZE}; PoseC3D tests at 64)",
+        help="heatmap side after PoseCompact (default: %(default)s; PoseC3D tests at 64)",
     )
     p.add_argument(
         "--sigma",
         type=float,
         default=HEATMAP_SIGMA,
-        help=f"Gaussian sigma in heatmap px (default {HEATMAP_SIGMA})",
+        metavar="S",
+        help="Gaussian sigma in heatmap px (default: %(default)s)",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, output_files={"out": "--out"})
 
 
 def run(args: argparse.Namespace) -> int:

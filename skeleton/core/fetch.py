@@ -127,9 +127,24 @@ def _local_source(url: str) -> Path | None:
     return Path(url)  # plain path (a one-letter "scheme" is a Windows drive)
 
 
-def _progress(total: int | None, initial: int, desc: str, enabled: bool | None):  # noqa: ANN202
-    from tqdm import tqdm
+class _NoBar:
+    """A progress bar that shows nothing (tqdm comes with the workflow extra, not the library)."""
 
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
+
+
+def _progress(total: int | None, initial: int, desc: str, enabled: bool | None):  # noqa: ANN202
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError:
+        return _NoBar()
     return tqdm(
         total=total,
         initial=initial,

@@ -34,12 +34,15 @@ def write_summary(
     report: str | os.PathLike | None = None,
     log: str | os.PathLike | None = None,
     error: str | None = None,
+    output: str | os.PathLike | None = None,
+    splits: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Print the summary of one packaged dataset to stderr (the job's log) and write it to `path`.
 
     `kind` is what was packaged (3d, 2d, ...); `error` says why the step fails, when it does
-    (call this before raising, so the end-of-run summary still has it). Without `path` nothing
-    is printed or written (callers outside the workflow, such as the CLI, print their own).
+    (call this before raising, so the end-of-run summary still has it); `output` is the pickle
+    written and `splits` its split names. Without `path` nothing is printed or written (callers
+    outside the workflow, such as the CLI, print their own).
     """
     rejects = sorted(set(rejects))
     doc = {
@@ -52,6 +55,8 @@ def write_summary(
         "report": str(report) if report else None,
         "log": str(log) if log else None,
         "error": error,
+        "output": str(output) if output else None,
+        "splits": list(splits),
     }
     if not path:
         return doc
@@ -72,22 +77,46 @@ def summary_lines(doc: dict[str, Any], check_files: bool = True) -> list[str]:
 
     With `check_files`, the report is named only if it exists now, else the log (if it does).
     """
+
+    def there(path: str | None) -> bool:
+        return bool(path) and (not check_files or os.path.exists(path))
+
     head = f"{doc['dataset']} {doc['kind']}: "
     if doc.get("error"):
         head += f"FAILED ({_cut(doc['error'])}); "
     head += f"{doc['samples']} samples, {doc['rejected']} rejected"
+    report, log = doc.get("report"), doc.get("log")
     if doc["rejected"]:
         head += " (" + ", ".join(f"{k} {v}" for k, v in doc["reasons"].items()) + ")"
-        report, log = doc.get("report"), doc.get("log")
-        if report and (not check_files or os.path.exists(report)):
+        if there(report):
             head += f"; report: {report}"
-        elif log and (not check_files or os.path.exists(log)):
+        elif there(log):
             head += f"; listed in {log}"
+    elif there(report):
+        head += f"; report: {report} (no rejected sample)"
     lines = [head]
     lines += [f"  {_cut(e)}" for e in doc.get("examples", [])]
     if doc["rejected"] > len(doc.get("examples", [])):
         lines.append(f"  ... {doc['rejected'] - len(doc['examples'])} more")
+    if there(doc.get("output")):
+        lines.append(f"  pickle: {doc['output']}{_splits_note(doc.get('splits') or [])}")
     return lines
+
+
+def _splits_note(splits: list[str]) -> str:
+    """The pickle's splits; several benchmarks (NTU: xsub and xview, or xsub and xset) share one
+    pickle, which users expecting one file per benchmark need to be told."""
+    if not splits:
+        return ""
+    note = f", splits {' '.join(splits)}"
+    benchmarks = list(dict.fromkeys(s.rpartition("_")[0] for s in splits if "_" in s))
+    if len(benchmarks) > 1:
+        first = [s for s in splits if s.startswith(benchmarks[0] + "_")]
+        note += (
+            f": one pickle for every benchmark ({', '.join(benchmarks)}), pick one by its "
+            f"splits, e.g. {' / '.join(first)}"
+        )
+    return note
 
 
 def read_summaries(root: str | os.PathLike, since: float | None = None) -> list[dict[str, Any]]:

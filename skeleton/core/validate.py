@@ -435,4 +435,5 @@ def iter_lines(report: ValidationReport, path: str, max_problems: int) -> Iterab
         return
     for line in format_problems(report.problems, max_problems):
         yield f"{path}: {line}"
-    yield f"{path}: INVALID ({len(report.problems)} problems): {report.summary()}"
+    n = len(report.problems)
+    yield f"{path}: INVALID ({n} problem{'' if n == 1 else 's'}): {report.summary()}"

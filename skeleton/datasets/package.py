@@ -220,7 +220,9 @@ def package_dense(
             w.split = _split(dataset, ok, got)
         else:
             w.split = {k: [n for n in v if n in got] for k, v in splits.items()}
-    write_summary(summary, dataset, "2d", len(got), rejects, rejects_tsv, log)
+    write_summary(
+        summary, dataset, "2d", len(got), rejects, rejects_tsv, log, output=out_pkl, splits=w.split
+    )
     return _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
 
 
@@ -375,7 +377,10 @@ def package_compressed(
             _fail(summary, log, dataset, "2d-compressed", rejects, rejects_tsv, "no usable sample")
             raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
         w.split = _split(dataset, ok, got)
-    write_summary(summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log)
+    write_summary(
+        summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log,
+        output=out_pkl, splits=w.split,
+    )  # fmt: skip
     return _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
 
 

@@ -415,16 +415,20 @@ def package(
     failed = failures(rejects)
     if strict and failed:
         error = f"strict: {len(failed)} sample(s) rejected"
-    write_summary(summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error)
+    write_summary(
+        summary, dataset, "3d", w.count, rejects, rejects_tsv, log, error,
+        output=out_pkl, splits=split,
+    )  # fmt: skip
     if error:
         shown = sorted(set(failed))
-        for r in shown[:STRICT_SHOWN]:
-            print(f"rejected: {r}", file=sys.stderr)
-        if len(shown) > STRICT_SHOWN:
-            print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
+        if summary:  # the workflow job's log (the CLI prints its own list, after its summary)
+            for r in shown[:STRICT_SHOWN]:
+                print(f"rejected: {r}", file=sys.stderr)
+            if len(shown) > STRICT_SHOWN:
+                print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
+        reasons = ", ".join(f"{k} {v}" for k, v in count_reasons(failed).items())
         raise StrictModeError(
-            f"{dataset}: {len(failed)} sample(s) rejected ({count_reasons(failed)}); {see}",
-            failed,
+            f"{dataset}: {len(failed)} sample(s) rejected ({reasons}); {see}", failed
         )
     return counts
 

@@ -23,6 +23,7 @@ from skeleton.ntu.names import (
     NTU60_MAX_SETUP,
     SampleName,
     missing_samples,
+    parse_name,
 )
 
 # A standing person (metres, Kinect camera space), joints in Kinect v2 order:
@@ -200,11 +201,23 @@ def write_synthetic(
 
 
 def write_demo(out_dir: str | os.PathLike, samples: int, seed: int = 0) -> list[Path]:
-    """Demo data: half NTU60 samples, half NTU120-only ones (setups 18-32)."""
+    """Demo data: half NTU60 samples, half NTU120-only ones (setups 18-32), plus two files
+    both datasets reject, so the demo's summary and rejects report show what a real run's do:
+    one malformed file (a joint line with 13 values) and one sample on the official list of
+    samples with missing skeletons (a well-formed file: the list alone rejects it)."""
     only120 = [
         n for n in sample_names(3 * samples, seed + 1, ntu120=True) if n.setup > NTU60_MAX_SETUP
     ]
-    return sorted(
-        write_synthetic(out_dir, samples - samples // 2, seed)
-        + write_names(out_dir, only120[: samples // 2], seed + 1)
-    )
+    paths = write_synthetic(out_dir, samples - samples // 2, seed)
+    paths += write_names(out_dir, only120[: samples // 2], seed + 1)
+    taken = {p.name.removesuffix(".skeleton") for p in paths}
+    listed = sorted(missing_samples("ntu60"))[0]
+    bad = next(n for n in sample_names(samples + 2, seed + 2, ntu120=False) if n.name not in taken)
+    out = Path(out_dir)
+    rng = np.random.default_rng([seed, 1 << 20])
+    (out / f"{listed}.skeleton").write_text(sample_text(parse_name(listed), rng))
+    lines = sample_text(bad, rng).split("\n")
+    joint = next(i for i, line in enumerate(lines) if len(line.split()) == 12)
+    lines[joint] += " 0"  # the first joint line: one value too many
+    (out / f"{bad.name}.skeleton").write_text("\n".join(lines))
+    return sorted(paths + [out / f"{listed}.skeleton", out / f"{bad.name}.skeleton"])

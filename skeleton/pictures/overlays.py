@@ -119,7 +119,7 @@ def overlay_images(
     """BGR frames with every person's skeleton, one colour per person, and the label name.
 
     kinect: (B, T, 25, 2) Kinect colour-frame joints (`kinect_colour_joints`), drawn thin in
-    in magenta under the annotation's persons, as the reference the PCK is measured against.
+    magenta over the annotation's persons, as the reference the PCK is measured against.
     """
     import cv2
 
@@ -127,7 +127,7 @@ def overlay_images(
     n_persons, n_frames = pts.shape[:2]
     text = [f"{anno.get('frame_dir', '')}  {label_text(anno, label_names or [])}"]
     if kinect is not None:
-        text.append("magenta: Kinect joints")
+        text.append("magenta (thin, on top): Kinect joints")
     frames = _video_frames(video)
     for t in range(n_frames):
         frame = next(frames)
@@ -140,16 +140,18 @@ def overlay_images(
         # keypoints are in img_shape pixels; the frame may be another size
         sx, sy = frame.shape[1] / img_w, frame.shape[0] / img_h
         thick = max(1, round(frame.shape[0] / 270))
+        for m in range(n_persons):
+            color = PERSON_COLORS[m % len(PERSON_COLORS)]
+            _draw_skeleton(frame, pts[m, t] * (sx, sy), visible[m, t], bones, color, thick)
         if kinect is not None and t < kinect.shape[1]:
-            # Kinect colour joints are in 1920x1080 colour-frame pixels
+            # On top, thinner: a projected NTU skeleton lies on the Kinect's own joints (that
+            # is how the projection is fitted) and drawn under it would hide them completely.
+            # Kinect colour joints are in 1920x1080 colour-frame pixels.
             ks = (frame.shape[1] / KINECT_COLOR_SHAPE[1], frame.shape[0] / KINECT_COLOR_SHAPE[0])
             for body in kinect[:, t]:
                 ok = np.isfinite(body).all(-1) & (np.abs(body).sum(-1) > 0)
                 if ok.any():
                     p = np.nan_to_num(body) * ks
                     _draw_skeleton(frame, p, ok, NTU_BONES, KINECT_COLOR, max(1, thick // 2))
-        for m in range(n_persons):
-            color = PERSON_COLORS[m % len(PERSON_COLORS)]
-            _draw_skeleton(frame, pts[m, t] * (sx, sy), visible[m, t], bones, color, thick)
         label_box(frame, [*text, f"frame {t + 1}/{n_frames}"])
         yield frame

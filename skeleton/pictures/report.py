@@ -29,9 +29,24 @@ def _plt():
     return plt
 
 
+# Axis labels that count things: their ticks are whole numbers (matplotlib's default locator
+# puts ticks at 0.25 samples on a small count).
+COUNT_LABELS = frozenset(("samples", "keypoints", "videos"))
+
+
+def _whole_ticks(fig) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        for axis, label in ((ax.xaxis, ax.get_xlabel()), (ax.yaxis, ax.get_ylabel())):
+            if label in COUNT_LABELS:
+                axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _save(fig, path: str | os.PathLike) -> None:
     from skeleton.core.files import atomic_write
 
+    _whole_ticks(fig)
     os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
     with atomic_write(path) as f:
         fig.savefig(f, format="png", dpi=DPI, metadata={"Software": None})

@@ -41,9 +41,13 @@ from pathlib import Path
 
 MARKER = ".skeleton-env.json"
 REPO_ROOT = Path(__file__).resolve().parents[2]  # skeleton/workflow/envs.py -> the checkout
-# Project dependencies left out of the pose env: snakemake (the env runs the library, not the
-# workflow) and opencv-python-headless (cv2 comes from opencv-python there, which mmcv and
-# ultralytics require; two cv2 distributions in one env overwrite each other's files).
+PROJECT = "skeleton"  # this project's distribution name (pyproject.toml)
+# The pose env runs the library's pose, dataset and picture code: the project's own
+# dependencies with these extras (pyproject.toml) ...
+PROJECT_EXTRAS = ("workflow", "pictures", "video")
+# ... less snakemake (the env runs the library, not the workflow) and opencv-python-headless
+# (cv2 comes from opencv-python there, which mmcv and ultralytics require; two cv2
+# distributions in one env overwrite each other's files).
 PROJECT_DEPS_SKIPPED = ("snakemake", "opencv-python-headless", "opencv_python_headless")
 
 
@@ -282,10 +286,120 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _project_requirements(repo: Path) -> list[str]:
-    meta = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
-    deps = meta.get("dependencies", [])
-    return [d for d in deps if not d.lower().startswith(PROJECT_DEPS_SKIPPED)]
+def is_checkout(repo: Path) -> bool:
+    """A source checkout (pyproject.toml beside the package), not an installed copy."""
+    return (Path(repo) / "pyproject.toml").is_file()
+
+
+def _requirement_table(repo: Path) -> dict[str, list[str]]:
+    """{"": dependencies, extra: its requirements}: from pyproject.toml in a checkout, else
+    from the installed distribution's metadata (Requires-Dist with `extra == "..."` markers)."""
+    if is_checkout(repo):
+        meta = tomllib.loads((Path(repo) / "pyproject.toml").read_text())["project"]
+        return {"": list(meta.get("dependencies", [])), **meta.get("optional-dependencies", {})}
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        lines = requires(PROJECT) or []
+    except PackageNotFoundError:
+        raise EnvError(f"{PROJECT} is neither a source checkout nor installed") from None
+    table: dict[str, list[str]] = {"": []}
+    for line in lines:
+        requirement, _, marker = line.partition(";")
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", marker)
+        table.setdefault(extra.group(1) if extra else "", []).append(requirement.strip())
+    return table
+
+
+def _project_requirements(repo: Path, extras: tuple[str, ...] = PROJECT_EXTRAS) -> list[str]:
+    """The requirements of the project with `extras` (self-references such as
+    "skeleton[video]" followed), less PROJECT_DEPS_SKIPPED, in a stable order."""
+    table = _requirement_table(repo)
+    out: list[str] = []
+    todo, seen = ["", *extras], set()
+    while todo:
+        extra = todo.pop(0)
+        if extra in seen:
+            continue
+        seen.add(extra)
+        for req in table.get(extra, []):
+            own = re.fullmatch(rf"{PROJECT}\s*\[([^\]]+)\]", req.strip(), re.IGNORECASE)
+            if own:
+                todo += [e.strip() for e in own.group(1).split(",")]
+            elif not _project(req).startswith(PROJECT_DEPS_SKIPPED) and req not in out:
+                out.append(req)
+    return out
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def wheel_from_installed(dest: str | os.PathLike[str], name: str = PROJECT) -> Path:
+    """A wheel of the installed distribution `name`, made from its installed files (RECORD):
+    the same version and code, for an env of another interpreter. Left out: compiled modules
+    (built for this interpreter; the C reader is optional, its pure-Python twin gives the same
+    results) and the installer's own records. Returns the wheel's path in `dest`."""
+    import base64
+    import zipfile
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        raise EnvError(f"{name} is not installed") from None
+    version = dist.version
+    info = f"{_normalized(dist.metadata['Name'])}-{version}.dist-info"
+    top = _normalized(dist.metadata["Name"])
+    dropped = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "WHEEL"}
+    files = []
+    for f in dist.files or []:
+        parts = f.parts
+        if parts[0] == info and parts[-1] in dropped:
+            continue
+        if parts[0] == top and ("__pycache__" in parts or f.suffix in (".pyc", ".so", ".pyd")):
+            continue
+        if parts[0] in (info, top) and ".." not in parts:
+            files.append(f)
+    if not any(f.parts[0] == top for f in files):
+        raise EnvError(
+            f"{name} {version} is installed without a record of its files (or as an editable "
+            "link); install it into the env yourself: `ENV/bin/python -m pip install "
+            f"'{name}=={version}'`, or run make-env from a clone of the project"
+        )
+    wheel_text = (
+        "Wheel-Version: 1.0\nGenerator: skeleton make-env\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n"
+    )
+    out = Path(dest) / f"{top}-{version}-py3-none-any.whl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = []
+
+    def add(zf: zipfile.ZipFile, arc: str, data: bytes) -> None:
+        zf.writestr(zipfile.ZipInfo(arc, date_time=(1980, 1, 1, 0, 0, 0)), data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{arc},sha256={digest},{len(data)}")
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(files, key=str):
+            add(zf, f.as_posix(), Path(dist.locate_file(f)).read_bytes())
+        add(zf, f"{info}/WHEEL", wheel_text.encode())
+        record.append(f"{info}/RECORD,,")
+        zf.writestr(
+            zipfile.ZipInfo(f"{info}/RECORD", date_time=(1980, 1, 1, 0, 0, 0)),
+            "\n".join(record) + "\n",
+        )
+    return out
+
+
+def _installed_identity(name: str = PROJECT) -> str:
+    """What a pose env built from an installed copy records as its project: the version and a
+    digest of the installed files' record (a reinstall of changed code changes it)."""
+    from importlib.metadata import distribution
+
+    dist = distribution(name)
+    record = hashlib.sha256((dist.read_text("RECORD") or "").encode()).hexdigest()
+    return f"{name}=={dist.version} (installed, record {record[:16]})"
 
 
 def build_compiled_wheels(
@@ -326,14 +440,12 @@ def make_env(
 ) -> Path:
     """Create (or bring up to date) the venv `dest` for recipe `name`; returns its python."""
     recipe = RECIPES[name]
-    if not (Path(repo) / "pyproject.toml").is_file():  # a plain (non-editable) install
-        raise EnvError(
-            f"{repo} is not a source checkout: run make-env from a clone of this project "
-            "(pip install -e .), which the env installs itself from"
-        )
     venv = Path(dest).absolute()
     digest = recipe.digest()
-    project = str(Path(repo).resolve())
+    # a checkout is installed from its folder; an installed copy (pip install skeleton) as a
+    # wheel made from its files, the same version
+    checkout = is_checkout(repo)
+    project = str(Path(repo).resolve()) if checkout else _installed_identity()
     lock = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
     with _locked(cache_root() / "locks" / f"env-{lock}.lock"):
         marker = read_marker(venv)
@@ -349,7 +461,7 @@ def make_env(
             raise EnvError(f"{venv} exists and is not a virtual environment; not touching it")
         if not marker or marker.get("recipe") != digest:
             _build(recipe, venv, python or find_python(recipe.python), log)
-        _install_project(vpython, Path(project), editable, log)
+        _install_project(vpython, Path(repo), editable and checkout, log)
         info = {"recipe": digest, "name": name, "project": project, "built": time.time()}
         info["versions"] = _versions(vpython, recipe)
         tmp = venv / (MARKER + ".tmp")
@@ -383,8 +495,14 @@ def _install_project(vpython: Path, repo: Path, editable: bool, log: Callable[[s
     constraints = vpython.parent.parent / "constraints.txt"
     pip = [str(vpython), "-m", "pip", "install", "--progress-bar", "off", "-c", str(constraints)]
     _run(pip + _project_requirements(repo), log)
-    target = ["-e", str(repo)] if editable else [str(repo)]
-    _run(pip + ["--no-deps", "--no-build-isolation", *target], log)
+    if is_checkout(repo):
+        target = ["-e", str(repo.resolve())] if editable else [str(repo.resolve())]
+        _run(pip + ["--no-deps", "--no-build-isolation", *target], log)
+    else:
+        with tempfile.TemporaryDirectory(prefix="skeleton-wheel-") as tmp:
+            wheel = wheel_from_installed(tmp)
+            log(f"{PROJECT}: not a checkout, installing {wheel.name} made from this installation")
+            _run(pip + ["--no-deps", "--force-reinstall", str(wheel)], log)
     _run([str(vpython), "-m", "skeleton", "--version"], log)
 
 
