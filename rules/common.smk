@@ -133,7 +133,7 @@ def ntu_raw_inputs(wildcards):
         raise WorkflowError(
             "no NTU raw data configured: set ntu.skeletons to your folders, the official "
             "zips or their URLs, e.g. snakemake --cores 2 ntu60 --config "
-            'ntu=\'{"skeletons": ["/data/nturgb+d_skeletons"]}\' '
+            'ntu=\'{"skeletons": ["raw"]}\' '
             "(or run `bash .ci/demo` for the bundled demo)"
         )
     return NTU_INPUTS
