@@ -397,3 +397,44 @@ def test_every_pickle_convert_writes_passes_validate(tmp_path: Path) -> None:
     for path in outputs:
         report = validate_file(path)
         assert report.ok, (path, report.problems)
+
+
+def test_hostile_inputs_under_a_memory_cap(tmp_path: Path) -> None:
+    """The cases above as `skeleton convert` commands in forked children under a 3 GB
+    address-space cap and a 60 s alarm (tests/pickle_readers.py): exit 1 or 2, one line."""
+    import subprocess
+    import sys
+
+    tests = Path(__file__).resolve().parent
+    big = ann(NAMES[0], frames=20000)  # 3 MB
+    bomb = {"split": {f"s{k}": [NAMES[0]] for k in range(300)}, "annotations": [big]}
+    (tmp_path / "bomb.pkl").write_bytes(pickle.dumps(bomb))
+    long_split = {"split": {"s" * 250: [NAMES[0]]}, "annotations": [ann(NAMES[0])]}
+    (tmp_path / "long.pkl").write_bytes(pickle.dumps(long_split))
+    (tmp_path / "deep.json").write_text("{" + '"a":{' * 200_000 + "}" * 200_001)
+    _babel(tmp_path, "huge", np.zeros((2**20, 3, 0, 25, 1), np.float32))
+    _babel(tmp_path, "cplx", np.ones((2, 3, 4, 25, 1), np.complex64))
+    out = tmp_path / "out"
+    cases = {
+        "split-bomb": ["convert", "split", str(tmp_path / "bomb.pkl"), str(out)],
+        "split-long": ["convert", "split", str(tmp_path / "long.pkl"), str(out)],
+        "merge-deep": ["convert", "merge", str(out / "m.pkl"), str(tmp_path / "long.pkl"),
+                       "--split-json", str(tmp_path / "deep.json")],
+        "babel-huge": ["convert", "babel", str(out / "b.pkl"),
+                       str(tmp_path / "huge_ntu_sk_60.npy")],
+        "babel-complex": ["convert", "babel", str(out / "c.pkl"),
+                          str(tmp_path / "cplx_ntu_sk_60.npy")],
+    }  # fmt: skip
+    spec = [{"argv": a, "cwd": str(tmp_path), "out": str(tmp_path / n)} for n, a in cases.items()]
+    (tmp_path / "cases.json").write_text(json.dumps(spec))
+    subprocess.run(
+        [sys.executable, str(tests / "pickle_readers.py"), tmp_path / "cases.json",
+         tmp_path / "res.json"],
+        check=True, timeout=600, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+    )  # fmt: skip
+    results = json.loads((tmp_path / "res.json").read_text())
+    for name, result in zip(cases, results, strict=True):
+        err = (tmp_path / f"{name}.err").read_text()
+        assert result["signal"] is None and result["exit"] in (1, 2), (name, result, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (name, err)
+    assert not out.exists() or list(out.iterdir()) == []
