@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REAL_SKELETONS
 
 from skeleton.commands import validate as validate_cmd
 from skeleton.core import safeload
@@ -324,7 +325,7 @@ def test_top_level_problems() -> None:
 
 # --- end to end: the real CLI, the backbone's NTU pickle ------------------------------------
 
-SHARED_NTU = Path(__file__).resolve().parents[2] / "shared" / "ntu" / "skeletons"
+SHARED_NTU = REAL_SKELETONS  # ../shared/ntu/skeletons, or under $SKELETON_SHARED
 
 
 def skeleton_cli(*argv: str) -> subprocess.CompletedProcess:
