@@ -575,16 +575,16 @@ def fetch(
         checked=bool(sha256 or sha256_prefix),
     )  # fmt: skip
     out = Path(out)
-    longest = max(SIDE_SUFFIXES, key=len)
-    if len((out.name + longest).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-        raise FetchError(
-            f"{out}: the file name is too long to download beside it ({out.name + longest!r} "
-            f"would exceed {MAX_NAME_BYTES} bytes); give OUT a shorter name"
-        )
     if _present(out, sha256, sha256_prefix, offline):
         return out
     if offline:
         raise FetchError(f"offline: {out} does not exist (source would be {url})")
+    longest = max(SIDE_SUFFIXES, key=len)
+    if len((out.name + longest).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise FetchError(
+            f"{out}: the file name is too long to download beside it (with {longest!r} it "
+            f"would exceed {MAX_NAME_BYTES} bytes); give OUT a shorter name"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     lock_path = out.with_name(out.name + ".part.lock")
     with open(lock_path, "a") as lock:
