@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_MAX_OUTPUT_RATIO,
         metavar="R",
         help="refuse an input whose split files would take more than R times its size (a "
-        f"sample is written once per split it is in; default {DEFAULT_MAX_OUTPUT_RATIO:g})",
+        "sample is written once per split it is in) (default: %(default)g)",
     )
     s.set_defaults(func=run_split)
 
