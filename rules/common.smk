@@ -334,13 +334,19 @@ def dataset_pose_shards(pattern):
     def inputs(wildcards):
         dataset = getattr(wildcards, "dataset", None) or wildcards.ds
         source = source_of(dataset)
-        member = dataset_filter(dataset)
-        shards = {
-            r.shard for r in source_rows(source) if r.shard >= 0 and member(r.sample)
-        }
-        return expand(pattern, source=source, dataset=dataset, k=sorted(shards))
+        path = checkpoints.video_index.get(source=source).output.index
+        k = _dataset_shards(dataset, path, os.path.getmtime(path))
+        return expand(pattern, source=source, dataset=dataset, k=k)
 
     return inputs
+
+
+@functools.lru_cache(maxsize=16)
+def _dataset_shards(dataset, path, mtime):
+    """The pose shards holding a usable video of `dataset` (once per DAG build and dataset)."""
+    member = dataset_filter(dataset)
+    rows = _video_rows(path, mtime)
+    return sorted({r.shard for r in rows if r.shard >= 0 and member(r.sample)})
 
 
 def pose_device_kind():
