@@ -16,7 +16,7 @@ import skeleton.datasets.index as video_index
 from skeleton.datasets.index import MEMBERS_PREFIX as VIDEO_MEMBERS_PREFIX
 from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
 from skeleton.datasets.index import member_rows as video_member_rows_of
-from skeleton.core.files import check_inputs
+from skeleton.core.files import check_inputs, check_no_braces
 from skeleton.core.members import refresh
 from skeleton.core.outputs import unwritable_folders
 from skeleton.datasets import (
@@ -101,6 +101,8 @@ DEMO_RAW = "ntu_raw"  # rule demo_data's output (config/demo.yaml)
 # A configured input that does not exist (or cannot be used) stops the DAG build, naming it:
 # otherwise the index would keep the old listing and the run would repackage stale data.
 try:
+    check_no_braces(NTU_INPUTS, "ntu.skeletons")
+    check_no_braces(NTU.get("videos", []), "ntu.videos")
     check_inputs(
         [
             p
@@ -295,9 +297,14 @@ def video_member_rows(index_path):
 
 def _configured_files(source):
     try:
-        return video_sources.settings(source, config).files
+        files = video_sources.settings(source, config).files
     except ConfigError:  # said when a target needs the source (source_settings)
         return None
+    try:
+        check_no_braces(files, source)
+    except ValueError as exc:
+        raise WorkflowError(str(exc))
+    return files
 
 
 if workflow.is_main_process:  # as for NTU's raw files above
