@@ -62,12 +62,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="timed dry runs per config")
     ap.add_argument("--cores", type=int, default=2)
     a = ap.parse_args()
-    from test_datasets import short_clip
+    from conftest import cut_clip
 
     root = Path(tempfile.mkdtemp(prefix="skeleton-dryrun2d."))
     try:
         write_synthetic(root / "sk", a.samples, seed=7)
-        clip = short_clip(VIDEO, root / "clip.avi")
+        clip = cut_clip(VIDEO, root / "clip.avi")
         (root / "vid").mkdir()
         for f in sorted((root / "sk").rglob("*.skeleton")):
             (root / "vid" / f"{f.stem}_rgb.avi").symlink_to(clip)

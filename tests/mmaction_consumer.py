@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 ENV_SCRIPT = REPO / ".ci" / "mmaction-env.sh"
 LOADER = REPO / "tests" / "consumers" / "mmaction_load.py"
 BUILD_TIMEOUT_S = 3600

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import pickle
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from conftest import REPO, run_skeleton, run_snakemake, write_frames
 
 from skeleton.core.rejects import read_rejects
 from skeleton.ntu.names import SampleName, missing_samples, parse_name
 from skeleton.ntu.synth import sample_text, write_synthetic
 
-REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 600
 
 
@@ -182,23 +181,18 @@ def check_pickle(pkl: Path, good: set[str]) -> None:
     assert {n for v in data["split"].values() for n in v} == set(names)
 
 
-def skeleton(*args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "skeleton", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
-
-
 def test_ntu3d_cli_rejects_every_bad_input(corpus, tmp_path):
     inputs, good, bad = corpus
     out, rej = tmp_path / "out.pkl", tmp_path / "rejects.tsv"
-    res = skeleton("ntu3d", *map(str, inputs), "--out", str(out), "--rejects", str(rej))
+    res = run_skeleton("ntu3d", *inputs, "--out", out, "--rejects", rej, timeout=TIMEOUT_S)
     assert res.returncode == 0, res.stderr
     check_rejects(rej, bad)
     check_pickle(out, good)
     assert f"rejected {len(bad)}" in res.stderr
 
     strict_out = tmp_path / "strict.pkl"
-    res = skeleton(
-        "ntu3d", *map(str, inputs), "--out", str(strict_out), "--rejects", str(rej), "--strict"
+    res = run_skeleton(
+        "ntu3d", *inputs, "--out", strict_out, "--rejects", rej, "--strict", timeout=TIMEOUT_S
     )
     assert res.returncode != 0
     check_rejects(rej, bad)  # the report is still written in strict mode
@@ -209,15 +203,12 @@ def snakemake(wd: Path, inputs: list[Path], strict: bool) -> subprocess.Complete
     config["ntu"].update(skeletons=[str(p) for p in inputs], shard_size=20000)
     config["strict"] = strict
     wd.mkdir(parents=True)
-    cfg = wd / "config.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    cmd = [
-        sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(wd),
-        "ntu120", "ntu60", "--configfile", str(cfg), "--cores", "2",
-    ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
+    (wd / "config.yaml").write_text(yaml.safe_dump(config))
+    targets = ["ntu120", "ntu60", "--cores", "2"]
+    return run_snakemake(wd, *targets, configfile="config.yaml", check=False, timeout=TIMEOUT_S)
 
 
+@pytest.mark.slow
 def test_workflow_rejects_every_bad_input(corpus, tmp_path):
     inputs, good, bad = corpus
     wd = tmp_path / "wd"
@@ -249,14 +240,11 @@ def test_workflow_rejects_every_bad_input(corpus, tmp_path):
 
 
 def write_video(path: Path, frames: int) -> None:
-    import cv2
-
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (160, 120))
-    for i in range(frames):
-        img = np.zeros((120, 160, 3), np.uint8)
+    """160 x 120 frames, frame i with a bar 7 i mod 160 px wide."""
+    images = [np.zeros((120, 160, 3), np.uint8) for _ in range(frames)]
+    for i, img in enumerate(images):
         img[:, : (i * 7) % 160] = 200
-        w.write(img)
-    w.release()
+    write_frames(path, images)
 
 
 def test_bad_videos_get_specific_reasons(tmp_path):

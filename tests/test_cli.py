@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from conftest import skeleton_cmd
+from conftest import run_skeleton
 
 from skeleton.cli import COMMAND_MODULES, COMMANDS, build_parser
 
@@ -44,6 +44,6 @@ def test_ntu3d_imports_only_what_it_uses(tmp_path, synth_ntu):
 
 
 def test_help_and_unknown_commands_still_list_every_command():
-    proc = subprocess.run([*skeleton_cmd(), "nosuch"], capture_output=True, text=True)
+    proc = run_skeleton("nosuch")
     assert proc.returncode == 2
     assert all(name in proc.stderr for name in COMMANDS)

@@ -5,12 +5,11 @@ printing every expanded value (Snakemake's validation error printed the whole co
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, run_snakemake
 
 from skeleton.workflow.configcheck import (
     MAX_CONFIG_VALUES,
@@ -20,7 +19,6 @@ from skeleton.workflow.configcheck import (
     size_problem,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "config/schema/config.schema.yaml"
 
 
@@ -66,12 +64,11 @@ def test_real_configs_are_far_below_the_bound() -> None:
     assert size_problem([0] * (MAX_CONFIG_VALUES // 2)) is None
 
 
+@pytest.mark.slow
 def test_workflow_refuses_a_config_bomb_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(laughs(9))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(tmp_path), "-n", "ntu60", "--configfile", str(path)]  # fmt: skip
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    p = run_snakemake(tmp_path, "-n", "ntu60", configfile=path.name, check=False, timeout=600)
     text = p.stdout + p.stderr
     assert p.returncode != 0 and "Traceback" not in text, text[-2000:]
     assert "the config is not checked: it expands to more than" in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pickle
@@ -10,23 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import skeleton_main
 
-from skeleton.commands import convert as convert_cmd
 from skeleton.core import safeload
 from skeleton.core.validate import validate_data, validate_file
 from skeleton.release.convert import ConvertError, babel_to_mmaction, merge_pickles, split_pickle
 
 
 def run_convert(*argv: str) -> int:
-    from skeleton.cli import UsageError
-
-    parser = argparse.ArgumentParser(prog="skeleton")
-    convert_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["convert", *argv])
-    try:
-        return args.func(args)
-    except UsageError:
-        return 2
+    return skeleton_main("convert", *argv)
 
 
 def ann(name: str, label: int = 0, frames: int = 8) -> dict:

@@ -15,11 +15,11 @@ import json
 import pickle
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_skeleton, write_grey_video
 from video_lists import HMDB51_CLASSES, HMDB51_FOLDER, hmdb51_filler, write_hmdb51_splits
 
 from skeleton.core.logs import log_to
@@ -36,41 +36,15 @@ from skeleton.datasets.index import read_index, run_index
 
 cv2 = pytest.importorskip("cv2")
 
-REPO = Path(__file__).resolve().parent.parent
 K400 = label_map("k400")
-
-
-def video(path: Path) -> Path:
-    """A real two-frame video (MJPG .avi, VP8 .webm, mp4v otherwise)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fourcc = {".avi": "MJPG", ".webm": "VP80"}.get(path.suffix, "mp4v")
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, (32, 24))
-    assert out.isOpened(), f"OpenCV cannot write {path}"
-    for i in range(2):
-        out.write(np.full((24, 32, 3), 60 * i, np.uint8))
-    out.release()
-    return path
 
 
 def dataset_index(
     tmp_path: Path, dataset: str, annotations: Path, *videos: Path, extra: tuple[str, ...] = ()
 ) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path / f"{dataset}_videos.tsv"
-    cmd = [
-        sys.executable,
-        "-m",
-        "skeleton",
-        "dataset-index",
-        dataset,
-        "--annotations",
-        str(annotations),
-        "--videos",
-        *map(str, videos),
-        "--out",
-        str(out),
-        *extra,
-    ]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120), out
+    args = ["dataset-index", dataset, "--annotations", annotations, "--videos", *videos]
+    return run_skeleton(*args, "--out", out, *extra, timeout=120), out
 
 
 def rows_of(out: Path) -> dict[str, tuple[int, str, str, str]]:
@@ -105,11 +79,11 @@ def clip(yid: str, start: int, end: int) -> str:
 def write_k400_videos(root: Path) -> Path:
     """CVDF-style clip names in class folders, plus one clip saved as `<youtube id>.mp4`."""
     videos = root / "kinetics400"
-    video(videos / "train" / "abseiling" / f"{clip('---QUuC4vJs', 3, 13)}.mp4")
-    video(videos / "train" / "passing American football (in game)" / "--6bJUbfpnQ.mp4")
-    video(videos / "train" / "air drumming" / f"{clip('-0AS8SlPKMk', 0, 10)}.mkv")
-    video(videos / "val" / f"{clip('--nQbRBEz2s', 104, 114)}.mp4")
-    video(videos / "val" / f"{clip('0347ZoDXyP0', 30, 40)}.webm")
+    write_grey_video(videos / "train" / "abseiling" / f"{clip('---QUuC4vJs', 3, 13)}.mp4")
+    write_grey_video(videos / "train" / "passing American football (in game)" / "--6bJUbfpnQ.mp4")
+    write_grey_video(videos / "train" / "air drumming" / f"{clip('-0AS8SlPKMk', 0, 10)}.mkv")
+    write_grey_video(videos / "val" / f"{clip('--nQbRBEz2s', 104, 114)}.mp4")
+    write_grey_video(videos / "val" / f"{clip('0347ZoDXyP0', 30, 40)}.webm")
     return videos
 
 
@@ -170,8 +144,8 @@ def test_k400_youtube_id_of_two_clips_is_not_guessed(tmp_path, capsys):
     rows = [("abseiling", "---QUuC4vJs", 3, 13), ("abseiling", "---QUuC4vJs", 40, 50)]
     (ann / "train.csv").write_text(k400_csv(rows, "train", is_cc=True))
     (ann / "validate.csv").write_text(k400_csv(K400_VAL, "val", is_cc=True))
-    video(tmp_path / "v" / "---QUuC4vJs.mp4")
-    video(tmp_path / "v" / f"{clip('---QUuC4vJs', 40, 50)}.mp4")
+    write_grey_video(tmp_path / "v" / "---QUuC4vJs.mp4")
+    write_grey_video(tmp_path / "v" / f"{clip('---QUuC4vJs', 40, 50)}.mp4")
     rows = run_index("k400", ann, [str(tmp_path / "v")], 10, tmp_path / "i.tsv", tmp_path / "r.tsv")
     status = {r.sample: r.status for r in rows if "QUuC4vJs" in r.sample}
     assert status == {
@@ -219,7 +193,7 @@ def test_gym_frame_dir_is_compact_whatever_the_clip_is_called(tmp_path):
         "ab_c-1234Xy_E_000010_000020_A_0002_0003": "ab_c-1234Xy_000010_000020_0002_0003.mp4",
     }
     for name in named.values():
-        video(clips / name)
+        write_grey_video(clips / name)
     p, out = dataset_index(tmp_path, "gym", ann, tmp_path / "gym")
     assert p.returncode == 0, p.stderr
     rows = rows_of(out)
@@ -242,7 +216,7 @@ def test_gym288_extra_videos_without_boxes_are_rejected(tmp_path):
     train = {**GYM_TRAIN, "A0xAXXysHUo_E_002184_002237_A_0040_0041": 260}
     ann = write_gym_lists(tmp_path, "gym288", train, GYM_VAL)
     for e in (*train, *GYM_VAL):
-        video(tmp_path / "gym" / f"{e}.mp4")
+        write_grey_video(tmp_path / "gym" / f"{e}.mp4")
     boxes = {  # the boxes of the Gym99 elements, keyed by either id form
         compact_id("0LtLS9wROrk_E_002407_002435_A_0003_0005"): np.ones((2, 4), np.float32),
         "0LtLS9wROrk_E_002407_002435_A_0010_0012": np.ones((2, 4), np.float32),
@@ -390,7 +364,7 @@ def test_diving48_json_with_a_bom(tmp_path):
         (ann / name).write_text(json.dumps(items, indent=1), encoding="utf-8-sig")
     assert (ann / "Diving48_V2_train.json").read_bytes()[:3] == b"\xef\xbb\xbf"
     for item in train + test:
-        video(tmp_path / "rgb" / f"{item['vid_name']}.mp4")
+        write_grey_video(tmp_path / "rgb" / f"{item['vid_name']}.mp4")
     p, out = dataset_index(tmp_path, "diving48", ann, tmp_path / "rgb")
     assert p.returncode == 0, p.stderr
     assert {s: v[:3] for s, v in rows_of(out).items()} == {
@@ -411,7 +385,7 @@ def test_ucf101_and_hmdb51_as_distributed(tmp_path):
         )
         (ucf / f"testlist0{k}.txt").write_bytes(b"Archery/v_Archery_g01_c01.avi\r\n")
     for cls, name in zip(classes, ("v_ApplyEyeMakeup_g08_c01", "v_Archery_g01_c01"), strict=True):
-        video(tmp_path / "UCF-101" / cls / f"{name}.avi")
+        write_grey_video(tmp_path / "UCF-101" / cls / f"{name}.avi")
     p, out = dataset_index(tmp_path, "ucf101", ucf, tmp_path / "UCF-101")
     assert p.returncode == 0, p.stderr
     assert {s: v[:3] for s, v in rows_of(out).items()} == {
@@ -425,9 +399,9 @@ def test_ucf101_and_hmdb51_as_distributed(tmp_path):
     }
     write_hmdb51_splits(splits, {"wave": roles})
     for cls in HMDB51_CLASSES:
-        video(tmp_path / "hmdb51" / cls / f"{hmdb51_filler(cls)}.avi")
-    video(tmp_path / "hmdb51" / "wave" / "Wave_hello_wave_u_cm_np1_fr_med_0.avi")
-    video(tmp_path / "hmdb51" / "wave" / "bye.bye_wave_f_nm_np1_le_goo_1.avi")
+        write_grey_video(tmp_path / "hmdb51" / cls / f"{hmdb51_filler(cls)}.avi")
+    write_grey_video(tmp_path / "hmdb51" / "wave" / "Wave_hello_wave_u_cm_np1_fr_med_0.avi")
+    write_grey_video(tmp_path / "hmdb51" / "wave" / "bye.bye_wave_f_nm_np1_le_goo_1.avi")
     for ann in (splits.parent, splits):  # the folder holding the split folder, or the folder
         p, out = dataset_index(tmp_path, "hmdb51", ann, tmp_path / "hmdb51")
         assert p.returncode == 0, p.stderr
@@ -448,7 +422,7 @@ def test_names_with_dots_keep_all_but_the_extension(tmp_path):
         "video,label,split\nmy.clip.v2.mp4,jump,train\nclip.1.mp4,sit,val\nclip.2.avi,sit,val\n"
     )
     for name in ("my.clip.v2.mp4", "clip.1.mp4", "clip.2.avi"):
-        path = video(tmp_path / "videos" / name)
+        path = write_grey_video(tmp_path / "videos" / name)
         assert video_stem(name) == sample_name(path) == name.rsplit(".", 1)[0]
     p, out = dataset_index(tmp_path, "custom", lst, tmp_path / "videos")
     assert p.returncode == 0, p.stderr

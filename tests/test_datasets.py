@@ -14,12 +14,20 @@ from __future__ import annotations
 import json
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from conftest import (
+    DEMO_VIDEO,
+    NTU_VIDEO,
+    cut_clip,
+    need_shared,
+    run_skeleton,
+    run_snakemake,
+    write_grey_video,
+)
 from video_lists import HMDB51_FOLDER, without_filler, write_hmdb51_splits
 
 from skeleton.core.annotations import load, write_annotations
@@ -43,43 +51,10 @@ from skeleton.datasets.package import (
 
 cv2 = pytest.importorskip("cv2")
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_VIDEO = REPO.parent / "shared" / "video"
-NTU_CLIP = SHARED_VIDEO / "S001C001P001R001A001_rgb.avi"
-DEMO_CLIP = SHARED_VIDEO / "demo_skeleton.mp4"
 
-
-def write_video(path: Path, frames: int = 3, size: tuple[int, int] = (64, 48)) -> Path:
-    """A tiny real video (MJPG .avi, mp4v otherwise)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fourcc = "MJPG" if path.suffix == ".avi" else "mp4v"
-    w, h = size
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, (w, h))
-    assert out.isOpened(), f"OpenCV cannot write {path}"
-    for i in range(frames):
-        out.write(np.full((h, w, 3), 20 * i % 250, np.uint8))
-    out.release()
-    return path
-
-
-def short_clip(src: Path, dst: Path, frames: int = 6, width: int = 480) -> Path:
-    """The first `frames` frames of a real clip, downscaled (keeps CPU pose tests short)."""
-    cap = cv2.VideoCapture(str(src))
-    out = None
-    for _ in range(frames):
-        ok, frame = cap.read()
-        assert ok, f"cannot read {src}"
-        h, w = frame.shape[:2]
-        frame = cv2.resize(frame, (width, round(h * width / w)))
-        if out is None:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            fourcc = "MJPG" if dst.suffix == ".avi" else "mp4v"
-            size = (frame.shape[1], frame.shape[0])
-            out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*fourcc), 25, size)
-        out.write(frame)
-    cap.release()
-    out.release()
-    return dst
+def write_video(path: Path) -> Path:
+    """Three grey 64 x 48 frames."""
+    return write_grey_video(path, 3, (64, 48), 20)
 
 
 def crlf(path: Path, lines: list[str]) -> Path:
@@ -538,18 +513,8 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
     # back to the dense form for one video: library and CLI
     back = dense_video(out / "k400_2d.pkl", names[1])
     np.testing.assert_array_equal(back["keypoint"], dense[names[1]]["keypoint"])
-    cmd = [
-        sys.executable,
-        "-m",
-        "skeleton",
-        "k400-dense",
-        str(out / "k400_2d.pkl"),
-        "--out",
-        str(tmp_path / "one.pkl"),
-        "--",  # YouTube ids may start with '-'
-        names[2],
-    ]
-    subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
+    args = ["k400-dense", out / "k400_2d.pkl", "--out", tmp_path / "one.pkl"]
+    run_skeleton(*args, "--", names[2], check=True)  # YouTube ids may start with '-'
     (one,) = load(tmp_path / "one.pkl")
     np.testing.assert_array_equal(one["keypoint_score"], dense[names[2]]["keypoint_score"])
     assert one["label"] == classes.index("air drumming") and validate_file(tmp_path / "one.pkl").ok
@@ -558,14 +523,8 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
     per_video = out / "video_kpfiles"
     per_video.mkdir()
     (per_video / "stale.pkl").write_bytes(b"old")
-    cmd = [
-        sys.executable,
-        "-m",
-        "skeleton",
-        "k400-video-kpfiles",
-        *map(str, sorted(out.glob("kpfiles/*.pkl"))),
-    ]
-    subprocess.run([*cmd, "--out", str(per_video)], check=True, cwd=REPO, capture_output=True)
+    kpfiles = sorted(out.glob("kpfiles/*.pkl"))
+    run_skeleton("k400-video-kpfiles", *kpfiles, "--out", per_video, check=True)
     assert sorted(p.name for p in per_video.iterdir()) == [f"{n}.pkl" for n in names]
     for a in data["annotations"]:
         (one_video,) = load(per_video / f"{a['frame_dir']}.pkl").items()
@@ -577,78 +536,36 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
 def test_cli_index_and_package(tmp_path):
     ann = write_diving48(tmp_path)
     write_video(tmp_path / "rgb" / "_8Vy3dlHg2w_00000.mp4")
-    run = [sys.executable, "-m", "skeleton"]
-    p = subprocess.run(
-        [
-            *run,
-            "dataset-index",
-            "diving48",
-            "--annotations",
-            str(ann),
-            "--videos",
-            str(tmp_path / "rgb"),
-            "--out",
-            str(tmp_path / "videos.tsv"),
-            "--label-map-out",
-            str(tmp_path / "lm.txt"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    p = run_skeleton(
+        "dataset-index", "diving48", "--annotations", ann, "--videos", tmp_path / "rgb",
+        "--out", tmp_path / "videos.tsv", "--label-map-out", tmp_path / "lm.txt",
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "lm.txt").read_text().splitlines() == label_map("diving48")
     write_annotations(tmp_path / "shard_0.pkl", [pose_annotation("_8Vy3dlHg2w_00000", 3, 1, 0)])
-    p = subprocess.run(
-        [
-            *run,
-            "dataset-package",
-            "diving48",
-            "--index",
-            str(tmp_path / "videos.tsv"),
-            "--shards",
-            str(tmp_path / "shard_0.pkl"),
-            "--out",
-            str(tmp_path / "d.pkl"),
-            "--rejects",
-            str(tmp_path / "rej.tsv"),
-            "--annotation-rejects",
-            str(tmp_path / "videos.rejects.tsv"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    p = run_skeleton(
+        "dataset-package", "diving48", "--index", tmp_path / "videos.tsv",
+        "--shards", tmp_path / "shard_0.pkl", "--out", tmp_path / "d.pkl",
+        "--rejects", tmp_path / "rej.tsv", "--annotation-rejects", tmp_path / "videos.rejects.tsv",
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr
     data = load(tmp_path / "d.pkl")
     assert data["split"] == {"train": ["_8Vy3dlHg2w_00000"], "test": []}
     assert data["annotations"][0]["label"] == 12
     reasons = sorted(r.reason for r in read_rejects(tmp_path / "rej.tsv"))
     assert reasons == ["missing_video", "missing_video", "unknown_label"]
-    p = subprocess.run(
-        [*run, "dataset-package", "diving48", "--index", str(tmp_path / "videos.tsv"),
-         "--shards", str(tmp_path / "shard_0.pkl"), "--out", str(tmp_path / "c" / "d.pkl"),
-         "--rejects", str(tmp_path / "c" / "rej.tsv"), "--compressed"],
-        cwd=REPO, capture_output=True, text=True,
+    p = run_skeleton(
+        "dataset-package", "diving48", "--index", tmp_path / "videos.tsv",
+        "--shards", tmp_path / "shard_0.pkl", "--out", tmp_path / "c" / "d.pkl",
+        "--rejects", tmp_path / "c" / "rej.tsv", "--compressed",
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert validate_file(tmp_path / "c" / "d.pkl").kind == "2d-compressed"
     assert (tmp_path / "c" / "kpfiles" / "shard_0.pkl").is_file()
     back = dense_video(tmp_path / "c" / "d.pkl", "_8Vy3dlHg2w_00000")
     np.testing.assert_array_equal(back["keypoint"], data["annotations"][0]["keypoint"])
-    p = subprocess.run(
-        [
-            *run,
-            "dataset-index",
-            "ucf101",
-            "--annotations",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "x.tsv"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    p = run_skeleton(
+        "dataset-index", "ucf101", "--annotations", tmp_path, "--out", tmp_path / "x.tsv"
     )
     assert p.returncode == 2 and "classInd.txt" in p.stderr
 
@@ -657,20 +574,13 @@ def test_cli_index_and_package(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def pose_py() -> str:
-    from test_pose_yolo import pose_python
-
-    return pose_python()
-
-
-@pytest.fixture(scope="module")
 def real_clips(tmp_path_factory) -> dict[str, Path]:
-    if not (NTU_CLIP.is_file() and DEMO_CLIP.is_file()):
-        pytest.skip(f"real clips not available under {SHARED_VIDEO}")
+    need_shared(NTU_VIDEO)
+    need_shared(DEMO_VIDEO)
     root = tmp_path_factory.mktemp("clips")
     return {
-        "one": short_clip(NTU_CLIP, root / "one.avi"),
-        "two": short_clip(DEMO_CLIP, root / "two.mp4"),
+        "one": cut_clip(NTU_VIDEO, root / "one.avi"),
+        "two": cut_clip(DEMO_VIDEO, root / "two.mp4"),
     }
 
 
@@ -687,30 +597,11 @@ def test_gym_pose_inside_ground_truth_boxes(tmp_path, pose_py, real_clips):
     box_file.write_bytes(pickle.dumps({compact_id(video.stem): boxes[:5]}))  # frame 5: no entry
     other = write_video(tmp_path / "noboxes_E_000001_000002_A_0001_0002.avi")
     out = tmp_path / "gym.pkl"
-    p = subprocess.run(
-        [
-            pose_py,
-            "-m",
-            "skeleton",
-            "pose",
-            str(video),
-            str(other),
-            "--boxes",
-            str(box_file),
-            "--backend",
-            "yolo",
-            "--out",
-            str(out),
-            "--batch-size",
-            "4",
-            "--max-persons",
-            "1",  # the athlete
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    p = run_skeleton(
+        "pose", video, other, "--boxes", box_file, "--backend", "yolo", "--out", out,
+        "--batch-size", "4", "--max-persons", "1",  # the athlete
+        python=pose_py, timeout=900,
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr
     (a,) = load(out)
     assert a["frame_dir"] == video.stem and a["total_frames"] == frames
@@ -722,21 +613,7 @@ def test_gym_pose_inside_ground_truth_boxes(tmp_path, pose_py, real_clips):
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        *args,
-    ]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    assert p.returncode == 0, f"snakemake {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
+    return run_snakemake(workdir, *args, configfile="config.yaml")
 
 
 @pytest.mark.pose

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from conftest import REPO, run_snakemake
 from loopback_http import serve
 
 from skeleton.core.annotations import write_annotations
@@ -21,7 +21,6 @@ from skeleton.release.releases import (
     raw_downloads,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 RULE_TARGETS = [
     "ntu60_2d",
     "ntu60_3d",
@@ -108,17 +107,19 @@ def _pickles(folder: Path) -> dict[str, bytes]:
 def _snakemake(workdir: Path, config: dict, *targets: str) -> subprocess.CompletedProcess:
     (workdir / "Snakefile").write_text(f'include: "{REPO}/rules/download.smk"\n')
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", "1"]
-    return subprocess.run(
-        [*cmd, "--configfile", "config.yaml"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
+    return run_snakemake(
+        workdir,
+        *targets,
+        "--cores",
+        "1",
+        configfile="config.yaml",
         check=False,
         timeout=300,
+        snakefile=None,
     )
 
 
+@pytest.mark.slow
 def test_fetch_targets_through_snakemake(tmp_path: Path) -> None:
     files = _pickles(tmp_path)
     ckpt = b"not really a checkpoint, but bytes with a known digest"

@@ -9,7 +9,6 @@ If-Range ignored, wrong Content-Range (~10 s in all).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import skeleton_main
 from loopback_http import State, serve
 from raw_http import send, serve_raw
 
-from skeleton.commands import fetch as fetch_cmd
 from skeleton.core import fetch as fetchmod
 from skeleton.core.fetch import ChecksumMismatch, FetchError, checkpoint_sha256_prefix, fetch
 
@@ -41,15 +40,7 @@ def no_sleep(delays: list[float]):  # noqa: ANN201
 
 
 def run_fetch(*argv: str) -> int:
-    from skeleton.cli import UsageError
-
-    parser = argparse.ArgumentParser(prog="skeleton")
-    fetch_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["fetch", *argv])
-    try:
-        return args.func(args)
-    except UsageError:
-        return 2
+    return skeleton_main("fetch", *argv)
 
 
 def test_success_verified(server: tuple[str, State], tmp_path: Path) -> None:

@@ -17,27 +17,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MALFORMED, REPO, skeleton_cmd
+from conftest import (
+    LISTED_MISSING,
+    MALFORMED,
+    REPO,
+    copy_project,
+    install_wheel,
+    run_skeleton,
+    run_snakemake,
+)
 
 from skeleton.core.rejects import read_rejects
 from skeleton.workflow.configcheck import coerce_strings, explain_config_errors
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-# what a copy of the project leaves out: environments, build and run outputs (top level), caches
-NOT_SOURCE_TOP = {".git", "results", "logs", "benchmarks", "demo", "data", ".snakemake", "build"}
-NOT_SOURCE = shutil.ignore_patterns(
-    ".venv*", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache", "*.so"
-)
-LISTED_MISSING = "S001C002P005R002A008"  # on the official NTU60 missing-skeleton list
-
-
-def copy_project(dest: Path) -> Path:
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        top = NOT_SOURCE_TOP if Path(folder) == REPO else set()
-        return NOT_SOURCE(folder, names) | (top & set(names))
-
-    shutil.copytree(REPO, dest, ignore=ignore)
-    return dest
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, str]]:
@@ -50,54 +41,36 @@ def tree_state(root: Path) -> dict[str, tuple[int, str]]:
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = SNAKEMAKE + ["--directory", str(workdir), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return run_snakemake(workdir, *args, check=False, timeout=600)
 
 
 # ---- 1. a plain (non-editable) install ------------------------------------------------------
 
 
-def test_wheel_install_runs_ntu3d_from_another_folder(tmp_path, synth_ntu):
+@pytest.mark.slow
+def test_wheel_install_runs_ntu3d_from_another_folder(tmp_path, synth_ntu, wheel):
     """The wheel carries the data the library reads (missing lists, label maps): a copy of it
     installed into a fresh venv rejects a listed sample, run from a folder outside the project.
     The dependencies come from this venv through a .pth line (installing them would download
     ~100 MB); `skeleton` itself only from the wheel."""
-    src = copy_project(tmp_path / "src")
-    wheels = tmp_path / "wheels"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        pip + ["wheel", "--no-deps", "-w", str(wheels), str(src)],
-        check=True,
-        timeout=300,
-    )
-    (wheel,) = wheels.glob("skeleton-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "skeleton/ntu/missing/NTU_RGBD_samples_with_missing_skeletons.txt" in names
     assert "skeleton/datasets/label_maps/ntu120.txt" in names
 
-    venv = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run(pip + ["--python", str(python), "install", "--no-deps", str(wheel)], check=True)
-    site = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    site, env = install_wheel(tmp_path / "fresh", wheel)
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(site) / "test-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    (site / "test-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
 
     raw = tmp_path / "raw"
     shutil.copytree(synth_ntu / "ntu60", raw)
     shutil.copy(sorted(raw.glob("*.skeleton"))[0], raw / f"{LISTED_MISSING}.skeleton")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     where = subprocess.run(
         ["python", "-c", "import skeleton; print(skeleton.__file__)"],
         cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert where.startswith(site), where
+    assert where.startswith(str(site)), where
     p = subprocess.run(
         ["skeleton", "ntu3d", str(raw), "--out", "out.pkl", "--rejects", "rejects.tsv"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
@@ -114,6 +87,7 @@ def test_wheel_install_runs_ntu3d_from_another_folder(tmp_path, synth_ntu):
 # ---- 2. the demo ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_leaves_the_users_results_untouched(tmp_path):
     clone = copy_project(tmp_path / "clone")
     mine = clone / "results/ntu60/ntu60_3d.pkl"  # a user's real results and logs
@@ -170,6 +144,7 @@ def write_config(wd: Path, **ntu) -> Path:
     return wd / "my.yaml"
 
 
+@pytest.mark.slow
 def test_config_typo_costs_a_few_lines_naming_the_key(workdir):
     cfg = write_config(workdir, shard_sise=5)
     p = snakemake(workdir, "-n", "ntu60", "--configfile", str(cfg))
@@ -192,6 +167,7 @@ def test_config_typo_costs_a_few_lines_naming_the_key(workdir):
     assert "unknown key strct (set in --config): did you mean strict?" in "\n".join(out)
 
 
+@pytest.mark.slow
 def test_true_and_numbers_are_accepted_from_the_command_line(workdir):
     cfg = write_config(workdir)
     p = snakemake(
@@ -232,6 +208,7 @@ def malformed_copy(dest: Path, template: Path) -> str:
     return name
 
 
+@pytest.mark.slow
 def test_run_names_the_malformed_file_on_the_console(workdir):
     raw = workdir / "raw"
     name = malformed_copy(raw, sorted(raw.glob("*.skeleton"))[0])
@@ -279,11 +256,6 @@ def test_run_names_the_malformed_file_on_the_console(workdir):
 
 
 # ---- 5.-7. the command line -----------------------------------------------------------------
-
-
-def run_skeleton(*args, cwd=None) -> subprocess.CompletedProcess:
-    cmd = skeleton_cmd() + [str(a) for a in args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 @pytest.mark.skipif(
@@ -411,6 +383,7 @@ def test_ntu3d_names_a_folder_without_write_permission(tmp_path, synth_ntu):
     assert "cannot write --out" in p.stderr and "permission denied" in p.stderr
 
 
+@pytest.mark.slow
 def test_workflow_results_folder_that_cannot_be_written(workdir):
     cfg = write_config(workdir)
     (workdir / "results").write_text("a file where the results folder goes\n")

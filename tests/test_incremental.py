@@ -32,7 +32,7 @@ TRIGGERS = [[], ["mtime"], ["input"], ["params"], ["code"], ["software-env"]]
 
 
 def snakemake(wd: Path, *args: str):
-    return run_snakemake(wd, "--configfile", str(wd / "config.yaml"), *args)
+    return run_snakemake(wd, *args, configfile="config.yaml")
 
 
 def shard_files(wd: Path) -> dict[str, tuple[bytes, int]]:

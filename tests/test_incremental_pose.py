@@ -1,7 +1,7 @@
 """GPU work once per video: one video added, removed, renamed or replaced reruns at most one pose
 job, leaves every other pose shard untouched and gives the pickle a build from scratch gives.
 
-Real Snakemake, the yolo backend in the pose env on CPU (see test_pose_yolo.py for how it is
+Real Snakemake, the yolo backend in the pose env on CPU (see conftest.py for how it is
 found), on short cuts of the real demo clip: the issue's own case, a custom list of 7 clips at
 `pose.shard_size: 2`, and NTU videos of existing skeleton samples. A few minutes of CPU.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED, executed_jobs, planned_jobs, run_snakemake
+from conftest import DEMO_VIDEO, cut_clip, executed_jobs, need_shared, planned_jobs, run_snakemake
 
 from skeleton.core.annotations import load
 
@@ -22,31 +22,14 @@ cv2 = pytest.importorskip("cv2")
 
 pytestmark = [pytest.mark.pose, pytest.mark.slow]
 
-DEMO_CLIP = SHARED / "video" / "demo_skeleton.mp4"
 CLIPS = ["clip_b", "clip_c", "clip_d", "clip_e", "clip_f", "clip_g", "clip_h"]
 TRIGGERS = [[], ["mtime"], ["input"], ["params"], ["code"], ["software-env"]]
 
 
-def cut(dst: Path, start: int, frames: int = 4, width: int = 320) -> Path:
-    """`frames` frames of the demo clip from `start`, downscaled: a short real video."""
-    if not DEMO_CLIP.is_file():
-        pytest.skip(f"real clip not available: {DEMO_CLIP}")
-    cap = cv2.VideoCapture(str(DEMO_CLIP))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-    out = None
-    for _ in range(frames):
-        ok, frame = cap.read()
-        assert ok, f"cannot read {DEMO_CLIP} at frame {start}"
-        h, w = frame.shape[:2]
-        frame = cv2.resize(frame, (width, round(h * width / w)))
-        if out is None:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            size = (frame.shape[1], frame.shape[0])
-            out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"MJPG"), 25, size)
-        out.write(frame)
-    cap.release()
-    out.release()
-    return dst
+def cut(dst: Path, start: int) -> Path:
+    """4 frames of the demo clip from `start`, 320 px wide: a short real video."""
+    need_shared(DEMO_VIDEO)
+    return cut_clip(DEMO_VIDEO, dst, frames=4, width=320, start=start)
 
 
 def write_list(wd: Path, clips: list[str]) -> None:
@@ -54,14 +37,14 @@ def write_list(wd: Path, clips: list[str]) -> None:
     (wd / "list.tsv").write_text("video\tlabel\n" + rows)
 
 
-def custom_workdir(wd: Path, python: str, clips: list[str]) -> Path:
+def custom_workdir(wd: Path, pose_py: str, clips: list[str]) -> Path:
     wd.mkdir(parents=True)
     for i, c in enumerate(clips):
         cut(wd / "clips" / f"{c}.avi", 3 * i)
     write_list(wd, clips)
     config = {
         "ntu": {"skeletons": []},
-        "pose": {"backend": "yolo", "device": "cpu", "python": python, "shard_size": 2},
+        "pose": {"backend": "yolo", "device": "cpu", "python": pose_py, "shard_size": 2},
         "custom": {"list": "list.tsv", "videos": ["clips"]},
     }
     (wd / "config.yaml").write_text(yaml.safe_dump(config))
@@ -69,7 +52,7 @@ def custom_workdir(wd: Path, python: str, clips: list[str]) -> Path:
 
 
 def snakemake(wd: Path, *args: str):
-    return run_snakemake(wd, "--configfile", str(wd / "config.yaml"), *args)
+    return run_snakemake(wd, *args, configfile="config.yaml")
 
 
 def pose_files(wd: Path) -> dict[str, tuple[bytes, int]]:
@@ -80,15 +63,8 @@ def pose_files(wd: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.fixture(scope="module")
-def python() -> str:
-    from test_pose_yolo import pose_python
-
-    return pose_python()
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, python) -> Path:
-    wd = custom_workdir(tmp_path_factory.mktemp("custom") / "base", python, CLIPS)
+def built(tmp_path_factory, pose_py) -> Path:
+    wd = custom_workdir(tmp_path_factory.mktemp("custom") / "base", pose_py, CLIPS)
     snakemake(wd, "--cores", "2", "custom")
     return wd
 
@@ -153,7 +129,7 @@ def test_a_replaced_clip_reruns_under_every_trigger_setting(copy, triggers):
     assert "video_index" not in jobs
 
 
-def test_a_missing_ntu_video_appearing_poses_it_alone(tmp_path, python, synth_ntu):
+def test_a_missing_ntu_video_appearing_poses_it_alone(tmp_path, pose_py, synth_ntu):
     wd = tmp_path / "ntu"
     (wd / "sk").mkdir(parents=True)
     names = sorted(p.stem for p in (synth_ntu / "ntu60").glob("*.skeleton"))[:3]
@@ -163,7 +139,7 @@ def test_a_missing_ntu_video_appearing_poses_it_alone(tmp_path, python, synth_nt
         cut(wd / "vid" / f"{name}_rgb.avi", 5 * i)
     config = {
         "ntu": {"skeletons": ["sk"], "videos": ["vid"], "datasets": ["ntu60"]},
-        "pose": {"backend": "yolo", "device": "cpu", "python": python, "postproc": "tracks"},
+        "pose": {"backend": "yolo", "device": "cpu", "python": pose_py, "postproc": "tracks"},
     }
     (wd / "config.yaml").write_text(yaml.safe_dump(config))
     snakemake(wd, "--cores", "2", "ntu60")

@@ -7,52 +7,33 @@ only this venv's numpy: the light install exactly, without downloading anything.
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 import subprocess
-import sys
 import sysconfig
 import zipfile
 from pathlib import Path
 
 import numpy
 import pytest
-from test_first_hour import LISTED_MISSING, copy_project
+from conftest import LISTED_MISSING, install_wheel
 
 from skeleton.core.rejects import read_rejects
 
-PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("wheel")
-    src = copy_project(tmp / "src")
-    subprocess.run(PIP + ["wheel", "--no-deps", "-w", str(tmp), str(src)], check=True, timeout=300)
-    (found,) = tmp.glob("skeleton-*.whl")
-    return found
+pytestmark = pytest.mark.slow  # a wheel build and fresh venvs
 
 
 def light_venv(root: Path, wheel: Path) -> tuple[Path, dict[str, str]]:
     """A venv holding the wheel and numpy, nothing else; its environment for subprocesses."""
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run(PIP + ["--python", str(python), "install", "--no-deps", str(wheel)], check=True)
-    site = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    site, env = install_wheel(venv, wheel)
     only_numpy = root / "numpy-only"
     only_numpy.mkdir()
     here = Path(numpy.__file__).parent.parent
     for entry in here.iterdir():
         if entry.name.split("-")[0] in ("numpy", "numpy.libs"):
             (only_numpy / entry.name).symlink_to(entry)
-    (Path(site) / "numpy-only.pth").write_text(f"{only_numpy}\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    (site / "numpy-only.pth").write_text(f"{only_numpy}\n")
     return venv, env
 
 
@@ -135,15 +116,9 @@ def test_make_env_installs_the_same_version_from_an_installed_package(tmp_path, 
     assert b"Root-Is-Purelib: true" in next(b for n, b in copy.items() if n.endswith("/WHEEL"))
 
     other = tmp_path / "other"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
-    py = other / "bin" / "python"
-    subprocess.run(PIP + ["--python", str(py), "install", "--no-deps", str(made)], check=True)
+    other_site, _ = install_wheel(other, made)
     site = sysconfig.get_paths()["purelib"]  # numpy for the run below
-    other_site = subprocess.run(
-        [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    (Path(other_site) / "deps.pth").write_text(f"{site}\n")
+    (other_site / "deps.pth").write_text(f"{site}\n")
     version = subprocess.run(
         [other / "bin" / "skeleton", "--version"],
         cwd=tmp_path, capture_output=True, text=True, check=True,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "skeleton"
+from conftest import REPO
+
+PACKAGE = REPO / "skeleton"
 CLI = ("skeleton.cli", "skeleton.commands", "skeleton.__main__")
 # stage folder -> what it may import besides itself: folders, or single modules (dotted)
 ALLOWED = {

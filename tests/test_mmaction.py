@@ -11,18 +11,16 @@ it loads. Plumbing (venv, skip/fail policy) lives in tests/mmaction_consumer.py.
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_skeleton
 from mmaction_consumer import load_with_mmaction, mmaction_python, run_loader
 
 pytestmark = pytest.mark.mmaction
 
-REPO = Path(__file__).resolve().parent.parent
 
 # Benchmarks per dataset (DESIGN.md: xview is NTU60 only, xset NTU120 only).
 SPLITS = {
@@ -42,21 +40,6 @@ def consumer_venv() -> str:
     return mmaction_python()
 
 
-def skeleton_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """The `skeleton` command of this checkout; fails the test, with its stderr, on error."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "skeleton", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, (
-        f"`skeleton {' '.join(args)}` exited {proc.returncode}:\n{proc.stderr[-3000:]}"
-    )
-    return proc
-
-
 @pytest.fixture(scope="module")
 def ntu_pickles(tmp_path_factory) -> Callable[..., Path]:
     """`get(dataset, denoise)`: a 3D pickle from `skeleton synth-ntu` + `skeleton ntu3d`."""
@@ -68,13 +51,16 @@ def ntu_pickles(tmp_path_factory) -> Callable[..., Path]:
             raw = tmp_path_factory.mktemp(f"{dataset}_raw")
             synth = ["synth-ntu", str(raw), "--samples", str(SAMPLES), "--seed", "7"]
             synth += ["--frames", *FRAMES, *(["--ntu120"] if dataset == "ntu120" else [])]
-            skeleton_cli(*synth)
+            run_skeleton(*synth, check=True, timeout=600)
             raws[dataset] = raw
         if (dataset, denoise) not in built:
             work = tmp_path_factory.mktemp(f"{dataset}_{denoise}")
             out = work / f"{dataset}_3d.pkl"
             args = [str(raws[dataset]), "--denoise", denoise, "--dataset", dataset]
-            skeleton_cli("ntu3d", *args, "--out", str(out), "--rejects", str(work / "rejects.tsv"))
+            rejects = work / "rejects.tsv"
+            run_skeleton(
+                "ntu3d", *args, "--out", out, "--rejects", rejects, check=True, timeout=600
+            )
             assert out.is_file(), f"skeleton ntu3d wrote no {out}"
             built[dataset, denoise] = out
         return built[dataset, denoise]

@@ -26,24 +26,29 @@ import json
 import math
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import (
+    DEMO_VIDEO,
+    NTU_VIDEO,
+    REAL_SKELETONS,
+    REPO,
+    cut_clip,
+    need_shared,
+    pose_python,
+    run_skeleton,
+    run_snakemake,
+)
 from mmaction_consumer import mmaction_python
 
 from skeleton.core.annotations import load
 
 pytestmark = pytest.mark.mmaction
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 TRAINER = REPO / "tests" / "consumers" / "mmaction_train.py"
-NTU_VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
-DEMO_CLIP = SHARED / "video" / "demo_skeleton.mp4"
-SKELETONS = SHARED / "ntu" / "skeletons"
 
 CONFIGS = {  # under mmaction/.mim/configs/skeleton/ in the mmaction2 1.2.0 wheel
     "stgcnpp": "stgcnpp/stgcnpp_8xb16-joint-u100-80e_ntu60-xsub-keypoint-3d.py",
@@ -81,18 +86,13 @@ def check_trained(summary: dict[str, Any], train: int, val: int, classes: int) -
     assert {"acc/top1", "acc/top5", "acc/mean1"} <= set(summary["metrics"])
 
 
-def skeleton_cli(*args: str) -> None:
-    p = subprocess.run(
-        [sys.executable, "-m", "skeleton", *args], capture_output=True, text=True, cwd=REPO
-    )
-    assert p.returncode == 0, f"skeleton {' '.join(args)}:\n{p.stderr[-3000:]}"
-
-
 def test_stgcnpp_trains_on_ntu60_3d(tmp_path):
     mmaction_python()  # skip (or fail under CI) before making data when the venv is missing
     raw, pkl = tmp_path / "raw", tmp_path / "ntu60_3d.pkl"
-    skeleton_cli("synth-ntu", str(raw), "--samples", "24", "--seed", "7", "--frames", "20", "240")
-    skeleton_cli("ntu3d", str(raw), "--dataset", "ntu60", "--out", str(pkl))
+    run_skeleton(
+        "synth-ntu", raw, "--samples", "24", "--seed", "7", "--frames", "20", "240", check=True
+    )
+    run_skeleton("ntu3d", raw, "--dataset", "ntu60", "--out", pkl, check=True)
     data = load(pkl)
     summary = train(CONFIGS["stgcnpp"], pkl, "--clip-len", "20")
     check_trained(summary, len(data["split"]["xsub_train"]), len(data["split"]["xsub_val"]), 60)
@@ -116,15 +116,12 @@ K400_VAL = ["abseiling,--33Lscn6sk,4,14,val"]
 @pytest.fixture(scope="module")
 def video_outputs(tmp_path_factory) -> Path:
     """One Snakemake run building results/{ntu60,ucf101,k400} with yolo on CPU."""
-    from test_datasets import short_clip
-    from test_pose_yolo import pose_python
-
     mmaction_python()
     python = pose_python()
-    if not (NTU_VIDEO.is_file() and DEMO_CLIP.is_file() and SKELETONS.is_dir()):
-        pytest.skip(f"real NTU video, demo clip or skeletons not available under {SHARED}")
+    for path in (NTU_VIDEO, DEMO_VIDEO, REAL_SKELETONS):
+        need_shared(path)
     wd = tmp_path_factory.mktemp("video-datasets")
-    sources = {"ntu": NTU_VIDEO, "demo": DEMO_CLIP}
+    sources = {"ntu": NTU_VIDEO, "demo": DEMO_VIDEO}
     clips: dict[tuple[str, str], Path] = {}
 
     def place(clip: str, path: Path, width: int = 480) -> None:
@@ -132,7 +129,7 @@ def video_outputs(tmp_path_factory) -> Path:
         key = (clip, path.suffix, width)
         if key not in clips:
             cut = wd / "clips" / f"{clip}-{width}{path.suffix}"
-            clips[key] = short_clip(sources[clip], cut, frames=CLIP_FRAMES, width=width)
+            clips[key] = cut_clip(sources[clip], cut, frames=CLIP_FRAMES, width=width)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(clips[key], path)
 
@@ -140,7 +137,7 @@ def video_outputs(tmp_path_factory) -> Path:
     # real skeleton file S002C001P003R001A003 (performer 3: xsub_val), with both skeletons
     for name, clip in (("S001C001P001R001A001", "ntu"), ("S002C001P003R001A003", "demo")):
         (wd / "sk").mkdir(exist_ok=True)
-        (wd / "sk" / f"{name}.skeleton").symlink_to(SKELETONS / f"{name}.skeleton")
+        (wd / "sk" / f"{name}.skeleton").symlink_to(REAL_SKELETONS / f"{name}.skeleton")
         # 960 px: NTU's default post-processing (MMAction2's) drops tracklets of mean box area
         # <= 5000 px², which a person of a 480 px copy falls below
         place(clip, wd / "vid" / f"{name}_rgb.avi", width=960)
@@ -168,10 +165,7 @@ def video_outputs(tmp_path_factory) -> Path:
         "k400": {"videos": ["kv"], "annotations": "k400"},
     }
     (wd / "config.yaml").write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(wd), "--configfile", str(wd / "config.yaml"), "--cores", "2"]
-    p = subprocess.run([*cmd, "ntu60", "ucf101", "k400"], capture_output=True, text=True)
-    assert p.returncode == 0, f"snakemake failed:\n{p.stdout[-3000:]}\n{p.stderr[-5000:]}"
+    run_snakemake(wd, "--cores", "2", "ntu60", "ucf101", "k400", configfile="config.yaml")
     return wd / "results"
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run_snakemake
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 FIGURES = {f"3d_{n}.png" for n in ("splits", "classes", "lengths", "persons", "rejects")}
 SETTINGS = {"ntu": {"skeletons": ["raw"], "shard_size": 20000, "datasets": ["ntu60"]}}
 
@@ -50,9 +49,8 @@ rule all:
 
 
 def run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    p = subprocess.run(SNAKEMAKE + list(args), cwd=workdir, capture_output=True, text=True)
-    assert p.returncode == 0, f"snakemake {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
+    """Snakemake in `workdir` on the Snakefile there, as the other workflow's user runs it."""
+    return run_snakemake(workdir, *args, snakefile=None)
 
 
 def report_members(workdir: Path, *args: str) -> set[str]:
@@ -69,6 +67,7 @@ def raw(tmp_path_factory, synth_ntu) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_used_as_a_module_from_another_workflow(tmp_path, raw):
     outer = tmp_path / "outer"  # outside the repository, with its own Snakefile and config
     outer.mkdir()

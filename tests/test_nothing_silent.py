@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import subprocess
 
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, run_snakemake, skeleton_cmd
+from conftest import REPO, run_skeleton, run_snakemake
 
 from skeleton.core.rejects import read_rejects
 from skeleton.ntu.names import parse_name
@@ -18,22 +17,10 @@ from skeleton.ntu.names import parse_name
 
 def test_ntu60_from_ntu120_files_lists_the_others(tmp_path, synth_ntu):
     out, rejects = tmp_path / "ntu60.pkl", tmp_path / "rejects.tsv"
-    p = subprocess.run(
-        skeleton_cmd()
-        + [
-            "ntu3d",
-            str(synth_ntu / "ntu120"),
-            "--dataset",
-            "ntu60",
-            "--out",
-            str(out),
-            "--rejects",
-            str(rejects),
-            "--strict",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-    )
+    p = run_skeleton(
+        "ntu3d", synth_ntu / "ntu120", "--dataset", "ntu60", "--out", out, "--rejects", rejects,
+        "--strict",
+    )  # fmt: skip
     assert p.returncode == 0, p.stderr  # strict: left out by definition, not a failure
     with open(out, "rb") as f:
         packaged = {a["frame_dir"] for a in pickle.load(f)["annotations"]}
@@ -55,10 +42,11 @@ def built(tmp_path_factory, synth_ntu):
     bad.write_text("".join(lines))
     cfg = {"ntu": {"skeletons": ["raw"], "datasets": ["ntu60"], "shard_size": 20000}}
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
-    run_snakemake(wd, "--cores", "2", "ntu60", "--configfile", str(wd / "config.yaml"))
+    run_snakemake(wd, "--cores", "2", "ntu60", configfile="config.yaml")
     return wd, bad.stem
 
 
+@pytest.mark.slow
 def test_splits_json_is_the_pickles_split(built):
     wd, bad = built
     with open(wd / "results/ntu60/ntu60_3d.pkl", "rb") as f:
@@ -70,42 +58,36 @@ def test_splits_json_is_the_pickles_split(built):
     assert [r.sample for r in read_rejects(wd / "results/ntu60/rejects.tsv")] == [bad]
 
 
+@pytest.mark.slow
 def test_merge_takes_the_workflows_splits_json(built, tmp_path):
     wd, _ = built
     out = tmp_path / "merged.pkl"
     pkl = wd / "results/ntu60/ntu60_3d.pkl"
-    p = subprocess.run(
-        skeleton_cmd()
-        + ["convert", "merge", str(out), "--split-json", str(wd / "results/ntu60/splits.json")]
-        + [str(pkl)],
-        capture_output=True,
-        text=True,
-    )
+    p = run_skeleton("convert", "merge", out, "--split-json", wd / "results/ntu60/splits.json", pkl)
     assert p.returncode == 0, p.stderr
 
 
+@pytest.mark.slow
 def test_no_raw_data_configured_stops_before_any_job(tmp_path):
     """The first thing a Snakemake user types, in a clone: no job runs, nothing is deleted."""
     (tmp_path / "results/ntu").mkdir(parents=True)
     (tmp_path / "results/ntu/index.tsv").write_text("kept\n")
     (tmp_path / "config").mkdir()
     shutil.copy(REPO / "config/config.yaml", tmp_path / "config/config.yaml")
-    cmd = SNAKEMAKE + ["--directory", str(tmp_path), "--cores", "2"]
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    p = run_snakemake(tmp_path, "--cores", "2", check=False)
     assert p.returncode != 0
     assert "no NTU raw data configured: set ntu.skeletons" in p.stderr
     assert "Execute" not in p.stderr + p.stdout  # no job started
     assert (tmp_path / "results/ntu/index.tsv").read_text() == "kept\n"
 
 
+@pytest.mark.slow
 def test_a_path_with_braces_is_refused_in_one_message(tmp_path, synth_ntu):
     """Snakemake reads `{x}` in an input path as a wildcard: said before any job, not a
     WildcardError about rule ntu_index."""
     shutil.copytree(synth_ntu / "ntu60", tmp_path / "raw{x}")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"ntu": {"skeletons": ["raw{x}"]}}))
-    p = run_snakemake(
-        tmp_path, "-n", "ntu60", "--configfile", str(tmp_path / "config.yaml"), check=False
-    )
+    p = run_snakemake(tmp_path, "-n", "ntu60", configfile="config.yaml", check=False)
     out = p.stdout + p.stderr  # Snakemake prints a parse-time error on stdout
     assert p.returncode != 0
     assert "ntu.skeletons: raw{x}: a path with '{' or '}' cannot be a workflow input" in out

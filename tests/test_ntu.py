@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 import shutil
-import subprocess
 import zipfile
 
 import numpy as np
 import pytest
-from conftest import REAL_SKELETONS, need_shared, skeleton_cmd
+from conftest import REAL_SKELETONS, need_shared, run_skeleton
 
 from skeleton.core.rejects import read_rejects
 from skeleton.core.tables import shard_of
@@ -73,11 +73,7 @@ def test_index_shards_are_stable_and_sorted(synth_ntu):
     assert {r.sample: r.shard for r in alone}.items() <= {r.sample: r.shard for r in rows}.items()
 
 
-def run(*args, check=True):
-    p = subprocess.run(skeleton_cmd() + list(map(str, args)), capture_output=True, text=True)
-    if check and p.returncode:
-        raise AssertionError(p.stderr)
-    return p
+run = functools.partial(run_skeleton, check=True)  # `skeleton ARGS`; failing fails the test
 
 
 def load(path):

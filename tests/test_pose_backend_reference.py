@@ -13,17 +13,13 @@ R50 twice on 2 frames, 4 model builds); the configs test takes ~10 s.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_pose_mmpose import VIDEO, pose_python
+from conftest import NTU_VIDEO, REPO, need_shared, run_pose_driver
 
 pytestmark = pytest.mark.pose
 
-REPO = Path(__file__).resolve().parent.parent
 DRIVER = REPO / "tests" / "pose_env" / "mm_inference.py"
 
 # ---- facts: MMAction2 1.2.0's demo configs ----------------------------------------------------
@@ -95,21 +91,8 @@ def unscoped(step: dict) -> dict:
     return {**step, "type": step["type"].split(".")[-1]}
 
 
-def run_driver(*args: str, timeout: int = 1800) -> str:
-    python = pose_python()
-    if python is None:
-        pytest.skip("no pose env: set SKELETON_POSE_PYTHON or run `skeleton make-env pose`")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [str(python), str(DRIVER), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return proc.stdout.strip().splitlines()[-1]
+def run_driver(*args: str) -> str:
+    return run_pose_driver(DRIVER, *args)
 
 
 def test_model_configs_are_mmaction2s_demo_configs():
@@ -126,10 +109,9 @@ def test_model_configs_are_mmaction2s_demo_configs():
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} absent (../shared not laid out)")
+    need_shared(NTU_VIDEO)
     out = tmp_path_factory.mktemp("mm")
-    report = json.loads(run_driver("compare", str(VIDEO), str(out)))
+    report = json.loads(run_driver("compare", str(NTU_VIDEO), str(out)))
     with np.load(out / "result.npz") as data:
         arrays = {k: data[k] for k in data.files}
     return report, arrays

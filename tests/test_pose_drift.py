@@ -9,16 +9,15 @@ one moving every keypoint by a known offset, so the drift is known.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import skeleton_cmd
+from conftest import run_skeleton, write_people_video
 
 cv2 = pytest.importorskip("cv2")
 
-from test_pose_extract import BlobBackend, write_video  # noqa: E402
+from test_pose_extract import BlobBackend  # noqa: E402
 
 from skeleton.pose.extract import ExtractOptions, run_shard  # noqa: E402
 
@@ -55,7 +54,7 @@ def pose_shards(root: Path, source: str, backend: type, shard: int) -> None:
         path = videos / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
-            write_video(path, 8, lambda t: [30 + t])
+            write_people_video(path, 8, lambda t: [30 + t])
         paths.append(path)
     folder = root / "results/pose" / backend.name / source
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,12 +72,7 @@ def test_drift_between_two_tags_of_every_source(tmp_path, source):
     # the two tags put the same videos in different shards: drift matches them by name
     pose_shards(tmp_path, source, BlobBackend, shard=0)
     pose_shards(tmp_path, source, ShiftedBackend, shard=7)
-    p = subprocess.run(
-        skeleton_cmd() + ["pose-drift", "blob", "shifted", "--out", "drift.tsv"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    p = run_skeleton("pose-drift", "blob", "shifted", "--out", "drift.tsv", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert f"{len(CLIPS[source])} shared video(s) (0 only in A, 0 only in B)" in p.stderr
     rows = [line.split("\t") for line in (tmp_path / "drift.tsv").read_text().splitlines()[1:]]

@@ -8,10 +8,11 @@ resuming without torch; the YOLO backend is tested in test_pose_yolo.py.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
 import numpy as np
 import pytest
+from conftest import BIG_PERSON, write_people_video
 
 cv2 = pytest.importorskip("cv2")
 
@@ -20,7 +21,8 @@ from skeleton.core.rejects import read_rejects  # noqa: E402
 from skeleton.pose.base import PoseBackend, run_backend  # noqa: E402
 from skeleton.pose.extract import ExtractOptions, extract_video, run_shard, sample_name  # noqa: E402
 
-W, H = 160, 120
+W, H = 160, 120  # write_people_video's frames
+write_big_video = functools.partial(write_people_video, size=(320, 240), box=BIG_PERSON)
 
 
 class BlobBackend:
@@ -59,18 +61,6 @@ class BlobBackend:
         return {"backend": self.name}
 
 
-def write_video(path: Path, n: int, people) -> Path:
-    """`people(t)` -> list of x positions of 20x40 white rectangles in frame t."""
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (W, H))
-    for t in range(n):
-        img = np.zeros((H, W, 3), np.uint8)
-        for x in people(t):
-            img[40:80, x : x + 20] = 255
-        out.write(img)
-    out.release()
-    return path
-
-
 def test_backend_satisfies_protocol():
     assert isinstance(BlobBackend(), PoseBackend)
 
@@ -89,7 +79,7 @@ def test_sample_names():
 
 
 def test_ntu_two_person_video_late_entry(tmp_path):
-    path = write_video(
+    path = write_people_video(
         tmp_path / "S001C001P001R001A050_rgb.avi",
         25,
         lambda t: [20 + t] + ([120 - t] if t >= 6 else []),
@@ -106,7 +96,7 @@ def test_ntu_two_person_video_late_entry(tmp_path):
 
 
 def test_generic_video_without_person_in_first_frames(tmp_path):
-    path = write_video(tmp_path / "clip.avi", 20, lambda t: [50] if t >= 8 else [])
+    path = write_people_video(tmp_path / "clip.avi", 20, lambda t: [50] if t >= 8 else [])
     a = extract_video(BlobBackend(), path, ExtractOptions(batch_size=3))
     assert a["label"] == -1 and a["keypoint"].shape == (1, 20, 17, 2)
     assert extract_video(BlobBackend(), path, ExtractOptions(label=7))["label"] == 7
@@ -116,13 +106,13 @@ def test_generic_video_without_person_in_first_frames(tmp_path):
 def test_shard_rejects_bad_videos_and_resumes(tmp_path):
     videos = tmp_path / "videos"
     videos.mkdir()
-    good = write_video(videos / "S001C001P001R001A001_rgb.avi", 12, lambda t: [30 + t])
+    good = write_people_video(videos / "S001C001P001R001A001_rgb.avi", 12, lambda t: [30 + t])
     empty = videos / "S001C001P001R001A002_rgb.avi"
     empty.write_bytes(b"")
     junk = videos / "S001C001P001R001A003_rgb.avi"
     junk.write_text("not a video\n" * 100)
-    nobody = write_video(videos / "S001C001P001R001A004_rgb.avi", 10, lambda t: [])
-    badname = write_video(videos / "someclip.avi", 10, lambda t: [30])
+    nobody = write_people_video(videos / "S001C001P001R001A004_rgb.avi", 10, lambda t: [])
+    badname = write_people_video(videos / "someclip.avi", 10, lambda t: [30])
     out = tmp_path / "shard.pkl"
     rejects_tsv = tmp_path / "shard.rejects.tsv"
     backend = BlobBackend()
@@ -155,7 +145,7 @@ def test_shard_rejects_bad_videos_and_resumes(tmp_path):
     assert n2 == 1 and sorted(rejects2) == sorted(rejects)
 
     # one new video: the model loads once, only the new video is decoded
-    new = write_video(videos / "S001C001P001R001A005_rgb.avi", 7, lambda t: [60])
+    new = write_people_video(videos / "S001C001P001R001A005_rgb.avi", 7, lambda t: [60])
     seen = backend.frames_seen
     n3, _ = run_shard(paths + [new], out, factory, opts, tmp_path / "work", rejects_tsv)
     assert n3 == 2 and len(builds) == 2 and backend.frames_seen - seen == 7
@@ -163,7 +153,7 @@ def test_shard_rejects_bad_videos_and_resumes(tmp_path):
 
 
 def test_unreadable_leftover_is_redone(tmp_path):
-    good = write_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
+    good = write_people_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
     work = tmp_path / "work"
     work.mkdir()
     (work / "S001C001P001R001A001.pkl").write_bytes(b"\x80\x04garbage")
@@ -180,24 +170,12 @@ def test_backend_crash_on_one_video_is_a_reject(tmp_path):
                 raise RuntimeError("CUDA out of memory (simulated by a backend bug)")
             return super().detect(frames)
 
-    a = write_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
-    b = write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 5, lambda t: [30])
+    a = write_people_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
+    b = write_people_video(tmp_path / "S001C001P001R001A002_rgb.avi", 5, lambda t: [30])
     opts = ExtractOptions(batch_size=5, postproc="tracks")
     n, rejects = run_shard([a, b], tmp_path / "o.pkl", Flaky, opts)
     assert n == 1 and [r.reason for r in rejects] == ["pose_failed"]
     assert "RuntimeError" in rejects[0].detail
-
-
-def write_big_video(path: Path, n: int, people) -> Path:
-    """320x240 with 60x100 white rectangles (area 6000 px²: MMAction2 keeps such tracklets)."""
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
-    for t in range(n):
-        img = np.zeros((240, 320, 3), np.uint8)
-        for x in people(t):
-            img[60:160, x : x + 60] = 255
-        out.write(img)
-    out.release()
-    return path
 
 
 def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
@@ -206,8 +184,8 @@ def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
     paths = [
         write_big_video(tmp_path / "S001C001P001R001A050_rgb.avi", 25, lambda t: [10 + t, 250 - t]),
         write_big_video(tmp_path / "S001C001P001R001A001_rgb.avi", 9, lambda t: [30 + t]),
-        write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 7, lambda t: []),  # no person
-        write_video(tmp_path / "clip.avi", 11, lambda t: [50] if t >= 3 else []),
+        write_people_video(tmp_path / "S001C001P001R001A002_rgb.avi", 7, lambda t: []),  # no person
+        write_people_video(tmp_path / "clip.avi", 11, lambda t: [50] if t >= 3 else []),
     ]
     for postproc in ("tracks", "mmaction2"):
         sequential = ExtractOptions(batch_size=4, postproc=postproc, prefetch=0)

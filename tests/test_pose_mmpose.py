@@ -12,7 +12,6 @@ batched calls against frame-by-frame calls. Kept to a few frames: the R50 detect
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -21,24 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import NTU_VIDEO, REPO, need_shared, pose_python, run_pose_driver
 
 from skeleton.pose import mmpose_backend
 from skeleton.workflow import envs
-
-REPO = Path(__file__).resolve().parent.parent
-VIDEO = REPO.parent / "shared" / "video" / "S001C001P001R001A001_rgb.avi"
-
-
-def pose_python() -> Path | None:
-    candidates = [
-        os.environ.get("SKELETON_POSE_PYTHON"),
-        REPO / ".venv-pose" / "bin" / "python",
-        envs.cache_root() / "envs" / "pose" / "bin" / "python",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
 
 
 def test_backend_models_come_from_the_shipped_file():
@@ -158,23 +143,9 @@ DRIVER = textwrap.dedent(
 @pytest.mark.pose
 @pytest.mark.slow
 def test_mmpose_backend_random_weights_on_real_frames(tmp_path):
-    python = pose_python()
-    if python is None:
-        pytest.skip(
-            "no pose env: set SKELETON_POSE_PYTHON or run `skeleton make-env pose` (.venv-pose)"
-        )
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} absent (../shared not laid out)")
+    need_shared(NTU_VIDEO)
     out = tmp_path / "result.npz"
-    proc = subprocess.run(
-        [str(python), "-c", DRIVER, str(VIDEO), str(out)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = json.loads(run_pose_driver("-c", DRIVER, NTU_VIDEO, out, timeout=900))
     h, w = report["shape"][:2]
     assert (h, w) == (1080, 1920)
     got = dict(np.load(out))
@@ -221,9 +192,7 @@ def test_mmpose_backend_random_weights_on_real_frames(tmp_path):
 
 @pytest.mark.pose
 def test_pose_env_marker_matches_recipe():
-    python = pose_python()
-    if python is None:
-        pytest.skip("no pose env: set SKELETON_POSE_PYTHON or run `skeleton make-env pose`")
+    python = Path(pose_python())
     marker = envs.read_marker(python.parent.parent)
     if marker is None:
         pytest.skip(f"{python} was not built by `skeleton make-env` (conda env?)")

@@ -6,18 +6,16 @@ compared with MMAction2's own functions on real detections in tests/test_pose_re
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
 import numpy as np
 import pytest
 import yaml
+from conftest import BIG_PERSON, REPO, write_people_video
 from postproc_cases import box, frame, video, walk
 
 from skeleton.pose import postproc_mmaction2 as mm
 from skeleton.pose.extract import POSTPROCS, ExtractOptions, PoseError, extract_video
-
-REPO = Path(__file__).resolve().parent.parent
-
 
 # ---- the quirks, one test each (names as in skeleton/pose/postproc_mmaction2.py) ------------
 
@@ -234,16 +232,7 @@ class BoxBackend:
         return {"backend": self.name}
 
 
-def write_video(path: Path, n: int, people) -> Path:
-    """`people(t)` -> x positions of 60x100 white rectangles (6000 px²) in frame t."""
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (W, H))
-    for t in range(n):
-        img = np.zeros((H, W, 3), np.uint8)
-        for x in people(t):
-            img[60:160, x : x + 60] = 255
-        out.write(img)
-    out.release()
-    return path
+write_video = functools.partial(write_people_video, size=(W, H), box=BIG_PERSON)
 
 
 def test_mmaction2_mode_runs_pose_on_every_frame_in_the_chosen_boxes(tmp_path):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NTU_VIDEO_SKELETON, run_skeleton
 
 from skeleton.datasets.ntu_quality import (
     COCO_FROM_KINECT,
@@ -20,9 +19,6 @@ from skeleton.datasets.ntu_quality import (
 )
 from skeleton.pose.base import COCO17
 from skeleton.pose.drift import drift
-
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ntu" / "skeletons"
-REAL = SHARED / "S001C001P001R001A001.skeleton"
 
 
 def write_skeleton(path: Path, colour: np.ndarray, body_id: int = 72057594037931101) -> Path:
@@ -90,9 +86,9 @@ def test_missing_prediction_frames_count_as_misses(tmp_path):
     assert set(r.per_joint) == {COCO17[i] for i in SCORED_COCO}
 
 
-@pytest.mark.skipif(not REAL.is_file(), reason=f"{REAL} not available")
+@pytest.mark.skipif(not NTU_VIDEO_SKELETON.is_file(), reason=f"{NTU_VIDEO_SKELETON} not available")
 def test_real_kinect_file_reference():
-    ref = kinect_reference(REAL)
+    ref = kinect_reference(NTU_VIDEO_SKELETON)
     assert ref.shape == (1, 103, 12, 2)
     # the colour joints of a person in a 1920x1080 frame
     assert np.isfinite(ref).all() and (ref[..., 0] < 1920).all() and (ref[..., 1] < 1080).all()
@@ -103,7 +99,7 @@ def test_real_kinect_file_reference():
         "keypoint": kp,
         "keypoint_score": np.ones((1, 103, 17)),
     }
-    assert annotation_pck(a, REAL).pck == 1.0
+    assert annotation_pck(a, NTU_VIDEO_SKELETON).pck == 1.0
 
 
 def annotation(name: str, kp: np.ndarray) -> dict:
@@ -136,12 +132,7 @@ def test_pose_drift_command(tmp_path):
         shard = tmp_path / tag / "ntu60" / "shards" / "0.pkl"
         shard.parent.mkdir(parents=True)
         shard.write_bytes(pickle.dumps([annotation("v", kp + shift)], protocol=4))
-    out = subprocess.run(
-        [sys.executable, "-m", "skeleton", "pose-drift", "tagA", "tagB", "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_skeleton("pose-drift", "tagA", "tagB", "--root", tmp_path, check=True)
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     assert rows[0][0] == "joint" and len(rows) == 18
     assert float(rows[1][1]) == pytest.approx(np.hypot(4, 4), abs=0.01)

@@ -13,18 +13,16 @@ empty first frames, 150 random videos). About 40 s of CPU (YOLO11n on 175 frames
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEMO_VIDEO, NTU_VIDEO, REPO, need_shared, pose_python, run_pose_driver
 from mmaction_consumer import mmaction_python
-from test_pose_yolo import DEMO_VIDEO, NTU_VIDEO, pose_python
 
 pytestmark = pytest.mark.pose
 
-REPO = Path(__file__).resolve().parent.parent
 DRIVER = REPO / "tests" / "pose_env" / "ntu_boxes.py"
 SCRIPT = Path(".mim/tools/data/skeleton/ntu_pose_extraction.py")  # inside the mmaction package
 BRANCHES = {"easy", "one_tracklet", "nearest_tracklets", "tracklets", "two_best"}
@@ -51,22 +49,12 @@ def reference_script() -> Path:
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory) -> tuple[dict, dict[str, np.ndarray]]:
-    for p in (NTU_VIDEO, DEMO_VIDEO):
-        if not p.is_file():
-            pytest.skip(f"real video not available: {p}")
-    python = pose_python()
+    need_shared(NTU_VIDEO)
+    need_shared(DEMO_VIDEO)
+    pose_python()  # skips before the MMAction2 venv is built
     script = reference_script()
     out = tmp_path_factory.mktemp("reference") / "boxes.npz"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's skeleton, not an install
-    proc = subprocess.run(
-        [python, str(DRIVER), str(script), str(out), str(NTU_VIDEO), str(DEMO_VIDEO)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        env=env,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    run_pose_driver(DRIVER, script, out, NTU_VIDEO, DEMO_VIDEO)
     with np.load(out) as data:
         arrays = {k: data[k] for k in data.files}
     return json.loads(str(arrays.pop("meta"))), arrays

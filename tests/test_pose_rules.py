@@ -11,20 +11,14 @@ is that no substituted command ever ran. About 30 s.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO, pose_python, run_snakemake
 
 
 @pytest.mark.pose
 def test_config_values_never_reach_a_shell_unquoted(tmp_path):
-    from test_pose_yolo import pose_python
-
     bin_dir = tmp_path / "py $(touch pwned_python)"
     bin_dir.mkdir()
     wrapper = bin_dir / "python"  # a wrapper, not a symlink: a venv's python finds its venv by path
@@ -49,10 +43,8 @@ def test_config_values_never_reach_a_shell_unquoted(tmp_path):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--configfile", str(tmp_path / "c.yaml")]
-    cmd += ["--cores", "1", "-p", "--", "custom"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    args = ["--cores", "1", "-p", "--", "custom"]
+    p = run_snakemake(tmp_path, *args, configfile="c.yaml", check=False, timeout=600, env=env)
     out = p.stdout + p.stderr
     assert "localrule pose_shard" in out, out[-4000:]  # the shard's shell command ran
     assert f"--checkpoint '{weights}'" in out, out[-4000:]

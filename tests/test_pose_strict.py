@@ -4,20 +4,18 @@ Two real NTU skeleton files; the first sample's video is an 8-frame copy of the 
 the second's an empty file named like an NTU video. Strict: the 2D target fails, and the rejects
 report naming the empty video stays under results/ (it is its own step, which succeeded). Not
 strict: the pickle holds the good sample. Only the empty video: no usable sample, a clear error,
-the report kept and no pickle. Runs in the pose interpreter (see test_pose_yolo.py); about a
+the report kept and no pickle. Runs in the pose interpreter (see conftest.py); about a
 minute and a half on 2 CPU cores.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from test_datasets import short_clip
-from test_pose_yolo import SHARED, pose_python
+from conftest import NTU_VIDEO, REAL_SKELETONS, cut_clip, need_shared, pose_python, run_snakemake
 
 from skeleton.core.annotations import load
 from skeleton.core.rejects import read_rejects
@@ -25,30 +23,25 @@ from skeleton.core.validate import validate_file
 
 pytestmark = pytest.mark.pose
 
-REPO = Path(__file__).resolve().parent.parent
-SKELETONS = SHARED / "ntu" / "skeletons"
-VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
 GOOD, EMPTY = "S001C001P001R001A001", "S001C001P001R001A002"
 
 
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     (workdir / "c.yaml").write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), "--configfile", str(workdir / "c.yaml"), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    return run_snakemake(workdir, *args, configfile="c.yaml", check=False, timeout=1200)
 
 
 @pytest.fixture(scope="module")
 def ntu_dir(tmp_path_factory) -> Path:
-    if not (VIDEO.is_file() and SKELETONS.is_dir()):
-        pytest.skip(f"real NTU data not available under {SHARED}")
+    need_shared(NTU_VIDEO)
+    need_shared(REAL_SKELETONS)
     root = tmp_path_factory.mktemp("ntu")
     (root / "sk").mkdir()
     for name in (GOOD, EMPTY):
-        (root / "sk" / f"{name}.skeleton").symlink_to(SKELETONS / f"{name}.skeleton")
+        (root / "sk" / f"{name}.skeleton").symlink_to(REAL_SKELETONS / f"{name}.skeleton")
     # 960 px wide: the default post-processing (MMAction2's) drops tracklets of mean box area
     # <= 5000 px², which a person of a 480 px copy falls below
-    short_clip(VIDEO, root / "vid" / f"{GOOD}_rgb.avi", frames=8, width=960)
+    cut_clip(NTU_VIDEO, root / "vid" / f"{GOOD}_rgb.avi", frames=8, width=960)
     (root / "vid" / f"{EMPTY}_rgb.avi").write_bytes(b"")
     (root / "empty").mkdir()
     (root / "empty" / f"{EMPTY}_rgb.avi").write_bytes(b"")

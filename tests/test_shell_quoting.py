@@ -15,17 +15,15 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from conftest import REPO, pose_python, run_snakemake
 
 pytestmark = pytest.mark.pose
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).parent))
 
 INJECTED = "INJECTED"  # what every payload would create in the working folder
 # a piece of every configured string: each shell construct that an unquoted value would run
@@ -49,17 +47,6 @@ def shell_rules() -> set[str]:
     return found
 
 
-def write_video(path: Path, frames: int = 3) -> Path:
-    import cv2
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48))
-    for i in range(frames):
-        out.write(np.full((48, 64, 3), 40 * i, np.uint8))
-    out.release()
-    return path
-
-
 def nasty_dir(root: Path, what: str, nasty: str = NASTY) -> Path:
     d = root / f"{what} {nasty}"
     d.mkdir(parents=True, exist_ok=True)
@@ -68,8 +55,7 @@ def nasty_dir(root: Path, what: str, nasty: str = NASTY) -> Path:
 
 def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
     pytest.importorskip("cv2")
-    from test_datasets import write_gym
-    from test_pose_yolo import pose_python
+    from test_datasets import write_gym, write_video
 
     from skeleton.datasets.finegym import compact_id
     from skeleton.ntu.names import parse_name
@@ -150,10 +136,6 @@ def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
     assert all(NASTY in s or NASTY_FILE in s for s in strings if s not in no_string_choice), strings
     (wd / "config.yaml").write_text(yaml.safe_dump(config))
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    base = [
-        sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(wd),
-        "--configfile", str(wd / "config.yaml"), "--cores", "2", "-p",
-    ]  # fmt: skip
     # the checkpoints first (the shard jobs exist once they ran), then every shell rule's job
     # (packaging is left out: the tiny videos show no person, which packaging rejects)
     indexes = ["results/ntu/index.tsv", "results/ntu/videos.tsv"]
@@ -167,8 +149,8 @@ def test_every_shell_rule_quotes_every_config_string(tmp_path: Path) -> None:
         else:
             args = sorted(set(re.findall(r"output: (results/pose/\S+?/shard_\d+\.pkl)", log)))
             assert args, log[-3000:]
-        run = subprocess.run(
-            base + args, capture_output=True, text=True, env=env, timeout=1800, cwd=wd
+        run = run_snakemake(
+            wd, "--cores", "2", "-p", *args, configfile="config.yaml", check=False, env=env
         )
         log += run.stdout + run.stderr
         if run.returncode:

@@ -20,15 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import slurm_cluster
 import yaml
-
-sys.path.insert(0, str(Path(__file__).parent))
-import slurm_cluster  # noqa: E402
-from test_profiles import POSE_SNAKEFILE, assert_serialised, pose_records  # noqa: E402
+from conftest import REPO, SNAKEMAKE, run_skeleton, run_snakemake
+from test_profiles import POSE_SNAKEFILE, assert_serialised, pose_records
 
 pytestmark = pytest.mark.slurm
 
-REPO = Path(__file__).resolve().parents[1]
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 TARGETS = ["ntu60", "ntu120"]
 SAMPLES = 24
@@ -89,12 +87,7 @@ def ntu_config(tmp_path_factory) -> Path:
     """Synthetic NTU120 raw files (NTU60 is a subset) and a workflow config over them."""
     root = tmp_path_factory.mktemp("ntu")
     raw = root / "raw"
-    subprocess.run(
-        [sys.executable, "-m", "skeleton", "synth-ntu", str(raw), "--samples", str(SAMPLES)]
-        + ["--seed", "4", "--ntu120"],
-        check=True,
-        capture_output=True,
-    )
+    run_skeleton("synth-ntu", raw, "--samples", SAMPLES, "--seed", "4", "--ntu120", check=True)
     cfg = root / "config.yaml"
     cfg.write_text(yaml.safe_dump({"ntu": {"skeletons": [str(raw)], "shard_size": SHARD_SIZE}}))
     return cfg
@@ -106,12 +99,12 @@ def config_files(cfg: Path) -> list[str]:
     return [str(REPO / "config" / "config.yaml"), str(cfg)]
 
 
-def run_snakemake(args: list[str], workdir: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Run Snakemake to the end; on a hang stop it with SIGINT (so it cancels its Slurm jobs)."""
+def run_on_cluster(args: list[str], workdir: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run Snakemake to the end, its output in a file; on a hang stop it with SIGINT (so it
+    cancels its Slurm jobs), where conftest's run_snakemake would kill it."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "snakemake.out"
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), *args]
+    cmd = [*SNAKEMAKE, "--directory", str(workdir), *args]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
@@ -180,7 +173,7 @@ def profile_retries() -> int:
 def test_slurm_run_is_byte_identical_to_local_and_retries_a_failed_job(
     cluster, plugin, ntu_config, tmp_path
 ):
-    rc, local_log = run_snakemake(
+    rc, local_log = run_on_cluster(
         ["--configfile", *config_files(ntu_config), "--cores", "2", *TARGETS],
         tmp_path / "local",
         base_env(),
@@ -189,7 +182,7 @@ def test_slurm_run_is_byte_identical_to_local_and_retries_a_failed_job(
 
     ctld_start = cluster.ctld_log.stat().st_size
     fault_dir = tmp_path / "fault"
-    rc, log = run_snakemake(
+    rc, log = run_on_cluster(
         slurm_args(ntu_config), tmp_path / "slurm", slurm_env(cluster, fault_dir, "once")
     )
     assert rc == 0, log[-6000:]
@@ -229,7 +222,7 @@ def test_slurm_job_that_always_fails_stops_the_run_naming_rule_and_log(
     cluster, plugin, ntu_config, tmp_path
 ):
     fault_dir = tmp_path / "fault"
-    rc, log = run_snakemake(
+    rc, log = run_on_cluster(
         slurm_args(ntu_config), tmp_path / "slurm", slurm_env(cluster, fault_dir, "always")
     )
     assert rc != 0, log[-4000:]
@@ -257,12 +250,15 @@ def test_pose_shards_get_one_gpu_each_on_the_gpu_partition(cluster, plugin, tmp_
     snakefile = tmp_path / "Snakefile"
     snakefile.write_text(POSE_SNAKEFILE)
     workdir = tmp_path / "work"
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
-    cmd += ["--directory", str(workdir), "--profile", str(SLURM_PROFILE)]
-    cmd += ["--slurm-status-command", "squeue"]
-    cmd += ["--slurm-init-seconds-before-status-checks", str(STATUS_CHECK_DELAY_S)]
-    res = subprocess.run(
-        cmd, env=slurm_env(cluster), capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+    args = ["--profile", SLURM_PROFILE, "--slurm-status-command", "squeue"]
+    args += ["--slurm-init-seconds-before-status-checks", STATUS_CHECK_DELAY_S]
+    res = run_snakemake(
+        workdir,
+        *args,
+        snakefile=snakefile,
+        env=slurm_env(cluster),
+        check=False,
+        timeout=RUN_TIMEOUT_S,
     )
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-4000:]
@@ -279,15 +275,17 @@ def test_pose_shards_get_one_gpu_each_on_the_gpu_partition(cluster, plugin, tmp_
 def test_slurm_profile_defaults_and_overrides_from_the_environment(plugin, tmp_path):
     """A dry run evaluates the profile's resources: documented defaults, then env overrides."""
     (tmp_path / "Snakefile").write_text(POSE_SNAKEFILE)
-    cmd = [sys.executable, "-m", "snakemake", "-n", "--snakefile", str(tmp_path / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--profile", str(SLURM_PROFILE)]
-    res = subprocess.run(cmd, env=base_env(), capture_output=True, text=True, timeout=120)
+    args = ["-n", "--profile", SLURM_PROFILE]
+    snakefile = tmp_path / "Snakefile"
+    res = run_snakemake(
+        tmp_path, *args, snakefile=snakefile, env=base_env(), check=False, timeout=120
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "slurm_partition=gpu," in res.stdout and "gpu=1," in res.stdout, res.stdout
     site = {"SKELETON_GPU_PARTITION": "a100-short", "SKELETON_GPU_TYPE": "a100"}
     site["SKELETON_SLURM_ACCOUNT"] = "proj42"
-    res = subprocess.run(
-        cmd, env={**base_env(), **site}, capture_output=True, text=True, timeout=120
+    res = run_snakemake(
+        tmp_path, *args, snakefile=snakefile, env={**base_env(), **site}, check=False, timeout=120
     )
     assert res.returncode == 0, res.stdout + res.stderr
     for want in ("slurm_partition=a100-short,", "gpu_model=a100", "slurm_account=proj42,"):

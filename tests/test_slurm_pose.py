@@ -1,6 +1,6 @@
 """A 2D pose job through the real Slurm test cluster: it runs on the GPU partition.
 
-`pytest -m slurm` as root, with the pose interpreter (see test_pose_yolo.py): a one-video UCF101
+`pytest -m slurm` as root, with the pose interpreter (see conftest.py): a one-video UCF101
 dataset (a 6-frame copy of the real NTU video) built with `--profile profiles/slurm`, the yolo
 backend on CPU. Every pose shard of every video source is rule `pose_shard`, which the profile
 sends to the GPU partition with one GPU; the cluster's controller log shows where the job ran.
@@ -10,38 +10,33 @@ One to three minutes (four Slurm jobs in a row, each parsing the workflow).
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_datasets import UCF_CLASSES, short_clip, write_ucf101  # noqa: E402
-from test_pose_yolo import NTU_VIDEO, pose_python  # noqa: E402
-from test_slurm import (  # noqa: E402, F401  (cluster, plugin: fixtures)
+from conftest import NTU_VIDEO, cut_clip, need_shared, pose_python
+from test_datasets import UCF_CLASSES, write_ucf101
+from test_slurm import (  # noqa: F401  (cluster, plugin: fixtures)
     SLURM_PROFILE,
     STATUS_CHECK_DELAY_S,
     cluster,
     config_files,
     ctld_lines,
     plugin,
-    run_snakemake,
+    run_on_cluster,
     slurm_env,
     submissions,
 )
 
-from skeleton.core.annotations import load  # noqa: E402
+from skeleton.core.annotations import load
 
 pytestmark = [pytest.mark.slurm, pytest.mark.pose]
 
 
 def test_ucf101_pose_job_runs_on_the_gpu_partition(cluster, plugin, tmp_path):  # noqa: F811
-    if not NTU_VIDEO.is_file():
-        pytest.skip(f"real video not available: {NTU_VIDEO}")
+    need_shared(NTU_VIDEO)
     python = pose_python()
     ann = write_ucf101(tmp_path)
-    clip = short_clip(NTU_VIDEO, tmp_path / "UCF-101" / "Archery" / "v_Archery_g08_c02.avi")
+    clip = cut_clip(NTU_VIDEO, tmp_path / "UCF-101" / "Archery" / "v_Archery_g08_c02.avi")
     cfg = tmp_path / "config.yaml"
     cfg.write_text(
         yaml.safe_dump(
@@ -56,7 +51,7 @@ def test_ucf101_pose_job_runs_on_the_gpu_partition(cluster, plugin, tmp_path):  
     args = ["--configfile", *config_files(cfg), "--profile", str(SLURM_PROFILE)]
     args += ["--slurm-status-command", "squeue"]
     args += ["--slurm-init-seconds-before-status-checks", str(STATUS_CHECK_DELAY_S), "ucf101"]
-    rc, log = run_snakemake(args, tmp_path / "work", slurm_env(cluster))
+    rc, log = run_on_cluster(args, tmp_path / "work", slurm_env(cluster))
     assert rc == 0, log[-6000:]
 
     jobs = submissions(log)

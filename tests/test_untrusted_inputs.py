@@ -16,13 +16,12 @@ import resource
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import run_snakemake
 
 from skeleton.core.files import RawFileError, Source, ZipReader, scan_sources
 from skeleton.core.rejects import read_rejects
@@ -30,7 +29,6 @@ from skeleton.ntu.index import build_index
 from skeleton.ntu.names import parse_name
 from skeleton.ntu.synth import sample_names, sample_text
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 BOMB_BYTES = 256 << 20  # uncompressed size of the test bomb (the was 2 GiB)
 
 
@@ -176,9 +174,9 @@ def test_odd_files_in_a_folder_are_rejects(tmp_path: Path) -> None:
 
 
 def snakemake(wd: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = SNAKEMAKE + ["--directory", str(wd), "--configfile", str(wd / "config.yaml")]
-    return subprocess.run(cmd + ["--cores", "2", *args], capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    return run_snakemake(
+        wd, "--cores", "2", *args, configfile="config.yaml", check=False, timeout=900
+    )
 
 
 def configure(wd: Path, skeletons: list[str], **extra: object) -> None:
@@ -200,12 +198,14 @@ def built(tmp_path_factory: pytest.TempPathFactory, synth_ntu: Path) -> Path:
     return wd
 
 
+@pytest.mark.slow
 def test_fifo_in_a_folder_is_a_reject_not_a_hang(built: Path) -> None:
     rejects = {r.sample: r for r in read_rejects(built / "results/ntu120/rejects.tsv")}
     fifo = rejects["S001C001P001R001A001.skeleton.fifo"]
     assert fifo.reason == "not_a_file" and "FIFO" in fifo.detail
 
 
+@pytest.mark.slow
 def test_configured_input_that_does_not_exist_stops_the_dag(built: Path, tmp_path: Path) -> None:
     wd = tmp_path / "wd"
     shutil.copytree(built, wd, symlinks=True, ignore=shutil.ignore_patterns("*.fifo.skeleton"))
@@ -219,6 +219,7 @@ def test_configured_input_that_does_not_exist_stops_the_dag(built: Path, tmp_pat
     ).read_bytes()  # nothing repackaged
 
 
+@pytest.mark.slow
 def test_cut_shard_is_rebuilt_by_the_next_run(built: Path, tmp_path: Path) -> None:
     wd = tmp_path / "wd"
     shutil.copytree(built, wd, symlinks=True, ignore=shutil.ignore_patterns("*.fifo.skeleton"))
@@ -241,6 +242,7 @@ def test_cut_shard_is_rebuilt_by_the_next_run(built: Path, tmp_path: Path) -> No
             assert (wd / f"results/{ds}/{ds}_3d.pkl").read_bytes() == content
 
 
+@pytest.mark.slow
 def test_failed_packaging_keeps_the_rejects_report(built: Path, tmp_path: Path) -> None:
     wd = tmp_path / "strict"
     wd.mkdir()

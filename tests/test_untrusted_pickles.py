@@ -160,6 +160,7 @@ def _problems(case: dict) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_crafted_pickles_refused_by_every_reader(tmp_path: Path, aux: Path) -> None:
     marker = tmp_path / "PWNED"
     victim = tmp_path / "victim"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import pickle
 import subprocess
@@ -11,24 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REAL_SKELETONS
+from conftest import REAL_SKELETONS, run_skeleton, skeleton_main
 
-from skeleton.commands import validate as validate_cmd
 from skeleton.core import safeload
 from skeleton.core.validate import format_problems, validate_data, validate_file
 
 
 def run_validate(*argv: str) -> int:
-    """`skeleton validate ...` through its registered parser (as skeleton.cli.main does)."""
-    from skeleton.cli import UsageError
-
-    parser = argparse.ArgumentParser(prog="skeleton")
-    validate_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["validate", *argv])
-    try:
-        return args.func(args)
-    except UsageError:
-        return 2
+    return skeleton_main("validate", *argv)
 
 
 def ann3d(name: str, frames: int = 30, label: int = 0, persons: int = 2) -> dict:
@@ -328,21 +317,15 @@ def test_top_level_problems() -> None:
 SHARED_NTU = REAL_SKELETONS  # ../shared/ntu/skeletons, or under $SKELETON_SHARED
 
 
-def skeleton_cli(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "skeleton", *argv], capture_output=True, text=True, check=False
-    )
-
-
 def test_cli_refuses_malicious_pickle(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     path = dump(combined([ann3d("a"), ann3d("b")]), tmp_path / "evil.pkl")
     data = pickle.dumps(_SystemPayload(marker), protocol=2)
     path.write_bytes(data)
-    proc = skeleton_cli("validate", str(path))
+    proc = run_skeleton("validate", str(path))
     assert proc.returncode == 2, proc.stderr
     assert "system" in proc.stderr and "refused unsafe pickle" in proc.stderr
-    info = skeleton_cli("info", str(path))  # skeleton info uses the same loader
+    info = run_skeleton("info", str(path))  # skeleton info uses the same loader
     assert info.returncode == 2 and "refused unsafe pickle" in info.stderr
     assert not marker.exists()
 
@@ -352,9 +335,9 @@ def test_cli_refuses_malicious_pickle(tmp_path: Path) -> None:
 )
 def test_backbone_ntu_pickle_valid_and_corrupted_copy(tmp_path: Path) -> None:
     out = tmp_path / "ntu60_3d.pkl"
-    built = skeleton_cli("ntu3d", str(SHARED_NTU), "--dataset", "ntu60", "--out", str(out))
+    built = run_skeleton("ntu3d", str(SHARED_NTU), "--dataset", "ntu60", "--out", str(out))
     assert built.returncode == 0, built.stderr[-2000:]
-    proc = skeleton_cli("validate", str(out))
+    proc = run_skeleton("validate", str(out))
     assert proc.returncode == 0, proc.stdout
     assert "valid: 3d combined pickle" in proc.stdout
     data = safeload.load(out)
@@ -363,7 +346,7 @@ def test_backbone_ntu_pickle_valid_and_corrupted_copy(tmp_path: Path) -> None:
     data["annotations"][2]["label"] = -1
     data["split"]["xsub_val"].append("S017C003P020R002A060")
     bad = dump(data, tmp_path / "corrupted.pkl")
-    proc = skeleton_cli("validate", str(bad))
+    proc = run_skeleton("validate", str(bad))
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     assert len(lines) == 5 and "INVALID (4 problems)" in lines[-1]

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_skeleton, write_grey_video
 from video_lists import (
     HMDB51_CLASSES,
     HMDB51_FOLDER,
@@ -40,29 +40,15 @@ from skeleton.datasets.package import collect_rejects, package_dense
 
 cv2 = pytest.importorskip("cv2")
 
-REPO = Path(__file__).resolve().parent.parent
 K400 = label_map("k400")
-
-
-def video(path: Path) -> Path:
-    """A real two-frame video (MJPG .avi, mp4v otherwise)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fourcc = "MJPG" if path.suffix == ".avi" else "mp4v"
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, (32, 24))
-    assert out.isOpened(), f"OpenCV cannot write {path}"
-    for i in range(2):
-        out.write(np.full((24, 32, 3), 60 * i, np.uint8))
-    out.release()
-    return path
 
 
 def dataset_index(
     tmp_path: Path, source: str, annotations: Path, *extra: str
 ) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path / f"{source}_videos.tsv"
-    cmd = [sys.executable, "-m", "skeleton", "dataset-index", source]
-    cmd += ["--annotations", str(annotations), "--videos", str(tmp_path), "--out", str(out)]
-    p = subprocess.run(cmd + list(extra), cwd=REPO, capture_output=True, text=True, timeout=120)
+    args = ["dataset-index", source, "--annotations", annotations, "--videos", tmp_path]
+    p = run_skeleton(*args, "--out", out, *extra, timeout=120)
     assert "Traceback" not in p.stderr, p.stderr
     return p, out
 
@@ -136,9 +122,9 @@ def test_hmdb51_stray_split_file_is_a_named_error(tmp_path, stray):
 def test_hmdb51_video_in_no_split_is_left_out_and_reported(tmp_path):
     folder = hmdb51(tmp_path)
     for cls in HMDB51_CLASSES:
-        video(tmp_path / "videos" / cls / f"{hmdb51_filler(cls)}.avi")
+        write_grey_video(tmp_path / "videos" / cls / f"{hmdb51_filler(cls)}.avi")
     for name in WAVE:
-        video(tmp_path / "videos" / "wave" / name)
+        write_grey_video(tmp_path / "videos" / "wave" / name)
     p, out = dataset_index(tmp_path, "hmdb51", folder)
     assert p.returncode == 0, p.stderr
     rows = {r.sample: r for r in read_index(out)}
@@ -187,7 +173,7 @@ def mmaction2_gym_annotations(root: Path) -> Path:
 def test_gym_mmaction2_download_names_accepted(tmp_path):
     ann = mmaction2_gym_annotations(tmp_path)
     for line in GYM_TRAIN_V10 + GYM_VAL:  # trim_subaction.py's clip names
-        video(tmp_path / "data" / "gym" / "subactions" / f"{line.split()[0]}.mp4")
+        write_grey_video(tmp_path / "data" / "gym" / "subactions" / f"{line.split()[0]}.mp4")
     p, out = dataset_index(tmp_path, "gym", ann)
     assert p.returncode == 0, p.stderr
     assert "gym99 train: gym99_train_org.txt" in p.stderr
@@ -320,7 +306,7 @@ def test_k400_clip_listed_with_two_labels_is_left_out_and_counted(tmp_path):
         ["abseiling,0347ZoDXyP0,30,40,val,0", '"hurling (sport)",--07WQ2iBlw,1,11,val,0'],
     )
     for name in ("---QUuC4vJs_000003_000013", "0347ZoDXyP0_000030_000040", conflict):
-        video(tmp_path / "videos" / f"{name}.mp4")
+        write_grey_video(tmp_path / "videos" / f"{name}.mp4")
     p, out = dataset_index(tmp_path, "k400", ann)
     assert p.returncode == 0, p.stderr
     assert conflict not in {r.sample for r in read_index(out)}  # no split gets a guessed label
@@ -362,7 +348,7 @@ def test_a_sample_listed_three_times_is_one_reject():
 def test_custom_pyskl_video_list(tmp_path):
     clips = tmp_path / "data" / "clips"
     for name in ("jump_01.mp4", "sit_02.mp4", "wave_03.avi"):
-        video(clips / name)
+        write_grey_video(clips / name)
     lst = tmp_path / "data" / "video_list.txt"  # PYSKL: `<path> <label>`, one a line
     lst.write_bytes(
         b"clips/jump_01.mp4 0\r\n"
@@ -402,7 +388,7 @@ def test_custom_list_without_a_usable_line_fails_at_the_index(tmp_path, text, wh
 
 def test_custom_split_names_checked_where_they_are_read(tmp_path):
     for name in ("a", "b", "c", "d", "e", "f"):
-        video(tmp_path / "clips" / f"{name}.mp4")
+        write_grey_video(tmp_path / "clips" / f"{name}.mp4")
     lst = tmp_path / "clips" / "list.csv"
     lst.write_text(
         "video,label,split\n"

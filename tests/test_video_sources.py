@@ -7,12 +7,11 @@ stage's output format. A few seconds.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_skeleton
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.rejects import NoUsableSamples, StrictModeError, read_rejects
@@ -22,7 +21,6 @@ from skeleton.datasets import sources as video_sources
 from skeleton.datasets.index import run_index
 from skeleton.datasets.package import collect_rejects, compress, package_dense
 
-REPO = Path(__file__).resolve().parent.parent
 POSE = {
     "backend": "mmpose",
     "device": "cuda",
@@ -166,10 +164,9 @@ def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
         "sample\tsource\treason\tdetail\nS001C001P001R001A001\tx\tempty_video\tno frame\n"
     )
     (tmp_path / "old.pkl").write_bytes(b"an earlier run's pickle")
-    run = [sys.executable, "-m", "skeleton", "dataset-package", "ntu120"]
-    run += ["--index", str(tmp_path / "videos.tsv"), "--shards", str(tmp_path / "shard_0.pkl")]
-    run += ["--out", str(tmp_path / "old.pkl"), "--rejects", str(tmp_path / "r.tsv")]
-    p = subprocess.run(run, cwd=REPO, capture_output=True, text=True)
+    args = ["dataset-package", "ntu120", "--index", tmp_path / "videos.tsv"]
+    args += ["--shards", tmp_path / "shard_0.pkl", "--out", tmp_path / "old.pkl"]
+    p = run_skeleton(*args, "--rejects", tmp_path / "r.tsv")
     assert p.returncode == 1 and "ntu120: no usable sample (1 rejected" in p.stderr, p.stderr
     assert [r.reason for r in read_rejects(tmp_path / "r.tsv")] == ["empty_video"]
     assert not (tmp_path / "old.pkl").exists()

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO, SHARED, need_shared, skeleton_cmd
+from conftest import (
+    NTU_VIDEO,
+    NTU_VIDEO_SKELETON,
+    need_shared,
+    run_skeleton,
+    run_snakemake,
+)
 
 from skeleton.core.annotations import write_annotations
 from skeleton.pictures.annotation import COCO_LIMBS
 from skeleton.pictures.heatmaps import heatmap_geometry, heatmap_volume, pose_compact
 from skeleton.pictures.render import pick_samples, render
 
-REAL_VIDEO = SHARED / "video" / "S001C001P001R001A001_rgb.avi"
 T = 6
 
 
@@ -196,29 +200,29 @@ def test_pick_samples_is_stable_per_class():
 
 
 def test_overlay_on_the_real_video(tmp_path):
-    need_shared(REAL_VIDEO)
+    need_shared(NTU_VIDEO)
     a = anno_2d(t=4, img_shape=(1080, 1920))
-    r = render(a, "overlay", tmp_path / "real.mp4", video=REAL_VIDEO)
+    r = render(a, "overlay", tmp_path / "real.mp4", video=NTU_VIDEO)
     frames = read_mp4(tmp_path / "real.mp4")
     assert (r.frames, r.height, r.width) == (4, 540, 960) and len(frames) == 4
     assert frames[0].mean() > 40  # the room, not a black canvas
 
 
 def test_overlay_with_the_kinect_reference(tmp_path):
-    need_shared(REAL_VIDEO)
+    need_shared(NTU_VIDEO)
     import cv2
 
     from skeleton.ntu.kinect import kinect_colour_joints
     from skeleton.pictures.overlays import KINECT_COLOR
 
-    skel = SHARED / "ntu" / "skeletons" / "S001C001P001R001A001.skeleton"
+    skel = NTU_VIDEO_SKELETON
     ref = kinect_colour_joints(skel)
     assert ref.shape == (1, 103, 25, 2) and np.isfinite(ref).all()
     # the performer stands in the middle of the 1920x1080 frame
     assert 800 < np.median(ref[0, :, :, 0]) < 1200 and 300 < np.median(ref[0, :, :, 1]) < 800
     a = anno_2d(t=3, img_shape=(1080, 1920))
     a["keypoint_score"][:] = 0  # draw the reference only
-    r = render(a, "overlay", tmp_path / "k.png", video=REAL_VIDEO, kinect=skel, frame=1)
+    r = render(a, "overlay", tmp_path / "k.png", video=NTU_VIDEO, kinect=skel, frame=1)
     img = cv2.imread(str(tmp_path / "k.png"))
     magenta = np.argwhere(np.abs(img.astype(int) - KINECT_COLOR).sum(-1) < 60)
     assert r.frames == 1 and len(magenta) > 50
@@ -229,10 +233,11 @@ def test_overlay_with_the_kinect_reference(tmp_path):
 def test_cli(tmp_path):
     pkl = tmp_path / "a.pkl"
     write_annotations(pkl, [anno_2d(), anno_3d()], split={"xsub_train": [anno_2d()["frame_dir"]]})
-    base = skeleton_cmd() + ["visualize", str(pkl)]
-    ok = subprocess.run(
-        base + ["--sample", "S001C001P001R001A023", "--kind", "limb-heatmap", "--out",
-                str(tmp_path / "l.png")], capture_output=True, text=True)  # fmt: skip
+    base = ["visualize", pkl]
+    ok = run_skeleton(
+        *base, "--sample", "S001C001P001R001A023", "--kind", "limb-heatmap", "--out",
+        tmp_path / "l.png",
+    )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert "1 frame(s) of 448x448" in ok.stderr and (tmp_path / "l.png").exists()
     for sample, kind, msg in [
@@ -240,8 +245,7 @@ def test_cli(tmp_path):
         ("S001C001P001R001A023", "skeleton3d", "needs a 3D pickle"),
         ("S009C001P001R001A001", "overlay", "is not in the pickle"),
     ]:
-        p = subprocess.run(base + ["--sample", sample, "--kind", kind, "--out",
-                                   str(tmp_path / "x.gif")], capture_output=True, text=True)  # fmt: skip
+        p = run_skeleton(*base, "--sample", sample, "--kind", kind, "--out", tmp_path / "x.gif")
         assert p.returncode == 2 and msg in p.stderr, p.stderr
     assert not (tmp_path / "x.gif").exists()
 
@@ -283,6 +287,7 @@ def test_report_figures_2d(tmp_path):
 # ---- the workflow: report and visualize rules -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_and_visualize_rules(tmp_path):
     """A tiny demo-like run with real Snakemake, then --report and the visualize target."""
     from skeleton.ntu.synth import write_synthetic
@@ -299,12 +304,9 @@ def test_report_and_visualize_rules(tmp_path):
         "visualize": {"samples": 0, "format": "gif"},
     }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    smk = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]  # fmt: skip
 
-    def run(*args: str) -> None:
-        p = subprocess.run(smk + list(args), capture_output=True, text=True)
-        assert p.returncode == 0, f"snakemake {' '.join(args)}:\n{p.stdout}\n{p.stderr}"
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return run_snakemake(tmp_path, *args, configfile="config.yaml")
 
     run("--cores", "2")
     figures = sorted(p.name for p in (tmp_path / "results/ntu60/report").iterdir())
@@ -319,7 +321,7 @@ def test_report_and_visualize_rules(tmp_path):
     name = load(tmp_path / "results/ntu60/ntu60_3d.pkl")["annotations"][0]["frame_dir"]
     cfg["visualize"]["samples"] = [name]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    dry = subprocess.run(smk + ["-n"], capture_output=True, text=True)
+    dry = run_snakemake(tmp_path, "-n", configfile="config.yaml", check=False)
     assert "Nothing to be done" in dry.stdout + dry.stderr, "visualize settings reran the build"
     run("--cores", "2", "visualize")
     viz = tmp_path / "results/ntu60/viz/3d"
@@ -366,6 +368,7 @@ def test_count_axes_of_the_report_have_whole_ticks():
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_report_after_one_benchmark_target(tmp_path):
     """`snakemake --report` after building only ntu60_xsub (the default config asks for both
     datasets): the report of what was built, and a line naming the target of the rest; before
@@ -374,23 +377,21 @@ def test_report_after_one_benchmark_target(tmp_path):
 
     write_synthetic(tmp_path / "raw", 8, seed=5, frames=(20, 30))
     (tmp_path / "my.yaml").write_text(yaml.safe_dump({"ntu": {"skeletons": ["raw"]}}))
-    smk = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(tmp_path)]  # fmt: skip
     report = ["--report", str(tmp_path / "report.html"), "--configfile", str(tmp_path / "my.yaml")]
 
-    p = subprocess.run(smk + report, capture_output=True, text=True)
+    p = run_snakemake(tmp_path, *report, check=False)
     out = (p.stdout + p.stderr).strip().splitlines()
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     assert "report: nothing built to report yet" in out[-1] and "snakemake --cores" in out[-1]
 
     build = ["--cores", "2", "ntu60_xsub", "--configfile", str(tmp_path / "my.yaml")]
-    p = subprocess.run(smk + build, capture_output=True, text=True)
+    p = run_snakemake(tmp_path, *build, check=False)
     assert p.returncode == 0, p.stderr
     # no reject: the end-of-run summary still names the report and the pickle
     tail = p.stderr[p.stderr.index("Datasets packaged in this run (1):") :]
     assert "ntu60 3d: 8 samples, 0 rejected; report: results/ntu60/rejects.tsv (no rejected" in tail
     assert "  pickle: results/ntu60/ntu60_3d.pkl, splits xsub_train" in tail
-    p = subprocess.run(smk + report, capture_output=True, text=True)
+    p = run_snakemake(tmp_path, *report, check=False)
     assert p.returncode == 0, p.stderr
     (line,) = [x for x in p.stderr.splitlines() if x.startswith("report: ntu120")]
     assert "left out (not built)" in line and " ntu120`" in line

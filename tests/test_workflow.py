@@ -7,28 +7,23 @@ import pickle
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import planned_jobs, run_snakemake
 
 from skeleton.core.rejects import read_rejects
 from skeleton.core.tables import shard_of
 from skeleton.ntu.index import read_index
 from skeleton.ntu.names import parse_name
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+pytestmark = pytest.mark.slow
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = SNAKEMAKE + ["--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]
-    p = subprocess.run(cmd + list(args), capture_output=True, text=True)
-    if check and p.returncode:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}")
-    return p
+    return run_snakemake(workdir, *args, configfile="config.yaml", check=check)
 
 
 def make_workdir(path: Path, synth_ntu: Path, **ntu) -> Path:
@@ -42,15 +37,6 @@ def make_workdir(path: Path, synth_ntu: Path, **ntu) -> Path:
     }  # fmt: skip
     (path / "config.yaml").write_text(yaml.safe_dump(cfg))
     return path
-
-
-def planned_jobs(p: subprocess.CompletedProcess) -> dict[str, int]:
-    """rule -> count from a dry run's job-stats table."""
-    jobs = {}
-    for m in re.finditer(r"^(\w+)\s+(\d+)$", p.stdout + p.stderr, re.M):
-        if m.group(1) != "total":
-            jobs[m.group(1)] = int(m.group(2))
-    return jobs
 
 
 def pickles(workdir: Path) -> dict[str, bytes]:

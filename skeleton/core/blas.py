@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-# numpy's OpenBLAS starts a thread per core at import (~0.05 CPU s per process here, and spinning
+# numpy's OpenBLAS starts a thread per core at import (CPU time in every short job, and spinning
 # threads later); the 3D path's numpy work is elementwise or reductions, never BLAS.
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
