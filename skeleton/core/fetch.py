@@ -601,21 +601,35 @@ def fetch(
             f"would exceed {MAX_NAME_BYTES} bytes); give OUT a shorter name"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out.with_name(out.name + ".part.lock")
-    with open(lock_path, "a") as lock:
-        # One download per OUT at a time (parallel jobs sharing a checkpoint cache, say);
-        # whoever waited finds OUT in place.
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # One download per OUT at a time (parallel jobs sharing a checkpoint cache, say); whoever
+    # waited finds OUT in place. The holder removes the lock file before it lets go.
+    lock = _lock(out.with_name(out.name + ".part.lock"))
+    try:
         if _present(out, sha256, sha256_prefix, offline):
             return out
-        try:
-            _download_verified(
-                url, out, sha256, sha256_prefix, retries, backoff_s, timeout_s, progress, sleep,
-                limits,
-            )  # fmt: skip
-        finally:
-            lock_path.unlink(missing_ok=True)
+        _download_verified(
+            url, out, sha256, sha256_prefix, retries, backoff_s, timeout_s, progress, sleep,
+            limits,
+        )  # fmt: skip
+    finally:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
     return out
+
+
+def _lock(path: Path) -> IO[str]:
+    """`path` opened and exclusively locked, and still the file at `path`: a lock taken on a
+    file its holder removed meanwhile (a waiter's) is dropped and taken again on the new one,
+    so two callers never hold locks on two different files of one name."""
+    while True:
+        f = open(path, "a")  # noqa: SIM115 - returned open, closed by the caller
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
+                return f
+        except FileNotFoundError:
+            pass
+        f.close()
 
 
 def _present(out: Path, sha256: str | None, sha256_prefix: str | None, offline: bool) -> bool:
