@@ -14,9 +14,8 @@ from snakemake.utils import validate
 
 import skeleton.datasets.index as video_index
 from skeleton.datasets.index import MEMBERS_PREFIX as VIDEO_MEMBERS_PREFIX
-from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
 from skeleton.datasets.index import member_rows as video_member_rows_of
-from skeleton.core.files import check_inputs
+from skeleton.core.files import check_inputs, raw_bytes
 from skeleton.core.members import refresh
 from skeleton.core.outputs import unwritable_folders
 from skeleton.datasets import (
@@ -30,7 +29,6 @@ from skeleton.datasets import (
 from skeleton.datasets import reader as source_reader
 from skeleton.datasets import sources as video_sources
 from skeleton.ntu import shards as ntu_shards
-from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
 from skeleton.ntu.index import MEMBERS_PREFIX as NTU_MEMBERS_PREFIX
 from skeleton.ntu.index import member_rows as ntu_member_rows_of
 from skeleton.ntu.index import read_index, shards_for
@@ -65,9 +63,8 @@ except ConfigSchemaError as exc:
 
 # ---- NTU 3D (rules/ntu_raw.smk, splits.smk, package.smk, download.smk) ---------------------
 
+# every key is set: the schema's defaults were filled in
 NTU = config["ntu"]
-# defaults kept in the library (one source for the workflow and the CLI), not in the schema
-NTU.setdefault("shard_size", NTU_SHARD_SIZE)
 NTU_DATASETS = NTU["datasets"]
 # URLs in ntu.skeletons are downloaded by rule fetch_raw (rules/download.smk) to data/raw/ntu/
 NTU_INPUTS = local_inputs(NTU["skeletons"])
@@ -87,7 +84,7 @@ NTU_SHARD_MEMBERS = f"{NTU_MEMBERS}/{NTU_MEMBERS_PREFIX}_{{shard}}.tsv"
 # when a file was added, removed or renamed anywhere below them (skeleton.core.members.refresh).
 NTU_INPUTS_STATE = "results/ntu/inputs.state"
 NTU_SEEN = "results/ntu/index.inputs"
-MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
+MAX_RAW_BYTES = raw_bytes(NTU["max_raw_mb"])
 
 # A shard whose file differs from its digest (cut off, half-written, replaced) is removed
 # before the DAG is built, so this run rebuilds it. Only in the main process: cluster jobs
@@ -111,7 +108,7 @@ try:
         ],
         "ntu.skeletons",
     )
-    check_inputs(NTU.get("videos", []), "ntu.videos")
+    check_inputs(NTU["videos"], "ntu.videos")
 except ValueError as exc:
     raise WorkflowError(str(exc))
 
@@ -178,7 +175,7 @@ def ntu_outputs(datasets):
             for ds in datasets
             for name in (f"{ds}_2d.pkl", "pose_quality.tsv")
         ]
-        if NTU.get("videos")
+        if NTU["videos"]
         else []
     )
 
@@ -209,7 +206,6 @@ def shard_runtime(wildcards, attempt):
 # ---- 2D poses and video sources (rules/pose.smk, rules/datasets.smk) -------------------------
 
 POSE = config["pose"]
-POSE.setdefault("shard_size", VIDEO_SHARD_SIZE)
 
 
 def repo_relative(path):
@@ -220,7 +216,7 @@ def repo_relative(path):
 
 
 POSE_PYTHON = repo_relative(POSE["python"])
-POSE_MODELS = repo_relative(POSE.get("models"))
+POSE_MODELS = repo_relative(POSE["models"])
 CONFIGURED_SOURCES = [s for s in SOURCES if video_sources.configured(s, config)]
 NTU_VIDEO_INDEX = "results/ntu/videos.tsv"
 # Rough costs of one NTU video (~100 frames of 1080p), for cluster job sizes.
@@ -375,7 +371,7 @@ def dataset_splits(wildcards):
 # ---- pictures (rules/visualize.smk, rules/report.smk) ----------------------------------------
 
 VIZ = config["visualize"]
-VIZ_DIMS = ["3d", "2d"] if NTU.get("videos") else ["3d"]
+VIZ_DIMS = ["3d", "2d"] if NTU["videos"] else ["3d"]
 
 
 def viz_outputs(datasets):
@@ -384,7 +380,7 @@ def viz_outputs(datasets):
 
 def viz_video_index(wildcards):
     """Overlays draw on the videos of the video index when ntu.videos is set."""
-    return [NTU_VIDEO_INDEX] if NTU.get("videos") else []
+    return [NTU_VIDEO_INDEX] if NTU["videos"] else []
 
 
 REPORT_3D = ["splits", "classes", "lengths", "persons", "rejects"]
@@ -393,7 +389,7 @@ REPORT_2D = ["splits", "scores", "rejects", "pck", "pck_examples"]
 
 def report_outputs(datasets):
     files = [f"results/{ds}/report/3d_{n}.png" for ds in datasets for n in REPORT_3D]
-    if NTU.get("videos"):
+    if NTU["videos"]:
         files += [
             f"results/{ds}/report/2d_{n}.png" for ds in datasets for n in REPORT_2D
         ]

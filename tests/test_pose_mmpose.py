@@ -44,8 +44,8 @@ def pose_python() -> Path | None:
 def test_backend_models_come_from_the_shipped_file():
     shipped = yaml.safe_load((REPO / "skeleton" / "pose" / "models.yaml").read_text())
     assert shipped["mmpose"] == mmpose_backend.DEFAULT_MODELS
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    assert config["pose"]["models"] is None  # the workflow adds no second copy
+    schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
+    assert schema["properties"]["pose"]["properties"]["models"]["default"] is None  # no 2nd copy
 
 
 def test_checkpoint_urls_carry_sha256_prefixes():

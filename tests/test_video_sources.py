@@ -30,6 +30,8 @@ POSE = {
     "fp16": False,
     "batch_size": 16,
     "max_persons": 2,
+    "in_flight": 1,
+    "postproc": "mmaction2",
 }
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
+from skeleton.core.defaults import POSE
 
 
 def register(subparsers: Any) -> None:
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
     i.add_argument(
         "--shard-size",
         type=int,
-        default=VIDEO_SHARD_SIZE,
+        default=POSE.shard_size,
         metavar="N",
         help="videos per pose shard at the source's reference size: the shards are hash "
         "buckets of the sample names (README, 2D poses) (default: %(default)s, as the "
@@ -68,7 +68,8 @@ def register(subparsers: Any) -> None:
     i.add_argument(
         "--subset",
         choices=("gym99", "gym288"),
-        help="FineGYM's element set (default: the one subset whose lists --annotations holds)",
+        help="FineGYM's element set (default: the one subset whose lists --annotations holds; the "
+        "workflow's gym.subset defaults to gym99)",
     )
     i.add_argument(
         "--list-version",

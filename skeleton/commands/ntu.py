@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 
+from skeleton.core.defaults import NTU
 from skeleton.core.errors import UsageError
 from skeleton.ntu.denoise import DENOISE_MODES
-from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
 from skeleton.ntu.names import DATASETS
 
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "samples are listed with their reason; the exit code is 0 as long as one sample made it.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUTS_HELP)
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--denoise", choices=DENOISE_MODES, default=NTU.denoise, help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle to write")
     p.add_argument(
         "--dataset",
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shard-size",
         type=int,
-        default=NTU_SHARD_SIZE,
+        default=NTU.shard_size,
         metavar="N",
         help="samples per parse shard at NTU120's full size: the shards are "
         "ceil(114480 / N) hash buckets of the sample names (default: %(default)s, as the "
@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="MEMBERS.tsv",
         help="the shard's members file, written by `ntu-index --members DIR`",
     )
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--denoise", choices=DENOISE_MODES, default=NTU.denoise, help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
     _max_raw(p)
     p.set_defaults(func=run_shard, output_files=_outputs("out"))
@@ -155,23 +155,22 @@ def _outputs(*dests: str) -> dict[str, str]:
 
 
 def _max_raw(p: argparse.ArgumentParser) -> None:
-    from skeleton.core.files import DEFAULT_MAX_RAW_BYTES
-
     p.add_argument(
         "--max-raw-mb",
         type=float,
-        default=DEFAULT_MAX_RAW_BYTES / (1 << 20),
+        default=NTU.max_raw_mb,
         metavar="MB",
         help="reject raw files larger than this, uncompressed, without reading them whole "
-        f"(default: {DEFAULT_MAX_RAW_BYTES >> 20}, as the workflow's ntu.max_raw_mb; real NTU "
-        "files are under 2 MB)",
+        "(default: %(default)s, as the workflow's ntu.max_raw_mb; real NTU files are under 2 MB)",
     )
 
 
 def _max_raw_bytes(args: argparse.Namespace) -> int:
+    from skeleton.core.files import raw_bytes
+
     if args.max_raw_mb <= 0:
         raise UsageError("--max-raw-mb must be positive")
-    return int(args.max_raw_mb * (1 << 20))
+    return raw_bytes(args.max_raw_mb)
 
 
 def _summary(counts: dict, out: str, rejects: str | None) -> None:

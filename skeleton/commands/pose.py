@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from skeleton.core.defaults import POSE
+
 BACKENDS = ("mmpose", "yolo")
 POSTPROCS = ("mmaction2", "tracks")  # skeleton.pose.extract.POSTPROCS (numpy-free here)
-# Defaults agree with the workflow's pose section (config/schema/config.schema.yaml; a test
-# checks), except --device: see DEVICE_HELP.
+# Defaults: skeleton.core.defaults, as the workflow's pose section, except --device (DEVICE_HELP).
 BACKEND_HELP = (
     "mmpose: Faster R-CNN + HRNet-w32 (as the released 2D pickles); yolo: YOLO11n-pose "
     "(default: %(default)s)"
@@ -64,7 +65,7 @@ def register(subparsers: Any) -> None:
         help="read more video paths from a pose shard's members file (the workflow's "
         "results/<source>/members/videos_<k>.tsv, column source)",
     )
-    p.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
+    p.add_argument("--backend", choices=BACKENDS, default=POSE.backend, help=BACKEND_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the annotation list")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
     p.add_argument(
@@ -77,24 +78,24 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--postproc",
         choices=POSTPROCS,
-        default="mmaction2",
+        default=POSE.postproc,
         help="box post-processing of NTU videos: mmaction2: MMAction2's "
         "ntu_pose_extraction procedure (actors' boxes chosen from the whole video's detections "
         "first, then pose in those boxes on every frame); tracks: our IoU tracking of every "
         "detection's pose, gaps of up to 15 frames interpolated (default: %(default)s)",
     )
-    p.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
+    p.add_argument("--checkpoint", default=POSE.checkpoint, help=CHECKPOINT_HELP)
     p.add_argument(
         "--batch-size",
         type=int,
-        default=16,
+        default=POSE.batch_size,
         metavar="N",
         help="frames per backend call (default: %(default)s)",
     )
     p.add_argument(
         "--in-flight",
         type=int,
-        default=2,
+        default=POSE.in_flight,
         metavar="N",
         help="videos processed at once on the one loaded model (a GPU is fed while another "
         "video decodes; same results; default: %(default)s)",
@@ -102,7 +103,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--max-persons",
         type=int,
-        default=2,
+        default=POSE.max_persons,
         metavar="M",
         help="person slots cap (NTU: actors per action class, at most this; default: %(default)s)",
     )
@@ -214,8 +215,8 @@ def register(subparsers: Any) -> None:
             "this interpreter; run it with the pose environment's python."
         ),
     )
-    t.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
-    t.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
+    t.add_argument("--backend", choices=BACKENDS, default=POSE.backend, help=BACKEND_HELP)
+    t.add_argument("--checkpoint", default=POSE.checkpoint, help=CHECKPOINT_HELP)
     t.add_argument("--device", default="cpu", help=DEVICE_HELP)
     t.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
     t.add_argument("--models", metavar="YAML", help="model configs (as skeleton/pose/models.yaml)")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from skeleton.core.defaults import NTU
+
 ZIP_SEP = "::"  # "archive.zip::member/path" names a member of a zip input (see Source.id)
 ZIP_SUFFIX = ".zip"  # archives found in input folders are read (any case: .ZIP too)
 
@@ -66,10 +68,13 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-# Largest raw file read (plain or zip member, uncompressed). Real NTU .skeleton files are
-# under 2 MB (the biggest of 114,480 is ~1.9 MB); the cap keeps a zip bomb or a huge stray
-# file from filling memory. Configurable: ntu.max_raw_mb, `skeleton ntu-index --max-raw-mb`.
-DEFAULT_MAX_RAW_BYTES = 32 << 20
+def raw_bytes(mb: float) -> int:
+    """The byte cap of a raw file read, from a size in MB (ntu.max_raw_mb, --max-raw-mb)."""
+    return int(mb * (1 << 20))
+
+
+# Largest raw file read (plain or zip member, uncompressed): skeleton.core.defaults.
+DEFAULT_MAX_RAW_BYTES = raw_bytes(NTU.max_raw_mb)
 _CHUNK = 1 << 16
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip local file header (APPNOTE 4.3.7)
 _ENCRYPTED = 0x1  # general purpose flag bit 0

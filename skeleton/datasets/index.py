@@ -48,9 +48,6 @@ from skeleton.ntu.names import DATASET_SIZES
 # some K400 mirrors .webm/.mkv) and a few other common ones.
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv")
 SPLIT_SEP = ","
-# videos per pose job (one model load, one GPU) at a source's reference size, the default of
-# the workflow (pose.shard_size) and the CLI
-SHARD_SIZE = 200
 MEMBERS_PREFIX = "videos"  # <members folder>/videos_<k>.tsv
 # Reference sizes of the pose shard count (see the module's docstring)
 FIXED_REFERENCE = {"ntu": DATASET_SIZES["ntu120"]}

@@ -66,10 +66,10 @@ def pose_arguments(
     """`skeleton pose` options of one pose shard of `source` (videos, outputs aside)."""
     args = pose_tag_arguments(pose, models)
     args += ["--batch-size", str(pose["batch_size"]), "--max-persons", str(pose["max_persons"])]
-    args += ["--in-flight", str(pose.get("in_flight", 1))]
+    args += ["--in-flight", str(pose["in_flight"])]
     mode = getattr(reader(source), "POSE_DATASET", "generic")
     args += ["--dataset", mode]
-    if mode == "ntu" and pose.get("postproc"):  # NTU box post-processing (mmaction2 | tracks)
+    if mode == "ntu":  # NTU box post-processing (mmaction2 | tracks)
         args += ["--postproc", str(pose["postproc"])]
     if boxes:  # ground-truth person boxes instead of the detector (FineGYM)
         args += ["--boxes", boxes]

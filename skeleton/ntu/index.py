@@ -27,9 +27,6 @@ from skeleton.core.rejects import Reject
 from skeleton.core.tables import STATUS_OK, assign_shards, read_table, shard_count, write_table
 from skeleton.ntu.names import DATASET_SIZES, missing_samples, parse_name
 
-# samples per parse job at NTU120's full size, the default of the workflow (ntu.shard_size) and
-# the CLI: 58 shards
-SHARD_SIZE = 2000
 MEMBERS_PREFIX = "skeletons"  # <members folder>/skeletons_<k>.tsv
 SKELETON_SUFFIX = ".skeleton"
 

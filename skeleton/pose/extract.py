@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core.defaults import POSE
 from skeleton.core.files import atomic_write
 from skeleton.core.rejects import Reject
 from skeleton.pose.actors import PostOptions, generic_tracks, n_actors, ntu_tracks
@@ -57,10 +58,10 @@ class PoseError(Exception):
 @dataclass(frozen=True)
 class ExtractOptions:
     dataset: str = "auto"  # ntu: NTU post-processing; generic: top-M tracks; auto: by name
-    max_persons: int = 2
-    batch_size: int = 16
+    max_persons: int = POSE.max_persons
+    batch_size: int = POSE.batch_size
     label: int = UNLABELLED  # label of videos not named like NTU samples (generic mode)
-    postproc: str = "mmaction2"  # NTU mode: one of POSTPROCS
+    postproc: str = POSE.postproc  # NTU mode: one of POSTPROCS
     post: PostOptions = field(default_factory=PostOptions)  # the `tracks` settings
     # Batches decoded ahead in a thread of their own (skeleton.pose.video.FramePrefetcher) while the
     # models run; 0 decodes in the calling thread. Same frames, same results either way.
@@ -391,12 +392,13 @@ def extract_in_flight(
     backend: PoseBackend,
     paths: Sequence[str | os.PathLike],
     options: ExtractOptions | None = None,
-    in_flight: int = 2,
+    in_flight: int = 1,
     boxes: BoxLookup | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | Reject]]:
     """(path, annotation or Reject) per video, in input order, `in_flight` videos at a time.
 
-    in_flight <= 1 runs the videos one after another in the calling thread. `boxes`: ground-truth
+    in_flight <= 1 (the library's default; pose.in_flight is the workflow's and the CLI's) runs
+    the videos one after another in the calling thread. `boxes`: ground-truth
     person boxes instead of the detector, as in `run_shard`.
     """
     paths = [os.fspath(p) for p in paths]
