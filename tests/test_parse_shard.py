@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from skeleton.core.files import RawFileError, Source
-from skeleton.ntu.build import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
+from skeleton.core.reasons import UNREADABLE
+from skeleton.ntu.build import parse_shard, process_sample, read_ahead
 from skeleton.ntu.index import IndexRow
 from skeleton.ntu.synth import write_synthetic
 
@@ -62,7 +63,7 @@ def test_stopping_early_leaves_no_reader_behind(srcs):
 def test_shard_equals_reading_one_file_at_a_time(srcs):
     res = parse_shard(rows_for(srcs), "pyskl")
     ok = [s for s in srcs if "gone" not in s]
-    assert [r.reason for r in res.rejects] == [REJECT_UNREADABLE]
+    assert [r.reason for r in res.rejects] == [UNREADABLE]
     assert res.rejects[0].source == srcs[5] and "no such file" in res.rejects[0].detail
     assert list(res.checksums) == ok  # in input order
     for sid, a in zip(ok, res.annotations, strict=True):

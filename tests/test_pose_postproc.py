@@ -13,6 +13,7 @@ import pytest
 import yaml
 from postproc_cases import box, frame, video, walk
 
+from skeleton.core.rejects import RejectError
 from skeleton.pose import postproc_mmaction2 as mm
 from skeleton.pose.extract import POSTPROCS, ExtractOptions, PoseError, extract_video
 
@@ -277,7 +278,7 @@ def test_mmaction2_mode_rejects_what_the_reference_cannot_do(tmp_path):
         extract_video(BoxBackend(), nobody, ExtractOptions())
     assert err.value.reason == "no_person"
     short = write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 8, lambda t: [40] * (t < 4))
-    with pytest.raises(PoseError) as err:
+    with pytest.raises(RejectError) as err:  # MMAction2's box procedure: NoActorBoxes
         extract_video(BoxBackend(), short, ExtractOptions())
     assert err.value.reason == "no_tracklet"
     # the same video in tracks mode is usable

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from skeleton.core import reasons
 from skeleton.core.files import name_problem
 from skeleton.core.rejects import Reject, count_reasons
 
@@ -110,7 +111,7 @@ class SampleTable:
         why = name_problem(sample.frame_dir)
         if why is not None:
             detail = f"sample name {quote(sample.frame_dir)} {why}"
-            self.rejects.append(Reject(sample.frame_dir, sample.source, "bad_name", detail))
+            self.rejects.append(Reject(sample.frame_dir, sample.source, reasons.BAD_NAME, detail))
             return
         here = (sample.label, sample.source)
         conflict = self.conflicts.get(sample.frame_dir)
@@ -138,7 +139,7 @@ class SampleTable:
         detail = (
             f"listed with different labels ({shown}{more}): left out, which is right is unknown"
         )
-        return Reject(frame_dir, places[0][1], "label_conflict", detail)
+        return Reject(frame_dir, places[0][1], reasons.LABEL_CONFLICT, detail)
 
     def split(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {name: [] for name in self.split_names}

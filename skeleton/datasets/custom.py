@@ -31,6 +31,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from skeleton.core import reasons
 from skeleton.core.files import name_problem
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
@@ -211,18 +212,25 @@ def read(
         sample = video_stem(row[0]) if row and row[0] else "?"
         why = _bad_line(form, row)
         if why is not None:
-            table.rejects.append(Reject(sample, where, "bad_line", why))
+            table.rejects.append(Reject(sample, where, reasons.BAD_LINE, why))
             continue
         video, text = row[0], row[1]
         split = row[2] if len(row) > 2 and row[2] else DEFAULT_SPLIT
         why = split_name_problem(split)
         if why is not None:
-            table.rejects.append(Reject(sample, where, "bad_split", f"split {quote(split)} {why}"))
+            table.rejects.append(
+                Reject(sample, where, reasons.BAD_SPLIT, f"split {quote(split)} {why}")
+            )
             continue
         label = _int_label(text) if _is_int(text) else index.get(text)
         if label is None or not 0 <= label < len(names):
             table.rejects.append(
-                Reject(sample, where, "unknown_label", f"label {quote(text)} not in the label map")
+                Reject(
+                    sample,
+                    where,
+                    reasons.UNKNOWN_LABEL,
+                    f"label {quote(text)} not in the label map",
+                )
             )
             continue
         explicit = ""

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.files import atomic_write
 from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject, write_rejects
@@ -97,7 +98,7 @@ def build_index(
         s = table.samples[key]
         splits = SPLIT_SEP.join(s.splits)
         if s.path:
-            status = STATUS_OK if Path(s.path).is_file() else "missing_video"
+            status = STATUS_OK if Path(s.path).is_file() else reasons.MISSING_VIDEO
             detail = "" if status == STATUS_OK else f"{s.path}: no such file ({s.source})"
             rows.append(IndexRow(s.frame_dir, s.label, splits, status, -1, s.path, detail))
             continue
@@ -108,7 +109,7 @@ def build_index(
                     s.frame_dir,
                     s.label,
                     splits,
-                    "missing_video",
+                    reasons.MISSING_VIDEO,
                     -1,
                     "",
                     f"no video named {' or '.join(f'{n}.*' for n in (s.frame_dir, *s.names))} "

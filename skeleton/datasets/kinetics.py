@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
@@ -181,17 +182,17 @@ def _read_row(
 ) -> None:
     yid = (row["youtube_id"] or "").strip()
     if not yid:
-        table.rejects.append(Reject("?", where, "bad_line", "no youtube_id"))
+        table.rejects.append(Reject("?", where, reasons.BAD_LINE, "no youtube_id"))
         return
     try:
         stem = clip_name(yid, row["time_start"], row["time_end"])
     except ValueError as exc:
-        table.rejects.append(Reject(yid, where, "bad_line", f"{exc}"))
+        table.rejects.append(Reject(yid, where, reasons.BAD_LINE, f"{exc}"))
         return
     label = class_label(row["label"], index)
     if label is None:
         cls = quote(row["label"] or "")
-        table.rejects.append(Reject(stem, where, "unknown_label", f"class {cls} not in k400"))
+        table.rejects.append(Reject(stem, where, reasons.UNKNOWN_LABEL, f"class {cls} not in k400"))
         return
     table.add(Sample(stem, label, names=(yid,), source=where), split)
 

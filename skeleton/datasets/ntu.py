@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from skeleton.core import reasons
 from skeleton.core.files import atomic_write, find_sources
 from skeleton.core.rejects import Reject
 from skeleton.datasets import Sample, SampleTable, SourceSettings, label_map
@@ -72,14 +73,14 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
         try:
             action = parse_name(name).action
         except ValueError as exc:
-            table.rejects.append(Reject(name, src.id, "bad_name", str(exc)))
+            table.rejects.append(Reject(name, src.id, reasons.BAD_NAME, str(exc)))
             continue
         if src.member is not None:
             detail = "videos are decoded from files: extract the archive"
-            table.rejects.append(Reject(name, src.id, "in_archive", detail))
+            table.rejects.append(Reject(name, src.id, reasons.IN_ARCHIVE, detail))
         elif name in used:
             detail = f"also at {used[name]}; that one is used"
-            table.rejects.append(Reject(name, src.id, "duplicate", detail))
+            table.rejects.append(Reject(name, src.id, reasons.DUPLICATE, detail))
         else:
             used[name] = src.id
             sample = Sample(name, action - 1, official_splits(name), path=src.path, source=src.id)

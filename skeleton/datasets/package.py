@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.core.annotations import (
     AnnotationWriter,
     _Pickler,
@@ -122,10 +123,10 @@ def collect_rejects(
         rejected = {r.sample for r in rejects}
         for name in sorted({r.sample for r in ok.values()} - in_splits - rejected):
             detail = f"in no split of {splits_json} (NTU: its skeleton is missing or rejected)"
-            rejects.append(Reject(name, ok[name].path, "not_in_splits", detail))
+            rejects.append(Reject(name, ok[name].path, reasons.NOT_IN_SPLITS, detail))
         indexed = {r.sample for r in rows} | rejected
         for name in sorted(in_splits - indexed):
-            rejects.append(Reject(name, "", "no_video", f"no video of {name} in the index"))
+            rejects.append(Reject(name, "", reasons.NO_VIDEO, f"no video of {name} in the index"))
     write_rejects(rejects, out_tsv)
     return rejects
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
@@ -84,7 +85,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         _listed_video(parts),
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"malformed line ({why}): expected '{form}', got {quote(line)}",
                     )
                 )
@@ -94,7 +95,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"class index {quote(given)} is not a number: expected '{form}'",
                     )
                 )
@@ -106,7 +107,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "unknown_label",
+                        reasons.UNKNOWN_LABEL,
                         f"folder {quote(cls)} is not a class of {CLASS_FILE}",
                     )
                 )
@@ -116,7 +117,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "label_conflict",
+                        reasons.LABEL_CONFLICT,
                         f"index {given} but folder {cls} is {label + 1} in {CLASS_FILE}: "
                         "line not used",
                     )

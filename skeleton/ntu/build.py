@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from skeleton import __version__
+from skeleton.core import reasons
 from skeleton.core.annotations import AnnotationWriter
 from skeleton.core.files import (
     DEFAULT_MAX_RAW_BYTES,
+    RawFileError,
     Source,
     ZipReader,
     atomic_write,
@@ -28,9 +30,9 @@ from skeleton.core.files import (
 )
 from skeleton.core.members import Member, read_members
 from skeleton.core.rejects import (
-    NOT_IN_DATASET,
     NoUsableSamples,
     Reject,
+    RejectError,
     StrictModeError,
     count_reasons,
     failures,
@@ -39,13 +41,11 @@ from skeleton.core.rejects import (
 from skeleton.core.summary import write_summary
 from skeleton.core.tables import shard_number
 from skeleton.ntu import shards as ntu_shards
-from skeleton.ntu.denoise import DENOISE_MODES, NoSkeleton, denoise
+from skeleton.ntu.denoise import DENOISE_MODES, denoise
 from skeleton.ntu.index import STATUS_OK, IndexRow, read_index, shard_rows, shards_for
 from skeleton.ntu.names import in_dataset, make_splits, parse_name
-from skeleton.ntu.reader import XYZ, SkeletonFormatError, parse_skeleton
+from skeleton.ntu.reader import XYZ, parse_skeleton
 
-REJECT_MALFORMED = "malformed"
-REJECT_UNREADABLE = "unreadable"
 # Read-ahead of a parse job: a thread reads (and checksums) the next files, 8 at a time, while
 # this one is parsed, and asks the kernel (posix_fadvise WILLNEED) for the 16 files after them,
 # so several reads are in flight at the disk: cold NTU files here, one reader: ~350 MB/s, with
@@ -111,13 +111,9 @@ def process_sample(name: str, data: bytes, source: str, mode: str) -> dict[str, 
     """Parse + denoise one file; a Reject (with file, line and reason) instead of raising."""
     try:
         sk = parse_skeleton(data, source, columns=XYZ)  # every token checked, x y z converted
-    except SkeletonFormatError as exc:
-        return Reject(name, source, REJECT_MALFORMED, str(exc))
-    try:
         return annotation(name, denoise(sk, mode))
-    except NoSkeleton as exc:
-        where = source if exc.line is None else f"{source}:{exc.line}"
-        return Reject(name, source, exc.code, f"{where}: {exc.detail}")
+    except RejectError as exc:  # SkeletonFormatError, NoSkeleton
+        return exc.rejected(name, source)
 
 
 Read = tuple[bytes, str | None] | OSError  # (data, sha256) of a file, or why it was not read
@@ -258,8 +254,8 @@ def parse_shard(
         with contextlib.closing(read_ahead([r.source for r in rows], checksums=checksums)) as files:
             for r, got in zip(rows, files, strict=True):
                 bar.update()
-                if isinstance(got, OSError):  # RawFileError's reason when it has one
-                    reason = getattr(got, "reason", REJECT_UNREADABLE)
+                if isinstance(got, OSError):  # RawFileError's reason, else unreadable
+                    reason = got.reason if isinstance(got, RawFileError) else reasons.UNREADABLE
                     out.rejects.append(Reject(r.sample, r.source, reason, str(got)))
                     continue
                 data, digest = got
@@ -306,7 +302,7 @@ def _index_rejects(rows: Iterable[IndexRow], dataset: str) -> list[Reject]:
         inside = not r.action or in_dataset(parse_name(r.sample), dataset)
         if r.status == STATUS_OK:
             if not inside:  # listed, so a report accounts for every input file
-                out.append(Reject(r.sample, r.source, NOT_IN_DATASET, _outside(dataset)))
+                out.append(Reject(r.sample, r.source, reasons.NOT_IN_DATASET, _outside(dataset)))
             continue
         if inside:  # e.g. a listed NTU120-only sample does not concern the ntu60 report
             out.append(r.reject())

@@ -13,6 +13,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 
+from skeleton.core import reasons
 from skeleton.core.files import (
     DEFAULT_MAX_RAW_BYTES,
     RawFileError,
@@ -30,17 +31,6 @@ from skeleton.ntu.names import DATASET_SIZES, missing_samples, parse_name
 MEMBERS_PREFIX = "skeletons"  # <members folder>/skeletons_<k>.tsv
 SKELETON_SUFFIX = ".skeleton"
 
-# index status -> reject reason (status "ok" rows are parsed)
-STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
-STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
-STATUS_DUPLICATE = "duplicate_conflict"  # same sample, different well-formed content
-# a copy of a sample that is malformed or unreadable while another copy is used (or beside a
-# conflict); build_index documents the rule
-STATUS_DUPLICATE_MALFORMED = "duplicate_malformed"
-STATUS_MALFORMED = "malformed"  # every copy of a duplicated sample is malformed (file:line)
-# and skeleton.core.files.REASON_*: not_a_file, bad_path, duplicate_member, overlapping_member,
-# encrypted, too_large, unreadable
-
 
 @dataclass(frozen=True)
 class IndexRow:
@@ -52,7 +42,7 @@ class IndexRow:
     action: int
     ntu60: int  # 1 when the sample belongs to NTU60 (S001-S017, A001-A060)
     missing: int  # 1 when on the official missing-skeleton list
-    status: str
+    status: str  # ok, or the reason it is not parsed (skeleton.core.reasons)
     shard: int  # -1 for rows that are not parsed
     source: str  # Source.id of the file to parse
     detail: str
@@ -96,8 +86,8 @@ def _copies(zr: ZipReader, srcs: list[Source]) -> _Copies | None:
         try:
             parse_skeleton(zr.read(same[0]), same[0].id, columns=XYZ)
         except SkeletonFormatError as exc:
-            bad.append((same[0], STATUS_MALFORMED, str(exc)))
-            bad += [(s, STATUS_MALFORMED, f"{s.id}: the same bytes as {exc}") for s in same[1:]]
+            bad.append((same[0], reasons.MALFORMED, str(exc)))
+            bad += [(s, reasons.MALFORMED, f"{s.id}: the same bytes as {exc}") for s in same[1:]]
             continue
         except RawFileError as exc:  # it changed since it was first read
             bad += [(s, exc.reason, str(exc)) for s in same]
@@ -143,7 +133,7 @@ def build_index(
             except ValueError as exc:
                 for src in srcs:
                     rows.append(
-                        IndexRow(name, 0, 0, 0, 0, 0, 0, 0, STATUS_BAD_NAME, -1, src.id, str(exc))
+                        IndexRow(name, 0, 0, 0, 0, 0, 0, 0, reasons.BAD_NAME, -1, src.id, str(exc))
                     )
                 continue
 
@@ -155,7 +145,7 @@ def build_index(
 
             if name in missing:
                 detail = "on the official list of samples with missing skeletons"
-                rows.append(row(STATUS_MISSING, srcs[0], detail))
+                rows.append(row(reasons.MISSING_LISTED, srcs[0], detail))
                 continue
             copies = _copies(zr, srcs) if len(srcs) > 1 else None
             if copies is None:
@@ -166,13 +156,15 @@ def build_index(
                 rows.append(row(STATUS_OK, used, ""))
                 for src, _, why in copies.bad:
                     note = f"{why}; not used: the sample is built from {used.id}"
-                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+                    rows.append(row(reasons.DUPLICATE_MALFORMED, src, note))
             elif copies.valid:
                 ids = ", ".join(x.id for same in copies.valid for x in same)
-                rows.append(row(STATUS_DUPLICATE, srcs[0], f"different content in: {ids}"))
+                rows.append(
+                    row(reasons.DUPLICATE_CONFLICT, srcs[0], f"different content in: {ids}")
+                )
                 for src, _, why in copies.bad:
                     note = f"{why}; a bad copy beside conflicting ones ({ids})"
-                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+                    rows.append(row(reasons.DUPLICATE_MALFORMED, src, note))
             else:
                 rows += [row(reason, src, why) for src, reason, why in copies.bad]
     rows.sort(key=lambda r: (r.sample, r.source))

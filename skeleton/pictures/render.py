@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.datasets import read_label_map
 from skeleton.ntu.kinect import kinect_colour_joints
 from skeleton.pictures.annotation import default_label_map, is_3d
@@ -141,7 +142,9 @@ def render_samples(
                 except Exception as exc:  # one bad sample never stops the batch
                     detail = f"{kind} -> {path}: {type(exc).__name__}: {exc}"
                     print(f"visualize: {name}: {detail}", file=sys.stderr)
-                    failures.append(Reject(name, os.fspath(pickle_path), "render_failed", detail))
+                    failures.append(
+                        Reject(name, os.fspath(pickle_path), reasons.RENDER_FAILED, detail)
+                    )
     return results, failures
 
 

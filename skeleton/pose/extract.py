@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.core.defaults import POSE
 from skeleton.core.files import atomic_write
-from skeleton.core.rejects import Reject
+from skeleton.core.rejects import Reject, RejectError
 from skeleton.pose.actors import PostOptions, generic_tracks, n_actors, ntu_tracks
 from skeleton.pose.base import Persons, PoseBackend, run_backend
 from skeleton.pose.boxes import BoxLookup, GivenBoxes
-from skeleton.pose.video import VideoError, VideoInfo, frame_batches
+from skeleton.pose.video import VideoInfo, frame_batches
 
 DATASETS = ("auto", "ntu", "generic")
 # pose.postproc, for NTU videos: MMAction2's ntu_pose_extraction boxes, or our IoU tracks
@@ -46,13 +47,8 @@ NTU_VIDEO_RE = re.compile(r"(S\d{3}C\d{3}P\d{3}R\d{3}A\d{3})(?:_rgb)?")
 UNLABELLED = -1  # label of a video whose class is unknown (MMAction2's demo uses -1 too)
 
 
-class PoseError(Exception):
-    """A video that decoded but gives no usable pose result; `reason` for the rejects report."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class PoseError(RejectError):
+    """A video that decoded but gives no usable pose result (`reason`, `detail`)."""
 
 
 @dataclass(frozen=True)
@@ -88,14 +84,17 @@ def ntu_action(name: str) -> int | None:
 def extract_video(
     backend: PoseBackend, path: str | os.PathLike, options: ExtractOptions = ExtractOptions()
 ) -> dict[str, Any]:
-    """The annotation of one video; raises VideoError / PoseError for unusable videos."""
+    """The annotation of one video; raises a RejectError (VideoError, PoseError, NoActorBoxes)
+    for a video that cannot be used."""
     path = os.fspath(path)
     name = sample_name(path)
     action = ntu_action(name)
     if options.postproc not in POSTPROCS:
         raise ValueError(f"postproc {options.postproc!r}: choose from {', '.join(POSTPROCS)}")
     if options.dataset == "ntu" and action is None:
-        raise PoseError("bad_name", f"{name!r} is not an NTU sample name (SsssCcccPpppRrrrAaaa)")
+        raise PoseError(
+            reasons.BAD_NAME, f"{name!r} is not an NTU sample name (SsssCcccPpppRrrrAaaa)"
+        )
     ntu_mode = options.dataset == "ntu" or (options.dataset == "auto" and action is not None)
 
     info = VideoInfo(path, 0, 0.0)
@@ -107,14 +106,16 @@ def extract_video(
             for batch in batches:
                 detections += run_backend(backend, batch)
         if len(detections) != info.decoded_frames:  # pragma: no cover - defensive
-            raise PoseError("misaligned", f"{len(detections)} results for {info.decoded_frames}")
+            raise PoseError(
+                reasons.MISALIGNED, f"{len(detections)} results for {info.decoded_frames}"
+            )
         if ntu_mode:
             persons = ntu_tracks(detections, action, options.max_persons, options.post)
         else:
             persons = generic_tracks(detections, options.max_persons, options.post)
     if not np.any(persons.keypoint_score > 0):
         raise PoseError(
-            "no_person", f"no person detected in any of the {info.decoded_frames} frames"
+            reasons.NO_PERSON, f"no person detected in any of the {info.decoded_frames} frames"
         )
     return {
         "frame_dir": name,
@@ -179,7 +180,7 @@ def mmaction2_persons(
         _pose_in_boxes(backend, batches, persons)
     if again.decoded_frames != total:
         raise PoseError(
-            "misaligned", f"the second decoding gave {again.decoded_frames} of {total} frames"
+            reasons.MISALIGNED, f"the second decoding gave {again.decoded_frames} of {total} frames"
         )
     return persons
 
@@ -188,14 +189,11 @@ def _choose_boxes(
     detections: list[np.ndarray], action: int, options: ExtractOptions, total: int
 ) -> Persons:
     """The actors' boxes of the whole video as person slots (keypoints still zero)."""
-    from skeleton.pose.postproc_mmaction2 import NoActorBoxes, actor_boxes
+    from skeleton.pose.postproc_mmaction2 import actor_boxes
 
     if not any(len(b) for b in detections):
-        raise PoseError("no_person", f"no person detected in any of the {total} frames")
-    try:
-        chosen = actor_boxes(detections, n_actors(action)).boxes  # (T, M', 5)
-    except NoActorBoxes as exc:
-        raise PoseError(exc.reason, exc.detail) from exc
+        raise PoseError(reasons.NO_PERSON, f"no person detected in any of the {total} frames")
+    chosen = actor_boxes(detections, n_actors(action)).boxes  # (T, M', 5); or NoActorBoxes
     m = max(1, min(n_actors(action), options.max_persons))
     chosen = chosen[:, :m]
     persons = Persons.empty(m, total)
@@ -235,11 +233,11 @@ def _pose_in_boxes(
 
 
 def _reject(name: str, path: str, exc: BaseException) -> Reject:
-    if isinstance(exc, (VideoError, PoseError)):
-        return Reject(name, path, exc.reason, exc.detail)
+    if isinstance(exc, RejectError):  # VideoError, PoseError, NoActorBoxes
+        return exc.rejected(name, path)
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return Reject(name, path, "pose_failed", f"{type(exc).__name__}: {exc}{at}")
+    return Reject(name, path, reasons.POSE_FAILED, f"{type(exc).__name__}: {exc}{at}")
 
 
 def extract_videos(
@@ -265,7 +263,9 @@ def _one(
         if boxes is not None:  # ground-truth boxes replace the detector
             per_frame = boxes(sample_name(path))
             if per_frame is None:
-                raise PoseError("no_boxes", f"no boxes for {sample_name(path)} in the box file")
+                raise PoseError(
+                    reasons.NO_BOXES, f"no boxes for {sample_name(path)} in the box file"
+                )
             backend = GivenBoxes(backend, per_frame)
         return extract_video(backend, path, options)
     except Exception as exc:  # one bad video never takes down the run
@@ -344,7 +344,7 @@ def run_shard(
     for i, path in enumerate(paths):
         name = sample_name(path)
         if name in seen:
-            results[i] = Reject(name, path, "duplicate_sample", "another video has this name")
+            results[i] = Reject(name, path, reasons.DUPLICATE_SAMPLE, "another video has this name")
             continue
         seen.add(name)
         done = _done_path(work, name)
@@ -422,5 +422,5 @@ def extract_in_flight(
             try:
                 result = future.result()
             except Exception as exc:  # _one turns failures into rejects; this is a last guard
-                result = Reject(sample_name(path), path, "pose_failed", f"{exc}")
+                result = Reject(sample_name(path), path, reasons.POSE_FAILED, f"{exc}")
             yield path, result
