@@ -35,10 +35,11 @@ import yaml
 from conftest import REPO, skeleton_cmd
 
 from skeleton.core.files import RawFileError, Source, ZipReader, scan_sources
+from skeleton.core.readahead import read_ahead
 from skeleton.core.rejects import read_rejects
-from skeleton.ntu.build import parse_shard, process_sample, read_ahead
 from skeleton.ntu.denoise import NoSkeleton, denoise
 from skeleton.ntu.index import build_index, read_index, write_index
+from skeleton.ntu.parse import parse_shard, process_sample
 from skeleton.ntu.reader import XYZ, parse_skeleton
 from skeleton.ntu.synth import write_synthetic
 

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from skeleton.core.annotations import load, write_annotations
+from skeleton.core.packaging import Report
 from skeleton.core.rejects import NoUsableSamples, StrictModeError, read_rejects
 from skeleton.core.validate import validate_file
 from skeleton.datasets import ConfigError, datasets_of, source_of, split_order
 from skeleton.datasets import sources as video_sources
-from skeleton.datasets.index import run_index
-from skeleton.datasets.package import collect_rejects, compress, package_dense
+from skeleton.datasets.index import video_index
+from skeleton.datasets.package import compress, package_dense, rejects_2d
 
 REPO = Path(__file__).resolve().parent.parent
 POSE = {
@@ -112,7 +113,7 @@ def test_pose_options_assembled_in_one_place():
 def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     good = ["S001C001P001R001A001", "S001C002P003R001A002", "S018C001P045R001A061"]
     videos = ntu_videos(tmp_path / "vid", [*good, "S001C001P001R001A003", "clip"])
-    run_index("ntu", [str(videos)], [], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index("ntu", [str(videos)], [], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
     write_annotations(tmp_path / "shard_0.pkl", [annotation(n) for n in good[:2]], split=None)
     write_annotations(tmp_path / "shard_1.pkl", [annotation(good[2])], split=None)
     (tmp_path / "shard_1.rejects.tsv").write_text("sample\tsource\treason\tdetail\n")
@@ -125,7 +126,7 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     splits |= {"xview_train": [], "xview_val": ["S001C001P001R001A001", "S001C001P001R001A004"]}
     (tmp_path / "splits.json").write_text(json.dumps(splits))
     shard_rejects = [str(tmp_path / f"shard_{k}.rejects.tsv") for k in (0, 1)]
-    rejects = collect_rejects(
+    rejects = rejects_2d(
         "ntu60", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r60.tsv",
         tmp_path / "arej.tsv", tmp_path / "splits.json",
     )  # fmt: skip
@@ -137,8 +138,8 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     ]
     shards = [str(tmp_path / f"shard_{k}.pkl") for k in (0, 1)]
     counts = package_dense(
-        "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "ntu60_2d.pkl",
-        tmp_path / "r60.tsv", splits_json=tmp_path / "splits.json",
+        tmp_path / "videos.tsv", shards, tmp_path / "ntu60_2d.pkl",
+        Report("ntu60", "2d", tmp_path / "r60.tsv"), splits_json=tmp_path / "splits.json",
     )  # fmt: skip
     data = load(tmp_path / "ntu60_2d.pkl")
     assert [(a["frame_dir"], a["label"]) for a in data["annotations"]] == [(good[0], 0)]
@@ -146,15 +147,17 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     assert validate_file(tmp_path / "ntu60_2d.pkl").ok
     with pytest.raises(StrictModeError, match=r"4 sample\(s\) rejected.*r60\.tsv"):
         package_dense(
-            "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "strict.pkl",
-            tmp_path / "r60.tsv", strict=True, splits_json=tmp_path / "splits.json",
+            tmp_path / "videos.tsv", shards, tmp_path / "strict.pkl",
+            Report("ntu60", "2d", tmp_path / "r60.tsv"), strict=True,
+            splits_json=tmp_path / "splits.json",
         )  # fmt: skip
     assert not (tmp_path / "strict.pkl").exists()
     # NTU120 without a fixed split file: the index's official splits of every NTU120 sample
-    collect_rejects("ntu120", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r120.tsv")
+    rejects_2d("ntu120", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r120.tsv")
     package_dense(
-        "ntu120", tmp_path / "videos.tsv", shards, tmp_path / "n120.pkl", tmp_path / "r120.tsv"
-    )
+        tmp_path / "videos.tsv", shards, tmp_path / "n120.pkl",
+        Report("ntu120", "2d", tmp_path / "r120.tsv"),
+    )  # fmt: skip
     split = load(tmp_path / "n120.pkl")["split"]
     assert list(split) == ["xsub_train", "xsub_val", "xset_train", "xset_val"]
     assert split["xsub_train"] == [good[0], good[2]] and split["xset_train"] == [good[2]]
@@ -162,7 +165,7 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
 
 def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
     videos = ntu_videos(tmp_path / "vid", ["S001C001P001R001A001"])
-    run_index("ntu", [str(videos)], [], 5, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index("ntu", [str(videos)], [], 5, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
     write_annotations(tmp_path / "shard_0.pkl", [], split=None)
     (tmp_path / "shard_0.rejects.tsv").write_text(
         "sample\tsource\treason\tdetail\nS001C001P001R001A001\tx\tempty_video\tno frame\n"
@@ -172,13 +175,13 @@ def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
     run += ["--index", str(tmp_path / "videos.tsv"), "--shards", str(tmp_path / "shard_0.pkl")]
     run += ["--out", str(tmp_path / "old.pkl"), "--rejects", str(tmp_path / "r.tsv")]
     p = subprocess.run(run, cwd=REPO, capture_output=True, text=True)
-    assert p.returncode == 1 and "ntu120: no usable sample (1 rejected" in p.stderr, p.stderr
+    assert p.returncode == 1 and "no usable ntu120 sample among the inputs (1 rejected)" in p.stderr
     assert [r.reason for r in read_rejects(tmp_path / "r.tsv")] == ["empty_video"]
     assert not (tmp_path / "old.pkl").exists()
     with pytest.raises(NoUsableSamples):
         package_dense(
-            "ntu120", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
-            tmp_path / "x.pkl", tmp_path / "r.tsv",
+            tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")], tmp_path / "x.pkl",
+            Report("ntu120", "2d", tmp_path / "r.tsv"),
         )  # fmt: skip
 
 

@@ -170,19 +170,6 @@ def quote(text: str) -> str:
     return repr(text[:QUOTE_CHARS]) + ("..." if len(text) > QUOTE_CHARS else "")
 
 
-def video_stem(name: str) -> str:
-    """frame_dir of a video file name or path: the base name without its extension.
-
-    Only the last dot starts the extension: `my.clip.v2.mp4` is `my.clip.v2`, the same rule as
-    the video search (`index.find_videos`) and the pose stage (`pose.extract.sample_name`), so
-    `clip.1.mp4` and `clip.2.mp4` stay two samples. PYSKL's tools/data/custom_2d_skeleton.py
-    cuts at the first dot instead (`osp.basename(path).split('.')[0]`: `my`), which merges
-    such names. A name listed without its extension loses its last dotted part.
-    """
-    base = os.path.basename(name.replace("\\", "/"))
-    return base.rsplit(".", 1)[0] if "." in base else base
-
-
 def label_map_path(name: str) -> Path:
     """The shipped label map of `name` (ntu60, ntu120, ucf101, ...); it may not exist."""
     return LABEL_MAP_DIR / f"{name}.txt"

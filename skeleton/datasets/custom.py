@@ -34,6 +34,7 @@ from typing import Any
 from skeleton.core import reasons
 from skeleton.core.files import name_problem
 from skeleton.core.rejects import Reject
+from skeleton.core.videos import video_stem
 from skeleton.datasets import (
     AnnotationError,
     ConfigError,
@@ -43,7 +44,6 @@ from skeleton.datasets import (
     quote,
     read_label_map,
     require_samples,
-    video_stem,
 )
 from skeleton.datasets.index import SPLIT_SEP
 

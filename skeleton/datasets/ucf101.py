@@ -14,6 +14,7 @@ import os
 
 from skeleton.core import reasons
 from skeleton.core.rejects import Reject
+from skeleton.core.videos import video_stem
 from skeleton.datasets import (
     AnnotationError,
     Sample,
@@ -22,7 +23,6 @@ from skeleton.datasets import (
     quote,
     require_samples,
     text_lines,
-    video_stem,
 )
 
 SPLITS = ("train1", "test1", "train2", "test2", "train3", "test3")

@@ -25,15 +25,22 @@ from skeleton.core.files import (
 from skeleton.core.members import Row as MemberRow
 from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject
-from skeleton.core.tables import STATUS_OK, assign_shards, read_table, shard_count, write_table
-from skeleton.ntu.names import DATASET_SIZES, missing_samples, parse_name
+from skeleton.core.tables import (
+    STATUS_OK,
+    assign_shards,
+    read_table,
+    shard_count,
+    shards,
+    write_table,
+)
+from skeleton.ntu.names import DATASET_SIZES, in_dataset, missing_samples, parse_name
 
 MEMBERS_PREFIX = "skeletons"  # <members folder>/skeletons_<k>.tsv
 SKELETON_SUFFIX = ".skeleton"
 
 
 @dataclass(frozen=True)
-class IndexRow:
+class SkeletonRow:
     sample: str
     setup: int
     camera: int
@@ -51,8 +58,8 @@ class IndexRow:
         return Reject(self.sample, self.source, self.status, self.detail)
 
 
-def _problem_row(name: str, where: str, status: str, detail: str) -> IndexRow:
-    return IndexRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
+def _problem_row(name: str, where: str, status: str, detail: str) -> SkeletonRow:
+    return SkeletonRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
 
 
 @dataclass
@@ -98,7 +105,7 @@ def _copies(zr: ZipReader, srcs: list[Source]) -> _Copies | None:
 
 def build_index(
     inputs: list[str], shard_size: int, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
-) -> list[IndexRow]:
+) -> list[SkeletonRow]:
     """Scan the inputs and return the sorted sample table.
 
     Files that cannot be used (a folder that cannot be listed, an archive that cannot be
@@ -121,7 +128,7 @@ def build_index(
     for src in sources:
         by_name[src.filename[: -len(SKELETON_SUFFIX)]].append(src)
     missing = missing_samples("ntu120")
-    rows: list[IndexRow] = [
+    rows: list[SkeletonRow] = [
         _problem_row(p.name.removesuffix(SKELETON_SUFFIX), p.where, p.reason, p.detail)
         for p in problems
     ]
@@ -133,12 +140,14 @@ def build_index(
             except ValueError as exc:
                 for src in srcs:
                     rows.append(
-                        IndexRow(name, 0, 0, 0, 0, 0, 0, 0, reasons.BAD_NAME, -1, src.id, str(exc))
+                        SkeletonRow(
+                            name, 0, 0, 0, 0, 0, 0, 0, reasons.BAD_NAME, -1, src.id, str(exc)
+                        )
                     )
                 continue
 
-            def row(status: str, src: Source, detail: str, s=s, name=name) -> IndexRow:
-                return IndexRow(
+            def row(status: str, src: Source, detail: str, s=s, name=name) -> SkeletonRow:
+                return SkeletonRow(
                     name, s.setup, s.camera, s.performer, s.replication, s.action,
                     int(s.in_ntu60), int(name in missing), status, -1, src.id, detail,
                 )  # fmt: skip
@@ -176,7 +185,7 @@ def n_shards(shard_size: int) -> int:
     return shard_count(DATASET_SIZES["ntu120"], shard_size)
 
 
-def member_rows(rows: list[IndexRow]) -> list[MemberRow]:
+def member_rows(rows: list[SkeletonRow]) -> list[MemberRow]:
     """(shard, sample, Source id, file to stat) of each parsed sample (zip members: the zip)."""
     return [
         (r.shard, r.sample, r.source, Source.from_id(r.source).path) for r in rows if r.shard >= 0
@@ -184,40 +193,53 @@ def member_rows(rows: list[IndexRow]) -> list[MemberRow]:
 
 
 def write_members(
-    rows: list[IndexRow], folder: str | os.PathLike, keep_absent: bool = False
+    rows: list[SkeletonRow], folder: str | os.PathLike, keep_absent: bool = False
 ) -> dict[int, list[str]]:
     """Bring the shards' members files in `folder` up to date (skeleton.core.members)."""
     return sync_members(folder, MEMBERS_PREFIX, member_rows(rows), keep_absent)
 
 
-def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
-    write_table(rows, IndexRow, path)
+def write_index(rows: list[SkeletonRow], path: str | os.PathLike) -> None:
+    write_table(rows, SkeletonRow, path)
 
 
-def read_index(path: str | os.PathLike) -> list[IndexRow]:
-    return read_table(path, IndexRow)
+def read_index(path: str | os.PathLike) -> list[SkeletonRow]:
+    return read_table(path, SkeletonRow)
 
 
-def shard_rows(rows: list[IndexRow], shard: int) -> list[IndexRow]:
-    return [r for r in rows if r.shard == shard]
-
-
-def shards_for(rows: list[IndexRow], dataset: str) -> list[int]:
+def shards_for(rows: list[SkeletonRow], dataset: str) -> list[int]:
     """Shards holding at least one usable sample of the dataset."""
-    return sorted({r.shard for r in rows if r.shard >= 0 and (dataset == "ntu120" or r.ntu60)})
+    return shards(r for r in rows if dataset == "ntu120" or r.ntu60)
 
 
-def run_index(
+def usable_names(rows: list[SkeletonRow], dataset: str) -> list[str]:
+    """The samples of `dataset` the index parses (status ok)."""
+    return [
+        r.sample
+        for r in rows
+        if r.status == STATUS_OK and in_dataset(parse_name(r.sample), dataset)
+    ]
+
+
+def auto_dataset(rows: list[SkeletonRow]) -> str:
+    """ntu60 when every sample with an NTU name is in NTU60's range (S001-S017, A001-A060),
+    else ntu120: what `skeleton ntu3d --dataset auto` packages."""
+    named = [r for r in rows if r.action]
+    return "ntu60" if named and all(r.ntu60 for r in named) else "ntu120"
+
+
+def ntu_index(
     inputs: list[str],
     shard_size: int,
     out: str | os.PathLike,
     max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES,
     members: str | os.PathLike | None = None,
     seen: str | os.PathLike | None = None,
-) -> list[IndexRow]:
-    """The `ntu_index` step: scan the inputs and write the sample table; with `members`, each
-    shard's members file into that folder (only those whose content changes); with `seen`, the
-    inputs' state as found before the scan (skeleton.core.members.refresh compares it)."""
+) -> list[SkeletonRow]:
+    """The `ntu_index` step (rule and command): scan the inputs and write the sample table;
+    with `members`, each shard's members file into that folder (only those whose content
+    changes); with `seen`, the inputs' state as found before the scan
+    (skeleton.core.members.refresh compares it)."""
     if not inputs:
         raise ValueError("no NTU inputs configured: set ntu.skeletons to your raw folders or zips")
     if seen is not None:
