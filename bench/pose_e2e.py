@@ -440,12 +440,13 @@ def warm(backend: Any, video: str) -> Any:
 
 
 def run_ours(backend, videos, options, in_flight: int, out: Path) -> dict[str, Any]:
-    from skeleton.pose.extract import _done_path, _save_done, extract_in_flight
+    from skeleton.pose.shard import WorkStore, extract_in_flight
 
     out.mkdir(parents=True, exist_ok=True)
+    store = WorkStore(out)  # each annotation written as a pose shard's work files are
     results = {}
     for path, result in extract_in_flight(backend, videos, options, in_flight):
-        _save_done(_done_path(out, Path(path).stem), result)
+        store.save(Path(path).stem, result)
         results[path] = result
     return results
 

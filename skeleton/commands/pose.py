@@ -288,7 +288,8 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 def run_pose(args: argparse.Namespace) -> int:
     from skeleton.core.errors import UsageError
     from skeleton.pose.base import BackendUnavailable, get_backend
-    from skeleton.pose.extract import ExtractOptions, run_shard
+    from skeleton.pose.extract import ExtractOptions
+    from skeleton.pose.shard import pose_shard
 
     need_pose_env(args.backend)
     videos = _videos(args)
@@ -328,7 +329,7 @@ def run_pose(args: argparse.Namespace) -> int:
             prefix=".pose-work.", dir=out.parent if out.parent.exists() else None
         )
     try:
-        n, rejected = run_shard(
+        n, rejected = pose_shard(
             videos, out, factory, options, work, rejects, boxes=boxes, in_flight=args.in_flight
         )
     finally:
