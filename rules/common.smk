@@ -25,8 +25,8 @@ from skeleton.datasets import (
     datasets_of,
     label_map_path,
     source_of,
+    video_source,
 )
-from skeleton.datasets import reader as source_reader
 from skeleton.datasets import sources as video_sources
 from skeleton.ntu import shards as ntu_shards
 from skeleton.ntu.index import MEMBERS_PREFIX as NTU_MEMBERS_PREFIX
@@ -345,11 +345,7 @@ def pose_device_kind():
 
 # dataset -> its video source: ntu60 and ntu120 share the NTU video index and pose shards
 DATASET_SOURCE = {d: s for s in SOURCES for d in datasets_of(s)}
-COMPRESSED = [
-    d
-    for d, s in DATASET_SOURCE.items()
-    if getattr(source_reader(s), "COMPRESSED", False)
-]
+COMPRESSED = [d for d, s in DATASET_SOURCE.items() if video_source(s).compressed]
 DENSE = [d for d in DATASET_SOURCE if d not in COMPRESSED]
 
 

@@ -255,3 +255,36 @@ def test_staged_prepares_the_next_input_while_the_current_one_runs():
 
     with pytest.raises(ValueError, match="cannot prepare 0"):
         list(staged(bad, run, range(2)))
+
+
+class StreamingBlob(BlobBackend):
+    """BlobBackend with the streaming part of the contract (skeleton.pose.base.StreamingBackend),
+    counting the batches that go through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streamed = {"detect": 0, "estimate": 0}
+
+    def detect_stream(self, batches):
+        for batch in batches:
+            self.streamed["detect"] += 1
+            yield self.detect(batch)
+
+    def estimate_stream(self, requests):
+        for frames, boxes in requests:
+            self.streamed["estimate"] += 1
+            yield self.estimate(frames, boxes)
+
+
+def test_a_streaming_backend_is_fed_through_its_streams(tmp_path):
+    from skeleton.pose.base import FusedBackend, StreamingBackend
+
+    assert isinstance(BlobBackend(), PoseBackend)
+    assert not isinstance(BlobBackend(), StreamingBackend | FusedBackend)
+    video = write_big_video(tmp_path / "S001C001P001R001A001_rgb.avi", 9, lambda t: [30 + t])
+    opts = ExtractOptions(batch_size=4, postproc="mmaction2")
+    streaming = StreamingBlob()
+    assert isinstance(streaming, StreamingBackend)
+    a, b = extract_video(BlobBackend(), video, opts), extract_video(streaming, video, opts)
+    assert streaming.streamed == {"detect": 3, "estimate": 3}  # 9 frames, batches of 4
+    assert all(np.array_equal(a[k], b[k]) for k in ("keypoint", "keypoint_score", "bbox"))

@@ -197,3 +197,33 @@ def test_k400_box_score_is_the_detectors_score():
     old = {k: v for k, v in a.items() if not k.startswith("bbox")}  # a shard without boxes
     mean = compress(old)[0]["box_score"]
     np.testing.assert_allclose(mean, a["keypoint_score"][persons, frames].mean(-1), rtol=1e-6)
+
+
+def test_every_source_is_one_module_one_schema_line_one_readme_row():
+    """skeleton/datasets/__init__.py says how a dataset is added: these hold it to that."""
+    import inspect
+
+    import yaml
+
+    from skeleton.datasets import ADAPTERS, ROOT_KEYS, VideoSource, video_source
+
+    schema = yaml.safe_load((REPO / "config/schema/config.schema.yaml").read_text())
+    sections = schema["properties"]
+    shared = "#/$defs/video_source"
+    readme = (REPO / "README.md").read_text()
+    assert {k for k, v in sections.items() if v.get("$ref") == shared} <= set(ADAPTERS)
+    for source in ADAPTERS:
+        declared = video_source(source)
+        assert declared.name == source and source in sections, source
+        block = sections[source]
+        if type(declared).settings is VideoSource.settings:  # videos + official files
+            assert block.get("$ref") == shared and block.get("default") == {}, source
+            assert block.get("unevaluatedProperties") is False, source
+            read = inspect.signature(declared.read).parameters
+            for option in block.get("properties", {}):  # the reader's own options
+                assert option in ROOT_KEYS or option in read, (source, option)
+        else:  # a section of its own (NTU's videos, custom's list)
+            assert "$ref" not in block and block.get("additionalProperties") is False, source
+        if source != "ntu":  # NTU's are the NTU targets, with the 3D pickles
+            for dataset in declared.datasets:
+                assert f"| `{dataset}` |" in readme, f"README.md: no row of {dataset}"

@@ -41,6 +41,8 @@ from skeleton.datasets import (
     Sample,
     SampleTable,
     SourceSettings,
+    VideoSource,
+    as_list,
     quote,
     read_label_map,
     require_samples,
@@ -65,23 +67,6 @@ SEPARATOR_HINTS = {
 INT_RE = re.compile(r"-?[0-9]+")
 INT_CHARS = 9  # an int label longer than this is out of any label map's range
 MAX_INT_LABEL = 99_999  # largest int label taken without a label map (names 0..N are made)
-
-
-def settings(section: Mapping[str, Any]) -> SourceSettings:
-    """Config `custom`: `list` (the CSV/TSV), `videos` (where bare names are searched; default
-    the list's folder), `label_map`."""
-    from skeleton.datasets.sources import as_list
-
-    if not section.get("list"):
-        raise ConfigError("target custom: set custom.list (a CSV/TSV video,label[,split])")
-    listed = str(section["list"])
-    videos = as_list(section.get("videos")) or [os.path.dirname(listed) or "."]
-    options = {"label_map": str(section["label_map"])} if section.get("label_map") else {}
-    return SourceSettings(listed, videos, options, None, [listed, *videos, *options.values()])
-
-
-def configured(section: Mapping[str, Any]) -> bool:
-    return bool(section.get("list"))
 
 
 def split_name_problem(name: str) -> str | None:
@@ -240,3 +225,23 @@ def read(
             splits.append(split)
         table.add(Sample(sample, label, path=explicit, source=where), split)
     return require_samples(table, path)
+
+
+class CustomList(VideoSource):
+    """Config `custom` names a list, not a folder of official files."""
+
+    def configured(self, section: Mapping[str, Any]) -> bool:
+        return bool(section.get("list"))
+
+    def settings(self, section: Mapping[str, Any]) -> SourceSettings:
+        """`list` (the CSV/TSV), `videos` (where bare names are searched; default the list's
+        folder), `label_map`."""
+        if not section.get("list"):
+            raise ConfigError("target custom: set custom.list (a CSV/TSV video,label[,split])")
+        listed = str(section["list"])
+        videos = as_list(section.get("videos")) or [os.path.dirname(listed) or "."]
+        options = {"label_map": str(section["label_map"])} if section.get("label_map") else {}
+        return SourceSettings(listed, videos, options, None, [listed, *videos, *options.values()])
+
+
+SOURCE = CustomList("custom", read, SPLITS)

@@ -21,6 +21,7 @@ from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     need_file,
     quote,
@@ -102,3 +103,6 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                 continue
             table.add(Sample(vid, label, source=where), split)
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("diving48", read, SPLITS)

@@ -60,6 +60,7 @@ from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
@@ -422,3 +423,6 @@ def box_lookup(path: str | os.PathLike) -> BoxLookup:
     """The lookup `skeleton pose --boxes` hands the extractor: frame_dir -> per-frame boxes."""
     boxes = load_boxes(path)
     return lambda name: boxes_for(boxes, name)
+
+
+SOURCE = VideoSource("gym", read, SPLITS, boxes_file=BOXES_FILE)

@@ -28,6 +28,7 @@ from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
@@ -131,3 +132,6 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
             )
             table.rejects.append(Reject(name, s.source, reasons.IN_NO_SPLIT, detail))
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("hmdb51", read, SPLITS)

@@ -41,13 +41,13 @@ from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
 )
 
 SPLITS = ("train", "val")
-COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
 # latest time taken (s): the clip name's `%06d` holds six digits (a YouTube video is hours long)
 MAX_SECONDS = 999_999
@@ -209,3 +209,7 @@ def _drop_shared_ids(table: SampleTable) -> None:
             f"{len(shared)} youtube id(s) name more than one clip (e.g. {shared[0]}): their "
             "videos are found only under the clip name <id>_<start>_<end>"
         )
+
+
+# packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
+SOURCE = VideoSource("k400", read, SPLITS, compressed=True)

@@ -22,27 +22,15 @@ from typing import Any
 from skeleton.core import reasons
 from skeleton.core.files import atomic_write, find_sources
 from skeleton.core.rejects import Reject
-from skeleton.datasets import Sample, SampleTable, SourceSettings, label_map
+from skeleton.datasets import Sample, SampleTable, SourceSettings, VideoSource, label_map
 
 VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
-DATASETS = ("ntu60", "ntu120")  # the pickles packaged from this source
-POSE_DATASET = "ntu"  # `skeleton pose --dataset ntu`: actors by action class
 # split names of each dataset, in the order of its 3D pickle (skeleton.ntu.names.BENCHMARKS)
 DATASET_SPLITS = {
     "ntu60": ("xsub_train", "xsub_val", "xview_train", "xview_val"),
     "ntu120": ("xsub_train", "xsub_val", "xset_train", "xset_val"),
 }
 SPLITS = ("xsub_train", "xsub_val", "xview_train", "xview_val", "xset_train", "xset_val")
-
-
-def settings(section: Mapping[str, Any]) -> SourceSettings:
-    """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
-    videos = list(section.get("videos") or [])
-    return SourceSettings(annotations=videos, videos=[], files=videos)
-
-
-def configured(section: Mapping[str, Any]) -> bool:
-    return bool(section.get("videos"))
 
 
 def official_splits(name: str) -> list[str]:
@@ -88,15 +76,27 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
     return table
 
 
-def in_dataset(dataset: str, sample: str) -> bool:
-    """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
-    from skeleton.ntu.names import in_dataset as ntu_in_dataset
-    from skeleton.ntu.names import parse_name
+class NtuVideos(VideoSource):
+    """One video index for two datasets: NTU60 takes the samples of its range."""
 
-    try:
-        return ntu_in_dataset(parse_name(sample), dataset)
-    except ValueError:
-        return True
+    def settings(self, section: Mapping[str, Any]) -> SourceSettings:
+        """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
+        videos = list(section.get("videos") or [])
+        return SourceSettings(annotations=videos, videos=[], files=videos)
+
+    def in_dataset(self, dataset: str, sample: str) -> bool:
+        """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
+        from skeleton.ntu.names import in_dataset as ntu_in_dataset
+        from skeleton.ntu.names import parse_name
+
+        try:
+            return ntu_in_dataset(parse_name(sample), dataset)
+        except ValueError:
+            return True
+
+
+# two pickles, ntu60 and ntu120; `skeleton pose --dataset ntu`: actors by action class
+SOURCE = NtuVideos("ntu", read, SPLITS, ("ntu60", "ntu120"), DATASET_SPLITS, pose_dataset="ntu")
 
 
 def pose_quality(

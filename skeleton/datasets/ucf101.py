@@ -19,6 +19,7 @@ from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     need_file,
     quote,
     require_samples,
@@ -125,3 +126,6 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                 continue
             table.add(Sample(video_stem(video), label, source=where), split)
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("ucf101", read, SPLITS)

@@ -28,7 +28,7 @@ from skeleton.core.defaults import POSE
 from skeleton.core.rejects import RejectError
 from skeleton.core.videos import file_stem
 from skeleton.pose.actors import PostOptions, generic_tracks, n_actors, ntu_tracks
-from skeleton.pose.base import Persons, PoseBackend, run_backend
+from skeleton.pose.base import Persons, PoseBackend, StreamingBackend, run_backend
 from skeleton.pose.video import VideoInfo, frame_batches
 
 DATASETS = ("auto", "ntu", "generic")
@@ -121,8 +121,8 @@ def extract_video(
 def _detect_batches(
     backend: PoseBackend, batches: Iterable[list[np.ndarray]]
 ) -> Iterator[np.ndarray]:
-    """Per frame (N, 5) boxes; through the backend's `detect_stream` when it has one (it
-    prepares the next batch while the detector runs), else `detect` batch by batch."""
+    """Per frame (N, 5) boxes; through `detect_stream` of a StreamingBackend (it prepares the
+    next batch while the detector runs), else `detect` batch by batch."""
     sizes: list[int] = []
 
     def counted() -> Iterator[list[np.ndarray]]:
@@ -130,8 +130,10 @@ def _detect_batches(
             sizes.append(len(batch))
             yield batch
 
-    stream = getattr(backend, "detect_stream", None)
-    results = stream(counted()) if stream else map(backend.detect, counted())
+    if isinstance(backend, StreamingBackend):
+        results: Iterable[list[np.ndarray]] = backend.detect_stream(counted())
+    else:
+        results = map(backend.detect, counted())
     for k, boxes in enumerate(results):
         if len(boxes) != sizes[k]:
             raise RuntimeError(
@@ -143,9 +145,10 @@ def _detect_batches(
 def _estimate_batches(
     backend: PoseBackend, batches: Iterable[tuple[list[np.ndarray], list[np.ndarray]]]
 ) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
-    """`estimate` of each (frames, boxes), through `estimate_stream` when the backend has it."""
-    stream = getattr(backend, "estimate_stream", None)
-    return stream(batches) if stream else (backend.estimate(f, b) for f, b in batches)
+    """`estimate` of each (frames, boxes), through a StreamingBackend's `estimate_stream`."""
+    if isinstance(backend, StreamingBackend):
+        return backend.estimate_stream(batches)
+    return (backend.estimate(f, b) for f, b in batches)
 
 
 def mmaction2_persons(
