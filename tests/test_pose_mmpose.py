@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from skeleton.pose import mmpose_backend
-from skeleton.workflow import envs
+from skeleton.workflow import conda, envs, venv
 
 REPO = Path(__file__).resolve().parent.parent
 VIDEO = REPO.parent / "shared" / "video" / "S001C001P001R001A001_rgb.avi"
@@ -33,7 +33,7 @@ def pose_python() -> Path | None:
     candidates = [
         os.environ.get("SKELETON_POSE_PYTHON"),
         REPO / ".venv-pose" / "bin" / "python",
-        envs.cache_root() / "envs" / "pose" / "bin" / "python",
+        venv.cache_root() / "envs" / "pose" / "bin" / "python",
     ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
@@ -73,29 +73,31 @@ def test_conda_env_pins_what_make_env_installs():
 
 def test_conda_files_are_written_from_the_recipe():
     """envs/pose.yaml and its post-deploy script are derived from envs.py, never edited apart."""
-    for name, text in envs.conda_files("pose").items():
+    for name, text in conda.conda_files("pose").items():
         assert (REPO / "envs" / name).read_text() == text, (
             f"envs/{name} differs from the recipe: run skeleton make-env pose --write-conda envs"
         )
 
 
 def test_mmaction_env_script_takes_its_list_from_the_recipe():
+    from consumers.mmaction_recipe import MMACTION
+
     script = (REPO / ".ci" / "mmaction-env.sh").read_text()
-    assert 'skeleton/workflow/envs.py" shell mmaction' in script
-    for req in (envs.MMACTION.torch, envs.MMACTION.no_deps, *envs.MMACTION.requirements):
+    assert 'tests/consumers/mmaction_recipe.py" mmaction' in script
+    for req in (MMACTION.torch, MMACTION.no_deps, *MMACTION.requirements):
         assert req not in script, f"{req} is written in .ci/mmaction-env.sh too"
     out = subprocess.run(
         [
             "bash",
             "-c",
-            f'eval "$(python3 {REPO}/skeleton/workflow/envs.py shell mmaction)"; '
+            f'eval "$(python3 {REPO}/tests/consumers/mmaction_recipe.py mmaction)"; '
             'printf "%s\\n" "$TORCH_REQ" "${BASE_REQS[@]}" "$NO_DEPS_REQ"',
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert out == [envs.MMACTION.torch, *envs.MMACTION.requirements, envs.MMACTION.no_deps]
+    assert out == [MMACTION.torch, *MMACTION.requirements, MMACTION.no_deps]
 
 
 def test_recipe_digest_is_stable_and_content_addressed():
@@ -110,8 +112,8 @@ def test_make_env_refuses_a_folder_that_is_not_a_venv(tmp_path, monkeypatch):
     target = tmp_path / "mine"
     target.mkdir()
     (target / "notes.txt").write_text("keep me")
-    with pytest.raises(envs.EnvError, match="not a virtual environment"):
-        envs.make_env("pose", target, log=lambda _: None)
+    with pytest.raises(venv.EnvError, match="not a virtual environment"):
+        venv.make_env("pose", target, log=lambda _: None)
     assert (target / "notes.txt").read_text() == "keep me"
 
 
@@ -224,7 +226,7 @@ def test_pose_env_marker_matches_recipe():
     python = pose_python()
     if python is None:
         pytest.skip("no pose env: set SKELETON_POSE_PYTHON or run `skeleton make-env pose`")
-    marker = envs.read_marker(python.parent.parent)
+    marker = venv.read_marker(python.parent.parent)
     if marker is None:
         pytest.skip(f"{python} was not built by `skeleton make-env` (conda env?)")
     assert marker["recipe"] == envs.RECIPES["pose"].digest()

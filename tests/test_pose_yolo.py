@@ -18,7 +18,7 @@ import pytest
 
 from skeleton.core.annotations import load
 from skeleton.datasets.ntu_quality import annotation_pck
-from skeleton.workflow.envs import cache_root
+from skeleton.workflow.venv import cache_root
 
 pytestmark = pytest.mark.pose
 
