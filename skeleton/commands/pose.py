@@ -344,6 +344,8 @@ def run_pose(args: argparse.Namespace) -> int:
 
 
 def _skeleton_files(paths: list[str]) -> dict[str, str]:
+    """sample -> its `.skeleton` file: the files given, and those under the folders given (the
+    first found, in the order given, then sorted)."""
     found: dict[str, str] = {}
     for p in map(Path, paths):
         files = sorted(p.rglob("*.skeleton")) if p.is_dir() else [p]
@@ -364,7 +366,7 @@ def _load_annotations(path: str | os.PathLike) -> list[dict]:
 
 def run_quality(args: argparse.Namespace) -> int:
     from skeleton.core.errors import InputError, UsageError
-    from skeleton.datasets.ntu_quality import COCO_FROM_KINECT, annotation_pck
+    from skeleton.datasets.ntu_quality import quality_table, score
 
     try:
         annotations = _load_annotations(args.pred)
@@ -372,30 +374,14 @@ def run_quality(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.pred}: {exc.strerror or exc}") from exc
     if not all("keypoint_score" in a for a in annotations):
         raise InputError(f"{args.pred}: not a 2D pose pickle (no keypoint_score)")
-    skeletons = _skeleton_files(args.skeletons)
-    joints = list(COCO_FROM_KINECT)
-    header = ["sample", "pck", "joints", "frames", "missed_frames"]
-    if args.per_joint:
-        header += joints
-    rows = ["\t".join(header)]
-    scores = []
-    for a in annotations:
-        src = skeletons.get(a["frame_dir"])
-        if src is None:
-            continue
-        r = annotation_pck(a, src, args.alpha)
-        scores.append(r.pck)
-        row = [r.sample, f"{r.pck:.4f}", str(r.joints), str(r.frames), str(r.missed_frames)]
-        if args.per_joint:
-            row += [f"{r.per_joint[j]:.4f}" for j in joints]
-        rows.append("\t".join(row))
-    if not scores:
+    results = score(annotations, _skeleton_files(args.skeletons), args.alpha)
+    if not results:
         raise UsageError(f"no annotation of {args.pred} has a .skeleton file under --skeletons")
-    text = "\n".join(rows) + "\n"
+    text = quality_table(results, args.per_joint)
     sys.stdout.write(text)
-    mean = sum(scores) / len(scores)
+    mean = sum(r.pck for r in results) / len(results)
     print(
-        f"mean PCK@{args.alpha:g}xtorso over {len(scores)} sample(s): {mean:.4f}", file=sys.stderr
+        f"mean PCK@{args.alpha:g}xtorso over {len(results)} sample(s): {mean:.4f}", file=sys.stderr
     )
     if args.out:
         from skeleton.core.files import atomic_write

@@ -8,9 +8,6 @@ NTU120 (all); each 2D pickle takes the splits of its 3D pickle (`results/<ds>/sp
 both hold the same samples. Rejected here: names that are not NTU sample names (`bad_name`),
 videos inside archives (`in_archive`: decoding needs files) and a second video of a sample
 (`duplicate`: the first in sorted path order is used).
-
-`pose_quality` scores a 2D pickle against the Kinect colour-space joints of each sample's
-`.skeleton` file (PCK@0.2 x torso, skeleton.datasets.ntu_quality).
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skeleton.core import reasons
-from skeleton.core.files import atomic_write, find_sources
+from skeleton.core.files import find_sources
 from skeleton.core.rejects import Reject
 from skeleton.datasets import Sample, SampleTable, SourceSettings, VideoSource, label_map
 
@@ -97,28 +94,3 @@ class NtuVideos(VideoSource):
 
 # two pickles, ntu60 and ntu120; `skeleton pose --dataset ntu`: actors by action class
 SOURCE = NtuVideos("ntu", read, SPLITS, ("ntu60", "ntu120"), DATASET_SPLITS, pose_dataset="ntu")
-
-
-def pose_quality(
-    pickle_path: str | os.PathLike, skeleton_index: str | os.PathLike, out_tsv: str | os.PathLike
-) -> list[tuple[str, float, int, int]]:
-    """`pose_quality.tsv`: PCK@0.2 of each annotation whose sample has a usable `.skeleton` in
-    the NTU index (sample, pck, frames, missed_frames)."""
-    from skeleton.core.annotations import annotations_and_split, load
-    from skeleton.core.files import Source
-    from skeleton.datasets.ntu_quality import annotation_pck
-    from skeleton.ntu.index import read_index
-    from skeleton.ntu.reader import parse_skeleton
-
-    sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
-    data = load(pickle_path)
-    rows = []
-    for a in annotations_and_split(data)[0]:
-        src = sources.get(a["frame_dir"])
-        if src is not None:
-            r = annotation_pck(a, parse_skeleton(Source.from_id(src).read(), src))
-            rows.append((a["frame_dir"], r.pck, r.frames, r.missed_frames))
-    with atomic_write(out_tsv, "w") as f:
-        f.write("sample\tpck\tframes\tmissed_frames\n")
-        f.writelines(f"{n}\t{p:.4f}\t{fr}\t{miss}\n" for n, p, fr, miss in rows)
-    return rows
