@@ -28,7 +28,9 @@ no loop at any level):
   datasets.
 * `release/` — released pickles: fetch and check (`releases`), describe, convert. Imports core.
 * `workflow/` — what the Snakemake workflow needs around the stages: config checks
-  (`configcheck`) and environment recipes (`envs`). Imports core.
+  (`configcheck`), the work done while it is parsed (`start`), environment recipes (`envs`)
+  and their builders (`venv`, `conda`). Imports core, and the stages `start` drives: ntu,
+  pose, datasets, release.
 * `cli.py`, `commands/`, `__main__.py` — the command line: argument parsing and exit codes
   only; it may import every folder, and no folder imports it.
 """
