@@ -175,7 +175,7 @@ def _read_plain(path: str, max_bytes: int) -> bytes:
             raise RawFileError(reasons.TOO_LARGE, _too_large(path, st.st_size, max_bytes))
         os.set_blocking(fd, True)
         # ask for the size fstat gave (+1 to see growth), not the cap: a cap-sized request is
-        # a fresh 32 MB mapping per file, faulted in and unmapped again (~15% of a parse job)
+        # a fresh cap-sized mapping per file, faulted in and unmapped again
         want = min(st.st_size, max_bytes) + 1
         data = f.read(want)
         if len(data) == want:  # the file grew since fstat: read on, up to the cap

@@ -56,7 +56,7 @@ def render(
             ref = kinect_colour_joints(kinect)
         images = overlay_images(anno, video, label_names, max_width, ref)
     elif kind == "skeleton3d":
-        if still:  # a plot costs ~0.1 s: draw the one frame only
+        if still:  # a 3D plot per frame is slow: draw the one frame only
             images = skeleton3d_images(anno, label_names, frames=[frame] if 0 <= frame < n else [])
             frame = 0
         else:
