@@ -78,7 +78,7 @@ class NtuVideos(VideoSource):
 
     def settings(self, section: Mapping[str, Any]) -> SourceSettings:
         """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
-        videos = list(section.get("videos") or [])
+        videos = list(section["videos"])
         return SourceSettings(annotations=videos, videos=[], files=videos)
 
     def in_dataset(self, dataset: str, sample: str) -> bool:
