@@ -65,11 +65,15 @@ def touch_all(folder: Path, files: list[str]) -> None:
 def snakemake(repo: Path, workdir: Path, config: Path, *args: str) -> tuple[float, float, str]:
     """(wall, CPU seconds of Snakemake and everything it started, its output). The workflow
     imports the `skeleton` package of `repo` (a baseline's own, not the installed one)."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
+    # the `snakemake` command as users run it (`python -m snakemake` would put the working
+    # directory on sys.path, and Snakemake's plugin search then lists its sub-folders' files)
+    snakemake_bin = Path(sys.executable).parent / "snakemake"
+    cmd = [str(snakemake_bin), "--snakefile", str(repo / "Snakefile")]
     cmd += ["--directory", str(workdir), *args, "--configfile", str(config)]
     env = {**os.environ, "PYTHONPATH": str(repo)}
+    workdir.mkdir(parents=True, exist_ok=True)
     cpu, started = cpu_seconds(), time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)
     took = time.perf_counter() - started, cpu_seconds() - cpu
     if p.returncode != 0:
         sys.exit(f"snakemake {' '.join(args)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")

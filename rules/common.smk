@@ -18,7 +18,6 @@ from snakemake.utils import validate
 from skeleton.datasets import (
     SOURCES,
     ConfigError,
-    dataset_filter,
     datasets_of,
     label_map_path,
     source_of,
@@ -38,6 +37,7 @@ from skeleton.workflow.start import (
     cached_rows,
     members_dir,
     ntu_shard_dir,
+    pose_shards_of,
     start,
     video_index_path,
     video_inputs_state,
@@ -171,13 +171,6 @@ def source_settings(source):
         raise WorkflowError(str(exc))
 
 
-def source_rows(source):
-    """The video index of `source` (its checkpoint's table, read once per DAG build)."""
-    return cached_rows(
-        video_index.read_index, checkpoints.video_index.get(source=source).output.index
-    )
-
-
 def video_members(source, shard):
     """The members file of pose shard `shard` of `source`."""
     return f"{members_dir(source)}/{video_index.MEMBERS_PREFIX}_{shard}.tsv"
@@ -205,11 +198,9 @@ def dataset_pose_shards(pattern):
     def inputs(wildcards):
         dataset = getattr(wildcards, "dataset", None) or wildcards.ds
         source = source_of(dataset)
-        member = dataset_filter(dataset)
-        shards = {
-            r.shard for r in source_rows(source) if r.shard >= 0 and member(r.sample)
-        }
-        return expand(pattern, source=source, dataset=dataset, k=sorted(shards))
+        path = checkpoints.video_index.get(source=source).output.index
+        k = pose_shards_of(dataset, path)
+        return expand(pattern, source=source, dataset=dataset, k=k)
 
     return inputs
 

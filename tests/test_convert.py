@@ -225,3 +225,216 @@ def test_babel_explicit_labels_and_errors(tmp_path: Path) -> None:
             [tmp_path / "train_label_120.pkl"],
         )
     assert not any(p.name.startswith("o") and p.name != "o.pkl" for p in tmp_path.iterdir())
+
+
+# --- bounds, long names, and outputs that `skeleton validate` accepts -------------------------
+
+
+def _one_line_error(capsys) -> str:  # noqa: ANN001
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_split_bounds_what_it_writes(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    # one big annotation listed in 300 splits: 300 copies of it
+    big = ann(NAMES[0], frames=2000)
+    data = {"split": {f"s{k}": [NAMES[0]] for k in range(300)}, "annotations": [big]}
+    src = tmp_path / "in.pkl"
+    src.write_bytes(pickle.dumps(data))
+    with pytest.raises(ConvertError, match=r"300 splits would write about .* --max-output-ratio"):
+        split_pickle(src, tmp_path / "out")
+    assert run_convert("split", str(src), str(tmp_path / "out")) == 1
+    assert "more than --max-output-ratio 10 allows" in _one_line_error(capsys)
+    assert not (tmp_path / "out").exists()
+    # a real layout (each sample in two of four splits) is far below the default
+    data = {
+        "split": {"xsub_train": NAMES[:2], "xsub_val": NAMES[2:], "xview_train": NAMES[::2],
+                  "xview_val": NAMES[1::2]},
+        "annotations": [ann(n, i, frames=3000) for i, n in enumerate(NAMES)],
+    }  # fmt: skip
+    src.write_bytes(pickle.dumps(data))
+    assert len(split_pickle(src, tmp_path / "real")) == 4
+    # the bound is an option
+    assert run_convert("split", str(src), str(tmp_path / "r2"), "--max-output-ratio", "0.5") == 1
+    assert "more than --max-output-ratio 0.5 allows" in _one_line_error(capsys)
+    with pytest.raises(SystemExit):
+        run_convert("split", str(src), str(tmp_path / "r3"), "--max-output-ratio", "-1")
+
+
+def test_split_names_too_long_for_a_file_are_one_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    src = tmp_path / "in.pkl"
+    for length in (241, 250, 255):  # valid split names; '<prefix>_<name>.pkl' and its
+        name = "s" * length  # temporary '.<that>.XXXXXXXX.tmp' are not valid file names
+        data = {"split": {name: [NAMES[0]]}, "annotations": [ann(NAMES[0])]}
+        src.write_bytes(pickle.dumps(data))
+        assert validate_file(src).ok
+        assert run_convert("split", str(src), str(tmp_path / "out"), "--prefix", "p") == 1
+        assert "temporary file" in _one_line_error(capsys) or length > 241
+        assert not (tmp_path / "out").exists()
+    name = "s" * 235  # 'p_<235>.pkl' is 241 bytes: fits with its temporary name
+    src.write_bytes(pickle.dumps({"split": {name: [NAMES[0]]}, "annotations": [ann(NAMES[0])]}))
+    assert run_convert("split", str(src), str(tmp_path / "out"), "--prefix", "p") == 0
+    assert validate_file(tmp_path / "out" / f"p_{name}.pkl").ok
+
+
+def test_merge_deeply_nested_split_json_is_one_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "a.pkl").write_bytes(pickle.dumps([ann(NAMES[0])]))
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    argv = ["merge", str(tmp_path / "m.pkl"), str(tmp_path / "a.pkl")]
+    assert run_convert(*argv, "--split-json", str(tmp_path / "deep.json")) == 1
+    assert "nested too deeply" in _one_line_error(capsys)
+    # a folder or an unwritable output: one line too
+    assert run_convert("merge", str(tmp_path), str(tmp_path / "a.pkl"), "--split-json",
+                       str(tmp_path / "deep.json")) == 1  # fmt: skip
+    _one_line_error(capsys)
+    (tmp_path / "s.json").write_text(json.dumps({"train": [NAMES[0]]}))
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    assert run_convert("merge", str(out_dir), str(tmp_path / "a.pkl"), "--split-json",
+                       str(tmp_path / "s.json")) == 1  # fmt: skip
+    assert str(out_dir) in _one_line_error(capsys)
+
+
+def test_merge_refuses_what_validate_would_reject(tmp_path: Path) -> None:
+    (tmp_path / "a.pkl").write_bytes(pickle.dumps([ann(NAMES[0])]))
+    two_d = {"frame_dir": NAMES[1], "label": 0, "total_frames": 8, "img_shape": (480, 640),
+             "keypoint": np.zeros((1, 8, 17, 2), np.float16),
+             "keypoint_score": np.ones((1, 8, 17), np.float16)}  # fmt: skip
+    (tmp_path / "b.pkl").write_bytes(pickle.dumps([two_d]))
+    inputs = [tmp_path / "a.pkl", tmp_path / "b.pkl"]
+    with pytest.raises(ConvertError, match="would not be a valid annotation pickle: .*mix"):
+        merge_pickles(tmp_path / "m.pkl", inputs, {"all": NAMES[:2]})
+    for split, why in [({"../x": [NAMES[0]]}, "path separator"),
+                       ({"tr\x1bain": [NAMES[0]]}, "control"),
+                       ({"a": [NAMES[0], NAMES[0]]}, "duplicate")]:  # fmt: skip
+        with pytest.raises(ConvertError, match=why):
+            merge_pickles(tmp_path / "m.pkl", inputs[:1], split)
+    assert not (tmp_path / "m.pkl").exists()
+
+
+def _babel(folder: Path, split: str, x: np.ndarray, seg_ids: list | None = None,
+           labels: list | None = None, classes: int = 60) -> Path:  # fmt: skip
+    """A BABEL data file holding `x` and its label pickle."""
+    n = x.shape[0]
+    data = folder / f"{split}_ntu_sk_{classes}.npy"
+    np.save(data, x)
+    seg_ids = seg_ids if seg_ids is not None else [f"seg{i}" for i in range(n)]
+    labels = labels if labels is not None else [i % classes for i in range(n)]
+    fields = (labels, list(range(n)), [0] * n, ["a"] * n)
+    (folder / f"{split}_label_{classes}.pkl").write_bytes(pickle.dumps((seg_ids, fields)))
+    return data
+
+
+def test_babel_refuses_inputs_that_make_invalid_pickles(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    ok = np.ones((2, 3, 4, 25, 1), np.float32)
+    refused = {
+        "t0": (np.zeros((2, 3, 0, 25, 1), np.float32), "no frame, joint or person"),
+        "v0": (np.zeros((2, 3, 4, 0, 1), np.float32), "no frame, joint or person"),
+        "m0": (np.zeros((2, 3, 4, 25, 0), np.float32), "no frame, joint or person"),
+        "huge": (np.zeros((2**20, 3, 0, 25, 1), np.float32), "no frame, joint or person"),
+        "complex": (ok.astype(np.complex64), "holds no real numbers"),
+        "datetime": (ok.astype("datetime64[s]"), "holds no real numbers"),
+        "timedelta": (ok.astype("timedelta64[s]"), "holds no real numbers"),
+        "bool": (ok.astype(bool), "holds no real numbers"),
+        "record": (np.zeros((2, 3, 4, 25, 1), [("a", "f4"), ("b", "f4")]), "holds no real"),
+        "text": (ok.astype("U3"), "holds no real numbers"),
+    }
+    for split, (x, why) in refused.items():
+        data = _babel(tmp_path, split, x)
+        out = tmp_path / f"{split}.pkl"
+        with pytest.raises(ConvertError, match=why):
+            babel_to_mmaction(out, [data])
+        assert run_convert("babel", str(out), str(data)) == 1
+        assert why in _one_line_error(capsys)
+        assert not out.exists()
+    # every file of one pickle needs the same joints; a split name from a file name is checked
+    a = _babel(tmp_path, "train", ok)
+    b = _babel(tmp_path, "val", np.ones((2, 3, 4, 17, 1), np.float32), seg_ids=["v0", "v1"])
+    with pytest.raises(ConvertError, match="17 joints"):
+        babel_to_mmaction(tmp_path / "o.pkl", [a, b])
+    bad = _babel(tmp_path, "tr\x1bain", ok, seg_ids=["z0", "z1"])
+    with pytest.raises(ConvertError, match="split name .* control"):
+        babel_to_mmaction(tmp_path / "o.pkl", [bad])
+
+
+def test_babel_bad_names_and_labels_are_rejects(tmp_path: Path) -> None:
+    x = np.ones((5, 3, 4, 25, 1), np.float32)
+    seg_ids = ["ok0", "bad\nname", "", "ok3", "ok4\x1b[2J"]  # '' still gets '_<sid>_...'
+    data = _babel(tmp_path, "train", x, seg_ids=seg_ids)
+    out, rejects = tmp_path / "o.pkl", tmp_path / "r.tsv"
+    babel_to_mmaction(out, [data], rejects_path=rejects)
+    assert validate_file(out).ok
+    rows = [r.split("\t") for r in rejects.read_text().splitlines()[1:]]
+    assert [(r[0], r[2]) for r in rows] == [(f"{data}[1]", "bad_name"), (f"{data}[4]", "bad_name")]
+    # label 60 of a 60-class file
+    data = _babel(tmp_path, "val", x, labels=[0, 1, 2, 60, 5])
+    babel_to_mmaction(out, [data], rejects_path=rejects)
+    rows = [r.split("\t") for r in rejects.read_text().splitlines()[1:]]
+    assert [r[2] for r in rows] == ["bad_label"] and "60 classes" in rows[0][3]
+
+
+def test_every_pickle_convert_writes_passes_validate(tmp_path: Path) -> None:
+    """split, merge and babel over ordinary and edge inputs: whatever they write validates."""
+    outputs: list[Path] = []
+    src = combined_file(tmp_path / "all.pkl")
+    outputs += split_pickle(src, tmp_path / "split").values()
+    empty = {"split": {"none": [], "one": [NAMES[0]]}, "annotations": [ann(NAMES[0])]}
+    (tmp_path / "empty.pkl").write_bytes(pickle.dumps(empty))
+    outputs += split_pickle(tmp_path / "empty.pkl", tmp_path / "split2").values()
+    outputs.append(tmp_path / "m1.pkl")
+    merge_pickles(outputs[-1], [src])
+    outputs.append(tmp_path / "m2.pkl")
+    merge_pickles(outputs[-1], [tmp_path / "split" / "all_xsub_val.pkl"], {"v": NAMES[2:]})
+    x = np.random.default_rng(0).normal(size=(4, 3, 6, 25, 2)) * 100
+    x[1] *= 1e4  # beyond float16
+    for k, dtype in enumerate((np.float64, np.float32, np.int16, np.uint8, ">f4")):
+        folder = tmp_path / f"babel_{k}"
+        folder.mkdir()
+        data = _babel(folder, "train", x.astype(dtype), seg_ids=["a", "a", "b\tc", "d"])
+        outputs.append(folder / "o.pkl")
+        babel_to_mmaction(outputs[-1], [data])
+    for path in outputs:
+        report = validate_file(path)
+        assert report.ok, (path, report.problems)
+
+
+def test_hostile_inputs_under_a_memory_cap(tmp_path: Path) -> None:
+    """The cases above as `skeleton convert` commands in forked children under a 3 GB
+    address-space cap and a 60 s alarm (tests/pickle_readers.py): exit 1 or 2, one line."""
+    import subprocess
+    import sys
+
+    tests = Path(__file__).resolve().parent
+    big = ann(NAMES[0], frames=20000)  # 3 MB
+    bomb = {"split": {f"s{k}": [NAMES[0]] for k in range(300)}, "annotations": [big]}
+    (tmp_path / "bomb.pkl").write_bytes(pickle.dumps(bomb))
+    long_split = {"split": {"s" * 250: [NAMES[0]]}, "annotations": [ann(NAMES[0])]}
+    (tmp_path / "long.pkl").write_bytes(pickle.dumps(long_split))
+    (tmp_path / "deep.json").write_text("{" + '"a":{' * 200_000 + "}" * 200_001)
+    _babel(tmp_path, "huge", np.zeros((2**20, 3, 0, 25, 1), np.float32))
+    _babel(tmp_path, "cplx", np.ones((2, 3, 4, 25, 1), np.complex64))
+    out = tmp_path / "out"
+    cases = {
+        "split-bomb": ["convert", "split", str(tmp_path / "bomb.pkl"), str(out)],
+        "split-long": ["convert", "split", str(tmp_path / "long.pkl"), str(out)],
+        "merge-deep": ["convert", "merge", str(out / "m.pkl"), str(tmp_path / "long.pkl"),
+                       "--split-json", str(tmp_path / "deep.json")],
+        "babel-huge": ["convert", "babel", str(out / "b.pkl"),
+                       str(tmp_path / "huge_ntu_sk_60.npy")],
+        "babel-complex": ["convert", "babel", str(out / "c.pkl"),
+                          str(tmp_path / "cplx_ntu_sk_60.npy")],
+    }  # fmt: skip
+    spec = [{"argv": a, "cwd": str(tmp_path), "out": str(tmp_path / n)} for n, a in cases.items()]
+    (tmp_path / "cases.json").write_text(json.dumps(spec))
+    subprocess.run(
+        [sys.executable, str(tests / "pickle_readers.py"), tmp_path / "cases.json",
+         tmp_path / "res.json"],
+        check=True, timeout=600, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+    )  # fmt: skip
+    results = json.loads((tmp_path / "res.json").read_text())
+    for name, result in zip(cases, results, strict=True):
+        err = (tmp_path / f"{name}.err").read_text()
+        assert result["signal"] is None and result["exit"] in (1, 2), (name, result, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (name, err)
+    assert not out.exists() or list(out.iterdir()) == []

@@ -807,13 +807,16 @@ def test_workflow_ucf101_custom_k400_gym(tmp_path, pose_py, real_clips):
         "val": ["--nQbRBEz2s_000104_000114"],
     }
     assert validate_file(tmp_path / "results/k400/k400_2d.pkl").kind == "2d-compressed"
-    assert sorted(p.name for p in (tmp_path / "results/k400/kpfiles").iterdir()) == [
-        "shard_0.pkl",
-        "shard_1.pkl",
-    ]
+    # one kpfile per pose shard holding a video: the two videos' hash buckets
+    index = read_index(tmp_path / "results/k400/videos.tsv")
+    shard_of_video = {r.sample: r.shard for r in index if r.status == "ok"}
+    assert sorted(p.name for p in (tmp_path / "results/k400/kpfiles").iterdir()) == sorted(
+        f"shard_{k}.pkl" for k in set(shard_of_video.values())
+    )
     back = dense_video(tmp_path / "results/k400/k400_2d.pkl", "---QUuC4vJs_000003_000013")
     (tag,) = [p.name for p in (tmp_path / "results/pose").iterdir()]
-    shard = load(tmp_path / "results/pose" / tag / "k400/shard_0.pkl")
+    k = shard_of_video["---QUuC4vJs_000003_000013"]
+    shard = load(tmp_path / "results/pose" / tag / f"k400/shard_{k}.pkl")
     np.testing.assert_array_equal(back["keypoint"], shard[0]["keypoint"])
     # nothing changed: nothing to do
     p = snakemake(tmp_path, "-n", "ucf101", "custom", "k400", "gym")

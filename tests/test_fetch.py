@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from loopback_http import State, serve
+from raw_http import send, serve_raw
 
 from skeleton.commands import fetch as fetch_cmd
 from skeleton.core import fetch as fetchmod
@@ -416,3 +419,117 @@ def test_url_file_name_never_leaves_the_folder(
     assert not folder.exists() or list(folder.iterdir()) == []
     assert run_fetch(f"{base}/files/x", f"{folder}/", "--no-progress") == 0
     assert (folder / "x").read_bytes() == SMALL
+
+
+# --- responses only a raw server sends (tests/raw_http.py) --------------------------------------
+
+BODY = bytes(range(200))
+
+
+def _answer(head: bytes, body: bytes = b"", dribble: bytes = b"", linger_s: float = 0.0):  # noqa: ANN202
+    """A responder: `head` (status line and headers), then `dribble` one byte per 0.1 s, then
+    `body`; the connection is kept open `linger_s` seconds after."""
+
+    def respond(conn, log) -> None:  # noqa: ANN001
+        if send(conn, head, None, log) and send(conn, dribble, 0.1, log):
+            send(conn, body, None, log)
+            time.sleep(linger_s)
+
+    return respond
+
+
+def _head(*headers: str | bytes, status: str = "200 OK") -> bytes:
+    lines = [f"HTTP/1.1 {status}".encode()]
+    lines += [h.encode("latin-1") if isinstance(h, str) else h for h in headers]
+    return b"\r\n".join([*lines, b"Connection: close", b"", b""])
+
+
+def test_dribbled_headers_and_chunk_sizes_meet_the_deadline(tmp_path: Path) -> None:
+    # one header byte (or one chunk-size byte) every 0.1 s: no single read times out, and the
+    # 2,000 bytes would take 200 s; the deadline ends the fetch and the connection with it
+    cases = {
+        "header": _answer(b"HTTP/1.1 200 OK\r\n", dribble=b"X-Pad: " + b"a" * 2000 + b"\r\n"),
+        "chunk size": _answer(
+            _head("Transfer-Encoding: chunked"), dribble=b"0" * 2000 + b"5\r\nhello\r\n0\r\n\r\n"
+        ),
+    }
+    for what, respond in cases.items():
+        with serve_raw(respond) as (base, log):
+            out = tmp_path / "x.bin"
+            with pytest.raises(FetchError, match="deadline passed") as err:
+                fetch(f"{base}/x.bin", out, deadline_s=1, retries=0, progress=False)
+            assert "\n" not in str(err.value)
+            code = run_fetch(f"{base}/x.bin", str(out), "--deadline", "1", "--no-progress")
+            assert code == 1, what
+            time.sleep(0.3)  # the server notices the hang-up at its next byte
+            # two connections, each cut while the server still had bytes to dribble
+            assert sum(log.hung_up) == 2 and len(log.sent) == 4, f"{what}: {log}"
+            assert not out.exists()
+
+
+def test_body_longer_than_its_length_is_refused(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "x.bin"
+    with serve_raw(_answer(_head("Content-Length: 100"), BODY)) as (base, _):
+        with pytest.raises(FetchError, match="longer than its Content-Length 100"):
+            fetch(f"{base}/x.bin", out, progress=False)
+        assert list(tmp_path.iterdir()) == []
+        # a checksum vouches for the announced bytes: those are the file
+        fetch(f"{base}/x.bin", out, sha256=hashlib.sha256(BODY[:100]).hexdigest(), progress=False)
+        assert out.read_bytes() == BODY[:100]
+
+
+def test_content_length_must_be_one_byte_count(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "x.bin"
+    cases = {
+        "differing Content-Length values (100, 200)": (
+            "Content-Length: 100", "Content-Length: 200"),
+        "differing Content-Length values (200, 100)": ("Content-Length: 200, 100",),
+        "Content-Length '\u00b2' is not a byte count": ("Content-Length: \u00b2",),
+        "Content-Length '\u00d9\u00a2\u00d9": (  # Arabic-Indic 200 (UTF-8, read as latin-1)
+            b"Content-Length: \xd9\xa2\xd9\xa0\xd9\xa0",),
+        "Content-Length '-200' is not a byte count": ("Content-Length: -200",),
+    }  # fmt: skip
+    for message, headers in cases.items():
+        with serve_raw(_answer(_head(*headers), BODY)) as (base, _):
+            with pytest.raises(FetchError, match=re.escape(message)):
+                fetch(f"{base}/x.bin", out, retries=0, progress=False)
+            assert not out.exists()
+            assert run_fetch(f"{base}/x.bin", str(out), "--no-progress", "--retries", "0") == 1
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and "response cannot be trusted" in err, err
+            assert "invalid literal" not in err
+            # with a checksum the body is read to its end and the checksum tells
+            fetch(f"{base}/x.bin", out, sha256=hashlib.sha256(BODY).hexdigest(), progress=False)
+            assert out.read_bytes() == BODY
+            out.unlink()
+    # the same length twice is one length
+    with serve_raw(_answer(_head("Content-Length: 200", "Content-Length: 200"), BODY)) as (
+        base,
+        _,
+    ):
+        fetch(f"{base}/x.bin", out, progress=False)
+        assert out.read_bytes() == BODY
+
+
+def test_server_keeping_the_connection_open_after_the_body(tmp_path: Path) -> None:
+    # asked to close, it does not: the body is complete at its Content-Length all the same
+    out = tmp_path / "x.bin"
+    with serve_raw(_answer(_head("Content-Length: 200"), BODY, linger_s=5)) as (base, _):
+        fetch(f"{base}/x.bin", out, progress=False)
+    assert out.read_bytes() == BODY
+
+
+def test_file_name_too_long_for_the_part_files(server: tuple[str, State], tmp_path: Path,
+                                                capsys) -> None:  # noqa: ANN001  # fmt: skip
+    base, state = server
+    name = "n" * 250  # a legal file name; 'name.part.lock' is not
+    state.files[name] = SMALL
+    assert run_fetch(f"{base}/files/{name}", f"{tmp_path}/", "--no-progress") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "too long to download beside it" in err, err
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FetchError, match="too long"):
+        fetch(f"{base}/files/{name}", tmp_path / name, progress=False)
+    state.files["n" * 245] = SMALL  # the longest that fits
+    assert run_fetch(f"{base}/files/{'n' * 245}", f"{tmp_path}/", "--no-progress") == 0
+    assert (tmp_path / ("n" * 245)).read_bytes() == SMALL

@@ -96,3 +96,17 @@ def test_no_raw_data_configured_stops_before_any_job(tmp_path):
     assert "no NTU raw data configured: set ntu.skeletons" in p.stderr
     assert "Execute" not in p.stderr + p.stdout  # no job started
     assert (tmp_path / "results/ntu/index.tsv").read_text() == "kept\n"
+
+
+def test_a_path_with_braces_is_refused_in_one_message(tmp_path, synth_ntu):
+    """Snakemake reads `{x}` in an input path as a wildcard: said before any job, not a
+    WildcardError about rule ntu_index."""
+    shutil.copytree(synth_ntu / "ntu60", tmp_path / "raw{x}")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"ntu": {"skeletons": ["raw{x}"]}}))
+    p = run_snakemake(
+        tmp_path, "-n", "ntu60", "--configfile", str(tmp_path / "config.yaml"), check=False
+    )
+    out = p.stdout + p.stderr  # Snakemake prints a parse-time error on stdout
+    assert p.returncode != 0
+    assert "ntu.skeletons: raw{x}: a path with '{' or '}' cannot be a workflow input" in out
+    assert "Wildcards in input files cannot be determined" not in out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REAL_SKELETONS
 
 from skeleton.commands import validate as validate_cmd
 from skeleton.core import safeload
@@ -83,8 +84,12 @@ def test_safe_load_roundtrips_numpy_and_builtins(protocol: int, tmp_path: Path) 
         "keys": {0.5: 4, 7: "x", None: (), b"k": [bytearray(b"ab")]},
     }
     back = safeload.load(dump(obj, tmp_path / "ok.pkl", protocol))
-    for got, want in zip(back["arrays"], obj["arrays"], strict=True):
-        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    cpython = pickle.loads((tmp_path / "ok.pkl").read_bytes())
+    for got, want, ref in zip(back["arrays"], obj["arrays"], cpython["arrays"], strict=True):
+        assert got.shape == want.shape and np.array_equal(got, want)
+        # as CPython reads it: numpy's __setstate__ (protocols 0-4) makes a big-endian array
+        # native, _frombuffer (protocol 5) keeps its dtype
+        assert got.dtype == ref.dtype and got.dtype.byteorder == ref.dtype.byteorder
         assert got.flags.writeable and got.flags.owndata
     assert back["scalars"] == obj["scalars"]
     assert [type(s) for s in back["scalars"]] == [type(s) for s in obj["scalars"]]
@@ -320,7 +325,7 @@ def test_top_level_problems() -> None:
 
 # --- end to end: the real CLI, the backbone's NTU pickle ------------------------------------
 
-SHARED_NTU = Path(__file__).resolve().parents[2] / "shared" / "ntu" / "skeletons"
+SHARED_NTU = REAL_SKELETONS  # ../shared/ntu/skeletons, or under $SKELETON_SHARED
 
 
 def skeleton_cli(*argv: str) -> subprocess.CompletedProcess:

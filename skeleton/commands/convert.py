@@ -11,7 +11,19 @@ EXIT_FAILED = 1
 EXIT_UNSAFE = 2
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
 def register(subparsers: Any) -> None:
+    from skeleton.release.convert import DEFAULT_MAX_OUTPUT_RATIO
+
     p = subparsers.add_parser(
         "convert",
         help="split / merge annotation pickles, convert BABEL to MMAction2",
@@ -34,6 +46,14 @@ def register(subparsers: Any) -> None:
     s.add_argument("input", metavar="IN.pkl", help="a combined pickle (split + annotations)")
     s.add_argument("outdir", metavar="OUTDIR", help="folder for the per-split pickles")
     s.add_argument("--prefix", help="file name prefix (default: IN's stem), e.g. ntu60")
+    s.add_argument(
+        "--max-output-ratio",
+        type=_positive,
+        default=DEFAULT_MAX_OUTPUT_RATIO,
+        metavar="R",
+        help="refuse an input whose split files would take more than R times its size (a "
+        "sample is written once per split it is in) (default: %(default)g)",
+    )
     s.set_defaults(func=run_split)
 
     m = sub.add_parser(
@@ -93,6 +113,13 @@ def _guard(action):  # noqa: ANN001, ANN202
             return EXIT_FAILED
         except FileNotFoundError as exc:
             raise UsageError(f"{exc.filename}: no such file") from exc
+        except OSError as exc:  # a file that cannot be read or written (a folder, no space)
+            name = exc.filename2 or exc.filename  # os.replace(temporary, output): the output
+            where = f"{name}: " if name else ""
+            reason = exc.strerror or type(exc).__name__
+            command = f"skeleton convert {args.convert_command}"
+            print(f"{command}: error: {where}{reason}", file=sys.stderr)
+            return EXIT_FAILED
         return EXIT_OK
 
     return wrapped
@@ -102,7 +129,8 @@ def _guard(action):  # noqa: ANN001, ANN202
 def run_split(args: argparse.Namespace) -> None:
     from skeleton.release.convert import split_pickle
 
-    for name, path in split_pickle(args.input, args.outdir, args.prefix).items():
+    written = split_pickle(args.input, args.outdir, args.prefix, args.max_output_ratio)
+    for name, path in written.items():
         print(f"{name}: {path}")
 
 

@@ -68,8 +68,7 @@ def register(subparsers: Any) -> None:
     i.add_argument(
         "--subset",
         choices=("gym99", "gym288"),
-        help="FineGYM's element set (default: the one subset whose lists --annotations holds; the "
-        "workflow's gym.subset defaults to gym99)",
+        help="FineGYM's element set (default: the one subset whose lists --annotations holds)",
     )
     i.add_argument(
         "--list-version",

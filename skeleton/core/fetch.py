@@ -9,6 +9,11 @@ there and its checksum matches is it renamed to OUT, so OUT is either absent or 
 checksum mismatch deletes the part; transient failures (5xx, 408, 429, connection
 reset/refused, timeouts, a body shorter than its Content-Length) are retried with exponential
 backoff, client errors such as 404 are not.
+
+The deadline covers every byte: a watchdog shuts the connection when it passes, so a server
+dribbling header or chunk-size bytes (each read well within the socket timeout) cannot hold a
+fetch past it. Without a checksum the response's framing must be trustworthy: one Content-Length
+of ASCII digits that the body neither falls short of nor exceeds.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import logging
 import os
 import posixpath
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -30,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from skeleton.core.files import sha256_file
+from skeleton.core.files import MAX_NAME_BYTES, sha256_file
 
 log = logging.getLogger("skeleton.core.fetch")
 
@@ -48,6 +55,11 @@ DEFAULT_MAX_BYTES = 32 << 30
 # A transfer slower than this over RATE_WINDOW_S is cut and resumed (a server trickling bytes).
 DEFAULT_MIN_RATE = 1024.0
 RATE_WINDOW_S = 60.0
+# After the Content-Length's last byte, how long to wait for the end of the stream (urllib asks
+# the server to close; a body longer than announced shows here).
+LINGER_S = 1.0
+# Files kept beside OUT while downloading: OUT.part, OUT.part.json, OUT.part.lock.
+SIDE_SUFFIXES = (".part", ".part.json", ".part.lock")
 # Statuses worth retrying: server-side and rate limiting (RFC 9110 / RFC 6585).
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Local write failures that retrying cannot fix.
@@ -177,18 +189,35 @@ class _Deadline(FetchError):
     pass
 
 
-def _copy_stream(src: IO[bytes], dst: IO[bytes], bar, limits: Limits, start: int) -> int:  # noqa: ANN001
+def _copy_stream(src: IO[bytes], dst: IO[bytes], bar, limits: Limits, start: int,  # noqa: ANN001
+                 length: int | None = None, at_length: Callable[[], None] | None = None,
+                 ) -> int:  # fmt: skip
     """Copy until EOF; at most one socket read per step (read1), so a server trickling a byte
-    at a time still meets the deadline, the rate floor and the size cap."""
+    at a time still meets the deadline, the rate floor and the size cap.
+
+    With `length` (the announced size), a byte past it is an error (_LongBody); once it is all
+    there `at_length()` is called and a read timing out after that is the end of the body.
+    """
     read = getattr(src, "read1", src.read)
     n = 0
+    lingering = False
     window_start, window_bytes = time.monotonic(), 0
     while True:
         limits.check_time(f"after {start + n} bytes")
-        block = read(CHUNK)
+        if length is not None and n >= length and at_length is not None and not lingering:
+            at_length()
+            lingering = True
+        try:
+            block = read(CHUNK)
+        except TimeoutError:
+            if lingering:
+                return n
+            raise
         if not block:
             return n
         n += len(block)
+        if length is not None and n > length:
+            raise _LongBody(f"the body is longer than its Content-Length {length}")
         if start + n > limits.max_bytes:
             raise _TooBig(f"more than {limits.max_bytes} bytes (the size cap): stopped")
         dst.write(block)
@@ -209,6 +238,93 @@ class _TooBig(FetchError):
     pass
 
 
+class _LongBody(FetchError):
+    pass
+
+
+class _Watchdog:
+    """Shuts the attempt's connection when the fetch deadline passes.
+
+    Socket timeouts bound one read; a server sending a header or chunk-size byte every few
+    seconds passes every one of them (http.client takes 100 header lines of 64 KB each). The
+    connection's socket is attached once connected; at the deadline it is shut down, so the
+    read blocked on it returns at once and the attempt ends as a deadline failure.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.sock: socket.socket | None = None
+        self.fired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(limits.deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sock = sock
+            if self.fired:
+                self._shut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self.sock is not None:
+            try:  # the plain socket's shutdown (on an SSL socket too): wakes a blocked read
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def linger(self) -> None:
+        """The body is all there: wait at most LINGER_S for more (the end of the stream)."""
+        with self._lock:
+            if self.sock is not None and not self.fired:
+                self.sock.settimeout(LINGER_S)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:
+    """urllib's opener, each connection it makes (redirects too) watched by `watchdog`."""
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.attach(self.sock)
+
+    class TLSConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.attach(self.sock)
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(Connection, req)
+
+    class TLSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(TLSConnection, req, context=self._context)
+
+    return urllib.request.build_opener(Handler, TLSHandler)
+
+
+def _content_length(headers: Any) -> tuple[int | None, str | None]:
+    """(the response's Content-Length, None), (None, None) without one, or (None, what is
+    wrong): values that are not ASCII digits (`²`, `-1`, `1e3`), or several that differ."""
+    values = [v.strip() for h in headers.get_all("Content-Length") or [] for v in h.split(",")]
+    if not values:
+        return None, None
+    bad = next((v for v in values if not re.fullmatch(r"[0-9]+", v)), None)
+    if bad is not None:
+        return None, f"its Content-Length {bad!r} is not a byte count (ASCII digits)"
+    if len(set(map(int, values))) > 1:
+        return None, f"it has differing Content-Length values ({', '.join(values)})"
+    return int(values[0]), None
+
+
 def _copy_local(src: Path, part: Path, progress: bool | None, url: str, limits: Limits) -> None:
     if not src.is_file():
         raise FetchError(f"{src}: no such file")
@@ -227,7 +343,7 @@ def _copy_local(src: Path, part: Path, progress: bool | None, url: str, limits: 
             _copy_stream(fin, fout, bar, limits, done)
 
 
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*")
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+([0-9]+)-([0-9]+)/([0-9]+|\*)\s*")
 
 
 def _content_range(header: str | None) -> tuple[int, int, int | None] | None:
@@ -275,13 +391,14 @@ def _validator(headers: Any) -> dict[str, str]:
     return {"last_modified": modified} if modified else {}
 
 
-def _check_resume(response: Any, done: int, meta: dict[str, Any], checked: bool) -> None:
+def _check_resume(
+    response: Any, done: int, meta: dict[str, Any], checked: bool, length: int | None
+) -> None:
     """A 206 answering our `Range: bytes=<done>-`: its range, total and validator must be the
     ones of the bytes already in the part (without a recorded validator only a checksum can
     tell: `checked`). Raises _Transient (restart from zero) otherwise."""
     header = response.headers.get("Content-Range")
     span = _content_range(header)
-    length = response.headers.get("Content-Length")
     problem = None
     if span is None:
         problem = f"Content-Range {header!r} is not a byte range"
@@ -293,7 +410,7 @@ def _check_resume(response: Any, done: int, meta: dict[str, Any], checked: bool)
             problem = f"Content-Range {header!r} does not reach the end"
         elif meta.get("size") is not None and total is not None and total != meta["size"]:
             problem = f"the file is now {total} bytes, it was {meta['size']}"
-        elif length and length.isdigit() and int(length) != last - first + 1:
+        elif length is not None and length != last - first + 1:
             problem = f"Content-Length {length} does not match Content-Range {header!r}"
     if problem is None:
         want = meta.get("validator") or {}
@@ -308,7 +425,26 @@ def _check_resume(response: Any, done: int, meta: dict[str, Any], checked: bool)
 def _download_http_once(
     url: str, part: Path, timeout: float, progress: bool | None, limits: Limits
 ) -> None:
-    """One attempt: append to `part` from where it ends. Raises _Transient or FetchError."""
+    """One attempt: append to `part` from where it ends. Raises _Transient or FetchError
+    (_Deadline when the watchdog cut the connection)."""
+    watchdog = _Watchdog(limits)
+    try:
+        _http_attempt(url, part, timeout, progress, limits, watchdog)
+    except (_Transient, FetchError, OSError, http.client.HTTPException) as exc:
+        if watchdog.fired and not isinstance(exc, _Deadline):
+            raise _Deadline(
+                f"the {limits.deadline_s:g} s deadline passed while the server was still "
+                "sending (connection closed)"
+            ) from None
+        raise
+    finally:
+        watchdog.cancel()
+
+
+def _http_attempt(
+    url: str, part: Path, timeout: float, progress: bool | None, limits: Limits,
+    watchdog: _Watchdog,
+) -> None:  # fmt: skip
     done = part.stat().st_size if part.exists() else 0
     meta = _read_meta(part) if done else {}
     if done and not meta.get("validator") and not limits.checked:
@@ -324,14 +460,15 @@ def _download_http_once(
             headers["If-Range"] = validator.get("etag") or validator.get("last_modified")
     request = urllib.request.Request(url, headers=headers)
     limits.check_time("before connecting")
+    left = max(limits.deadline - time.monotonic(), 0.001)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = _opener(watchdog).open(request, timeout=min(timeout, left))
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 416 and done:
             # Range starts at or past the end: the part may already be complete.
             span = exc.headers.get("Content-Range", "")
-            total = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", span)
+            total = re.fullmatch(r"\s*bytes\s+\*/([0-9]+)\s*", span)
             if total and int(total.group(1)) == done and meta.get("size") in (None, done):
                 return
             _drop_part(part)
@@ -350,9 +487,17 @@ def _download_http_once(
                 f"{url}: the server sent Content-Encoding {encoding!r} although asked for the "
                 "bytes as they are (identity): refused, the result would not be the file"
             )
-        length = response.headers.get("Content-Length")
-        expected = int(length) if length and length.isdigit() else None
         chunked = getattr(response, "chunked", False)
+        expected, framing = _content_length(response.headers)
+        if chunked:  # Transfer-Encoding wins over any Content-Length (RFC 9112 6.3)
+            expected, framing = None, None
+        if framing is not None:
+            if not limits.checked:
+                raise FetchError(
+                    f"{url}: the response cannot be trusted: {framing}; give --sha256 (or a "
+                    "sha256 in the release entry) to accept it"
+                )
+            response.length = None  # read to the end; the checksum tells
         mode = "ab"
         if status == 206:
             if not done:
@@ -362,7 +507,7 @@ def _download_http_once(
                     "file: refused"
                 )
             try:
-                _check_resume(response, done, meta, limits.checked)
+                _check_resume(response, done, meta, limits.checked, expected)
             except _Transient:
                 _drop_part(part)
                 raise
@@ -372,7 +517,7 @@ def _download_http_once(
             mode, done = "wb", 0
         else:
             raise FetchError(f"{url}: unexpected HTTP status {status}")
-        if expected is None and not chunked and not limits.checked:
+        if expected is None and framing is None and not chunked and not limits.checked:
             raise FetchError(
                 f"{url}: the server sent neither a Content-Length nor a chunked body, so a "
                 "connection cut short cannot be told from the end of the file; give --sha256 "
@@ -387,10 +532,18 @@ def _download_http_once(
         if mode == "wb":
             # Remember what the bytes are, so a resume asks only for the same version of it.
             _write_meta(part, url=url, validator=_validator(response.headers), size=total)
+        # Without a checksum, read past the Content-Length to the end of the stream: a body
+        # longer than announced is refused, not cut to fit (http.client would stop there).
+        strict = expected is not None and not limits.checked
+        if strict:
+            response.length = None
         try:
             with open(part, mode) as fout, _progress(total, done, part.stem, progress) as bar:
-                received = _copy_stream(response, fout, bar, limits, done)
-        except _TooBig as exc:
+                received = _copy_stream(
+                    response, fout, bar, limits, done, expected if strict else None,
+                    watchdog.linger,
+                )  # fmt: skip
+        except (_TooBig, _LongBody) as exc:
             _drop_part(part)
             raise FetchError(f"{url}: {exc}") from None
         except (OSError, http.client.HTTPException) as exc:
@@ -398,6 +551,8 @@ def _download_http_once(
                 raise FetchError(f"{part}: {exc.strerror}") from None
             got = part.stat().st_size if part.exists() else 0
             raise _Transient(f"transfer broken after {got} bytes: {exc!r}") from None
+        if watchdog.fired and (expected is None or received < expected):
+            raise _Deadline(f"the {limits.deadline_s:g} s deadline passed after {received} bytes")
         if expected is not None and received < expected:
             raise _Transient(f"body truncated: got {received} of {expected} bytes")
 
@@ -439,6 +594,12 @@ def fetch(
         return out
     if offline:
         raise FetchError(f"offline: {out} does not exist (source would be {url})")
+    longest = max(SIDE_SUFFIXES, key=len)
+    if len((out.name + longest).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise FetchError(
+            f"{out}: the file name is too long to download beside it (with {longest!r} it "
+            f"would exceed {MAX_NAME_BYTES} bytes); give OUT a shorter name"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     lock_path = out.with_name(out.name + ".part.lock")
     with open(lock_path, "a") as lock:

@@ -452,6 +452,17 @@ def check_inputs(entries: list[str], key: str) -> None:
             raise ValueError(f"{key}: {why}")
 
 
+def check_no_braces(entries: list[str], key: str) -> None:
+    """ValueError naming the first configured path of `key` holding a brace: Snakemake reads
+    `{name}` in an input path as a wildcard, so such a path cannot be a workflow input."""
+    for entry in entries:
+        if "{" in entry or "}" in entry:
+            raise ValueError(
+                f"{key}: {display(entry)}: a path with '{{' or '}}' cannot be a workflow input "
+                "(Snakemake reads braces as wildcards): rename it, or link it under another name"
+            )
+
+
 def _where(path: str) -> str:
     return display(Source(path).id)
 

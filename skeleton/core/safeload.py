@@ -23,6 +23,14 @@ plain data and checks everything before it exists:
   container may not change once it sits inside another one, so those sizes are exact and no
   structure is recursive.
 
+What it builds is what CPython's own unpickler (`Modules/_pickle.c`: `pickle.load`, hence
+mmengine and MMAction2) builds from the same bytes, or it refuses the file: each opcode it
+accepts has the C unpickler's semantics (text INT read as C's strtol does, 'I01' a bool;
+MEMOIZE at the memo's count of filled slots; numpy's __setstate__ turning a big-endian array
+native), and what CPython would raise on, warn about, or read differently depending on how the
+file is read (an argument across a FRAME's end) is refused. tests/test_pickle_semantics.py
+checks this against CPython on crafted and fuzzed pickles.
+
 Every failure is a `PickleError` with a one-line message (source, byte offset, reason):
 `UnsafePickleError` (refused: a global, opcode, dtype or size this loader will not build;
 `skeleton` commands exit 2) or `CorruptPickleError` (not a readable pickle: truncated, garbled;
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import math
 import os
 import pickle
 import re
@@ -69,6 +78,15 @@ EXPANSION_SLACK = 8 << 20
 # (decimal conversion is quadratic) and make hash collisions cheap.
 INT_LIMIT = 1 << 64
 _TEXT_INT_DIGITS = 24
+# INT / LONG / FLOAT texts in the spellings read (see _op_int, _op_long, _op_float)
+_TEXT_INT = re.compile(rb"([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_TEXT_LONG = re.compile(rb"[+-]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0+|[1-9][0-9]*)")
+_TEXT_FLOAT = re.compile(
+    rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+)
+_OCTAL_MAX = (1 << 31) - 1
+_SIMPLE_ESCAPES = frozenset(b"\\'\"abfnrtv")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
 _TEXT_FLOAT_CHARS = 64
 _GLOBAL_NAME_CHARS = 256
 MAX_NDIM = 32  # numpy allows 64
@@ -86,7 +104,7 @@ _READ_CHUNK = 1 << 20
 _COST_SCALAR = 32
 _COST_CONTAINER = 64
 _COST_SLOT = 8
-_COST_MEMO = 64
+_COST_MEMO_SLOT = 16  # CPython's memo array: 8-byte slots, grown to twice the index
 _COST_ARRAY = 112
 
 
@@ -219,8 +237,13 @@ class _Machine:
         self.read_raw = file.read
         self.stack: list[Any] = []
         self.marks: list[list[Any]] = []
-        self.memo: list[Any] = []  # MEMOIZE and in-order PUTs
-        self.memo_sparse: dict[int, Any] = {}  # any other PUT index
+        # CPython's memo: an array of slots (_MISSING where nothing was stored) and the count of
+        # filled slots, which is where MEMOIZE stores (not the array's length: a sparse PUT
+        # leaves holes, and a MEMOIZE into a filled slot overwrites it without counting)
+        self.memo: list[Any] = []
+        self.memo_len = 0
+        self.proto = 0  # the last PROTO opcode's: Python 2 names resolve only below 3
+        self.frame_end = 0  # end offset of the FRAME reads are inside, 0 once it is left
         self.meta: dict[int, _Meta] = {}
         self.spent = 0
         self.pos = 0  # bytes read, refreshed from tell() when a bound is near
@@ -262,11 +285,30 @@ class _Machine:
             if left is not None and n > left:
                 raise self.corrupt(f"truncated: an argument of {n} bytes, {left} left")
             if left is None:
-                return self._read_chunks(n)
+                data = self._read_chunks(n)
+                if self.frame_end:
+                    self.in_frame(n)
+                return data
         data = self.read_raw(n)
         if len(data) != n:
             raise self.corrupt(f"truncated: an argument of {n} bytes, {len(data)} left")
+        if self.frame_end:
+            self.in_frame(n)
         return data
+
+    def in_frame(self, n: int) -> None:
+        """Check the read of `n` bytes that just ended against the current FRAME.
+
+        CPython's C unpickler reads a frame into a buffer and serves reads from it; a read that
+        runs past the frame's end is served from the file *after* the frame, the frame's last
+        bytes skipped (the pure-Python one raises). Such a pickle reads differently from its
+        bytes in sequence, so it is refused; well-formed frames read the same either way.
+        """
+        end = self.tell()
+        if end - n < self.frame_end < end:
+            raise self.corrupt("an argument runs past the end of its FRAME")
+        if end >= self.frame_end:
+            self.frame_end = 0
 
     def _read_chunks(self, n: int) -> bytes:
         parts, left = [], n
@@ -285,6 +327,8 @@ class _Machine:
             if len(line) >= limit:
                 raise self.refuse(f"a text argument longer than {limit - 1} bytes")
             raise self.corrupt("truncated: a text argument without its newline")
+        if self.frame_end:
+            self.in_frame(len(line))
         return line[:-1]
 
     # bounds
@@ -421,22 +465,25 @@ class _Machine:
         if index < 0:
             raise self.corrupt(f"negative memo index {index}")
         top = self.top()
-        if index == len(self.memo):
-            self.memo.append(top)
-            self.spend(_COST_SLOT)
-        elif index < len(self.memo):
-            self.memo[index] = top
-        else:
-            self.memo_sparse[index] = top
-            self.spend(_COST_MEMO)
+        memo = self.memo
+        if index < len(memo):
+            if memo[index] is _MISSING:
+                self.memo_len += 1
+            memo[index] = top
+            return
+        # CPython grows its memo array to twice the index and fills every slot: an index far
+        # beyond the stored ones costs it (and us) memory for each slot in between
+        grow = index + 1 - len(memo)
+        self.spend(grow * _COST_MEMO_SLOT)
+        if grow > 1:
+            memo.extend([_MISSING] * (grow - 1))
+        memo.append(top)
+        self.memo_len += 1
 
     def memo_get(self, index: int) -> None:
-        if 0 <= index < len(self.memo):
-            value = self.memo[index]
-        else:
-            value = self.memo_sparse.get(index, _MISSING)
-            if value is _MISSING:
-                raise self.corrupt(f"memo index {index} was never stored")
+        value = self.memo[index] if 0 <= index < len(self.memo) else _MISSING
+        if value is _MISSING:
+            raise self.corrupt(f"memo index {index} was never stored")
         self.stack.append(value)
         self.spend(_COST_SLOT)
 
@@ -482,14 +529,19 @@ def _op_proto(m: _Machine) -> None:
     proto = m.read(1)[0]
     if proto > _HIGHEST_PROTOCOL:
         raise m.corrupt(f"unsupported pickle protocol {proto}")
+    m.proto = proto
 
 
 def _op_frame(m: _Machine) -> None:
-    # a framing hint (opcodes are read the same either way), but it must fit in the file
+    # a framing hint: opcodes read the same either way as long as no argument crosses a
+    # frame's end (Machine.in_frame) and frames do not nest; it must fit in the file
     (n,) = _U64(m.read(8))
+    if m.frame_end:
+        raise m.corrupt("a FRAME inside an unfinished frame")
     left = m.left()
     if left is not None and n > left:
         raise m.corrupt(f"truncated: a frame of {n} bytes, {left} left")
+    m.frame_end = m.tell() + n
 
 
 def _op_stop(m: _Machine) -> bool:
@@ -571,7 +623,8 @@ def _op_long4(m: _Machine) -> None:
     _long(m, _I32(m.read(4))[0])
 
 
-def _text_int(m: _Machine, line: bytes, what: str) -> int:
+def _text_index(m: _Machine, line: bytes, what: str) -> int:
+    """A GET / PUT index: CPython reads it with int(text, 10) (spaces, '_', a sign allowed)."""
     text = line.strip()
     if len(text) > _TEXT_INT_DIGITS:
         raise m.refuse(f"{what} of more than {_TEXT_INT_DIGITS} digits")
@@ -582,26 +635,52 @@ def _text_int(m: _Machine, line: bytes, what: str) -> int:
 
 
 def _op_int(m: _Machine) -> None:
+    # CPython (Modules/_pickle.c load_int) reads the text with C's strtol(text, base 0):
+    # '0x' hex, a leading '0' octal (I010 is 8), else decimal; a 2-character text whose value
+    # is 0 or 1 is a bool (I00, I01, I+1, I-0; Python 2's protocol 0 wrote bools so). Only
+    # these spellings are read; spaces, '_', NUL bytes, 0o/0b and the like are refused (strtol
+    # and its fallback read some of them in ways of their own).
     line = m.readline(_TEXT_INT_DIGITS + 8)
-    if line == b"00":
-        m.stack.append(False)
-    elif line == b"01":
-        m.stack.append(True)
+    match = _TEXT_INT.fullmatch(line)
+    if match is None:
+        raise m.refuse(
+            f"INT argument {short_repr(line)} (read are decimal, 0x hex and 0-prefixed octal)"
+        )
+    sign, digits = match.groups()
+    if digits[:2] in (b"0x", b"0X"):
+        value = int(digits[2:], 16)
+    elif digits[:1] == b"0":
+        value = int(digits, 8)
+        if value > _OCTAL_MAX:  # beyond a 32-bit C long strtol fails and int(text, 0) raises
+            raise m.refuse(f"INT argument {short_repr(line)}: an octal number beyond 32 bits")
     else:
-        _push_int(m, _text_int(m, line, "INT"))
+        value = int(digits)
+    if sign == b"-":
+        value = -value
+    if len(line) == 2 and value in (0, 1):
+        m.stack.append(value == 1)
+    else:
+        _push_int(m, value)
 
 
 def _op_long(m: _Machine) -> None:
+    # CPython: one trailing 'L' dropped (Python 2 wrote it), the rest read by int(text, 0)
     line = m.readline(_TEXT_INT_DIGITS + 8)
-    _push_int(m, _text_int(m, line.rstrip(b"L"), "LONG"))
+    text = line[:-1] if line.endswith(b"L") else line
+    if _TEXT_LONG.fullmatch(text) is None:
+        raise m.refuse(f"LONG argument {short_repr(line)} (read are Python int literals)")
+    _push_int(m, int(text, 0))
 
 
 def _op_float(m: _Machine) -> None:
+    # CPython reads the text with PyOS_string_to_double: no spaces or '_', and a value
+    # beyond the float range is an OverflowError (float() would give inf)
     line = m.readline(_TEXT_FLOAT_CHARS)
-    try:
-        value = float(line)
-    except ValueError:
-        raise m.corrupt(f"FLOAT {short_repr(line)} is not a number") from None
+    if _TEXT_FLOAT.fullmatch(line) is None:
+        raise m.refuse(f"FLOAT argument {short_repr(line)} (read are decimal numbers, inf, nan)")
+    value = float(line)
+    if value in (math.inf, -math.inf) and b"n" not in line.lower():
+        raise m.refuse(f"FLOAT argument {short_repr(line)} beyond the float range")
     m.stack.append(value)
     m.spend(_COST_SCALAR)
 
@@ -632,6 +711,8 @@ def _op_short_binunicode(m: _Machine) -> None:
     data = m.read_raw(size[0]) if size else b""
     if not size or len(data) != size[0]:
         raise m.corrupt("truncated: it ends inside SHORT_BINUNICODE")
+    if m.frame_end:
+        m.in_frame(len(data))
     try:
         text = data.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
@@ -670,11 +751,35 @@ def _op_string(m: _Machine) -> None:
     line = m.readline(_line_limit(m))
     if len(line) < 2 or line[:1] not in (b"'", b'"') or line[-1:] != line[:1]:
         raise m.corrupt("a STRING argument that is not quoted")
-    try:
-        data = codecs.escape_decode(line[1:-1])[0]
-    except ValueError:
-        raise m.corrupt("a STRING argument with a bad escape") from None
-    _push_text(m, data, "ascii")
+    text = line[1:-1]
+    if not _plain_escapes(text):  # else a DeprecationWarning in CPython, an error with -W error
+        raise m.corrupt("a STRING argument with a bad escape")
+    _push_text(m, codecs.escape_decode(text)[0], "ascii")
+
+
+def _plain_escapes(text: bytes) -> bool:
+    """Whether every backslash escape in `text` is one Python reads without a warning:
+    \\\\ \\' \\" \\a \\b \\f \\n \\r \\t \\v, \\xHH, octal up to \\377."""
+    k = text.find(b"\\")
+    while k >= 0:
+        c = text[k + 1] if k + 1 < len(text) else -1
+        if c in _SIMPLE_ESCAPES:
+            k += 2
+        elif c == 0x78:  # x
+            if not (len(text) >= k + 4 and text[k + 2] in _HEX and text[k + 3] in _HEX):
+                return False
+            k += 4
+        elif 0x30 <= c <= 0x37:  # octal: up to 3 digits, as the decoder takes them
+            end = k + 2
+            while end < min(k + 4, len(text)) and 0x30 <= text[end] <= 0x37:
+                end += 1
+            if int(text[k + 1 : end], 8) > 0o377:
+                return False
+            k = end
+        else:
+            return False
+        k = text.find(b"\\", k)
+    return True
 
 
 def _push_bytes(m: _Machine, data: bytes | bytearray) -> None:
@@ -699,10 +804,10 @@ def _op_bytearray8(m: _Machine) -> None:
 
 
 def _op_readonly_buffer(m: _Machine) -> None:
+    # CPython leaves read-only bytes as they are and turns anything else into a memoryview
     top = m.top()
-    if type(top) not in (bytes, bytearray):
-        raise m.refuse(f"READONLY_BUFFER on {_a(top)}")
-    m.stack[-1] = bytes(top)
+    if type(top) is not bytes:
+        raise m.refuse(f"READONLY_BUFFER on {_a(top)} (a memoryview is not built)")
 
 
 def _op_empty_list(m: _Machine) -> None:
@@ -826,13 +931,14 @@ def _op_frozenset(m: _Machine) -> None:
 
 
 def _op_get(m: _Machine) -> None:
-    m.memo_get(_text_int(m, m.readline(_TEXT_INT_DIGITS + 8), "a GET index"))
+    m.memo_get(_text_index(m, m.readline(_TEXT_INT_DIGITS + 8), "a GET index"))
 
 
 def _op_binget(m: _Machine) -> None:
     index = m.read(1)[0]
-    if index < len(m.memo):
-        m.stack.append(m.memo[index])
+    memo = m.memo
+    if index < len(memo) and memo[index] is not _MISSING:
+        m.stack.append(memo[index])
         m.spend(_COST_SLOT)
     else:
         m.memo_get(index)
@@ -843,7 +949,7 @@ def _op_long_binget(m: _Machine) -> None:
 
 
 def _op_put(m: _Machine) -> None:
-    m.memo_put(_text_int(m, m.readline(_TEXT_INT_DIGITS + 8), "a PUT index"))
+    m.memo_put(_text_index(m, m.readline(_TEXT_INT_DIGITS + 8), "a PUT index"))
 
 
 def _op_binput(m: _Machine) -> None:
@@ -855,16 +961,15 @@ def _op_long_binput(m: _Machine) -> None:
 
 
 def _op_memoize(m: _Machine) -> None:
-    if not m.stack:
-        raise m.corrupt("stack underflow")
-    m.memo.append(m.stack[-1])
-    m.spend(_COST_SLOT)
+    m.memo_put(m.memo_len)  # CPython: at the count of filled slots
 
 
 def _global(m: _Machine, module: str, name: str) -> None:
     full = f"{module}.{name}"
     shown = full if len(full) <= 120 and full.isprintable() else short_repr(full)
     reduce = ALLOWED_GLOBALS.get((module, name))
+    if module == "__builtin__" and m.proto >= 3:  # CPython maps Python 2 names below 3 only
+        raise m.refuse(f"it references {shown!r} in a protocol {m.proto} pickle", full)
     if reduce is None:
         raise m.refuse(
             f"it references {shown!r}, which is not one of the numpy array / dtype / scalar "
@@ -1019,9 +1124,9 @@ def _text_chars(typestr: Any) -> int | None:
 
 
 def _plain_dtype(m: _Machine, typestr: Any, order: str = "=") -> np.dtype:
-    if _text_chars(typestr) is not None:
-        return np.dtype(typestr).newbyteorder(order if order in "<>" else "=")
-    if not isinstance(typestr, str) or typestr not in PLAIN_DTYPES:
+    if _text_chars(typestr) is None and (
+        not isinstance(typestr, str) or typestr not in PLAIN_DTYPES
+    ):
         raise m.refuse(
             f"dtype {short_repr(typestr)} (only plain numeric and bool dtypes: "
             f"{', '.join(sorted(PLAIN_DTYPES))})"
@@ -1029,7 +1134,8 @@ def _plain_dtype(m: _Machine, typestr: Any, order: str = "=") -> np.dtype:
     dt = np.dtype(typestr)
     if dt.itemsize > 1 and order in "<>":
         dt = dt.newbyteorder(order)
-    return dt
+    # numpy's __setstate__ spells the native order '=' (dtype.byteorder, repr)
+    return dt.newbyteorder("=") if dt.isnative else dt
 
 
 def _dtype_of(m: _Machine, value: Any, what: str) -> np.dtype:
@@ -1040,8 +1146,16 @@ def _dtype_of(m: _Machine, value: Any, what: str) -> np.dtype:
 
 
 def _reduce_dtype(m: _Machine, args: tuple) -> _Pending:
-    if not 1 <= len(args) <= 3 or not all(type(a) in (bool, int) for a in args[1:]):
-        raise m.refuse(f"numpy.dtype arguments {short_repr(args)}")
+    # numpy writes dtype(code, align=False, copy=True) (Python 2 era: 0, 1). Without copy
+    # numpy hands out its shared dtype, whose __setstate__ then ignores the state.
+    if (
+        len(args) != 3
+        or type(args[1]) not in (bool, int)
+        or type(args[2]) not in (bool, int)
+        or args[1] != 0
+        or args[2] != 1
+    ):
+        raise m.refuse(f"numpy.dtype arguments {short_repr(args)} (only (code, False, True))")
     _plain_dtype(m, args[0])
     return _Pending("dtype", args[0])  # the type code until BUILD
 
@@ -1068,8 +1182,8 @@ def _build_dtype(m: _Machine, target: _Pending, state: Any) -> np.dtype:
     ):
         raise m.refuse(f"dtype state {short_repr(state)} (only a byte order is allowed)")
     dt = _plain_dtype(m, typestr, state[1])
-    if state[1] == "|" and dt.itemsize > 1:
-        raise m.refuse(f"dtype {typestr} without a byte order")
+    if (state[1] == "|") != (dt.itemsize == 1):  # numpy keeps e.g. '>' on an int8 as it is
+        raise m.refuse(f"dtype {typestr} with byte order {state[1]!r}")
     return dt
 
 
@@ -1082,7 +1196,7 @@ def _reduce_reconstruct(m: _Machine, args: tuple) -> _Pending:
         or type(args[1]) is not tuple
         or not all(_int(n) and 0 <= n <= 1 for n in args[1])
         or type(args[2]) not in (bytes, str)
-        or len(args[2]) != 1
+        or args[2] not in (b"b", "b")  # the placeholder dtype numpy writes (uint8)
     ):
         raise m.refuse(f"numpy _reconstruct arguments {short_repr(args)}")
     return _Pending("array")
@@ -1103,14 +1217,14 @@ def _shape(m: _Machine, shape: Any) -> tuple[int, ...]:
 
 
 def _array(m: _Machine, raw: Any, dt: np.dtype, shape: tuple[int, ...], order: str,
-           text_ok: bool = False) -> np.ndarray:  # fmt: skip
+           text_ok: bool = False, kinds: tuple[type, ...] = (bytes,)) -> np.ndarray:  # fmt: skip
     if text_ok and type(raw) is str:  # Python 2 str data, as numpy's __setstate__ takes it
         try:
             raw = raw.encode("latin-1")
         except UnicodeEncodeError:
             raise m.refuse("array data is text beyond latin-1") from None
-    if type(raw) not in (bytes, bytearray):
-        raise m.refuse(f"array data is {_a(raw)}, not bytes")
+    if type(raw) not in kinds:  # numpy's __setstate__ and scalar() take bytes only
+        raise m.refuse(f"array data is {_a(raw)}, not {' or '.join(k.__name__ for k in kinds)}")
     count = span = 1
     for n in shape:
         count *= n
@@ -1142,7 +1256,10 @@ def _build_array(m: _Machine, target: _Pending, state: Any) -> np.ndarray:
     if type(fortran) not in (bool, int) or fortran not in (0, 1):
         raise m.refuse(f"array order flag {short_repr(fortran)}")
     dt = _dtype_of(m, dtype, "the array dtype")
-    return _array(m, raw, dt, _shape(m, shape), "F" if fortran else "C", text_ok=True)
+    arr = _array(m, raw, dt, _shape(m, shape), "F" if fortran else "C", text_ok=True)
+    if not dt.isnative:  # numpy's __setstate__ swaps the bytes and gives the native dtype
+        arr = arr.astype(dt.newbyteorder("="))
+    return arr
 
 
 def _reduce_frombuffer(m: _Machine, args: tuple) -> np.ndarray:
@@ -1150,7 +1267,7 @@ def _reduce_frombuffer(m: _Machine, args: tuple) -> np.ndarray:
     if len(args) != 4 or type(args[3]) is not str or args[3] not in ("C", "F"):
         raise m.refuse(f"numpy _frombuffer arguments {short_repr(args)}")
     dt = _dtype_of(m, args[1], "the array dtype")
-    return _array(m, args[0], dt, _shape(m, args[2]), args[3])
+    return _array(m, args[0], dt, _shape(m, args[2]), args[3], kinds=(bytes, bytearray))
 
 
 def _reduce_scalar(m: _Machine, args: tuple) -> np.generic:

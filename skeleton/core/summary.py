@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from skeleton.core.files import atomic_write
-from skeleton.core.rejects import Reject, count_reasons
+from skeleton.core.reasons import LEFT_OUT
+from skeleton.core.rejects import Reject, count_reasons, failures
 
 SUFFIX = ".summary.json"
 EXAMPLES = 3  # rejected samples named in a summary
@@ -44,13 +45,15 @@ def write_summary(
     written and `splits` its split names. Without `path` nothing is printed or written (callers
     outside the workflow, such as the CLI, print their own).
     """
-    rejects = sorted(set(rejects))
+    everything = sorted(set(rejects))
+    rejects = failures(everything)  # the samples left out by definition are counted apart
     doc = {
         "dataset": dataset,
         "kind": kind,
         "samples": samples,
         "rejected": len(rejects),
         "reasons": count_reasons(rejects),
+        "left_out": count_reasons(r for r in everything if r.reason in LEFT_OUT),
         "examples": [str(r) for r in rejects[:EXAMPLES]],
         "report": str(report) if report else None,
         "log": str(log) if log else None,
@@ -86,8 +89,13 @@ def summary_lines(doc: dict[str, Any], check_files: bool = True) -> list[str]:
         head += f"FAILED ({_cut(doc['error'])}); "
     head += f"{doc['samples']} samples, {doc['rejected']} rejected"
     report, log = doc.get("report"), doc.get("log")
+    left_out = doc.get("left_out") or {}
     if doc["rejected"]:
         head += " (" + ", ".join(f"{k} {v}" for k, v in doc["reasons"].items()) + ")"
+    if left_out:  # e.g. NTU120 samples in an ntu60 build: listed, not failures
+        reasons = ", ".join(f"{k} {v}" for k, v in left_out.items())
+        head += f", {sum(left_out.values())} left out ({reasons})"
+    if doc["rejected"] or left_out:
         if there(report):
             head += f"; report: {report}"
         elif there(log):

@@ -91,9 +91,29 @@ def write_table(rows: Iterable[object], cls: type, path: str | os.PathLike) -> N
 
 
 def read_table(path: str | os.PathLike, cls: type[Row]) -> list[Row]:
+    """The rows of a table `write_table` wrote (cells missing at a line's end read as empty)."""
     ints = {f.name for f in dataclasses.fields(cls) if f.type in ("int", int)}
     with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            cls(**{k: int(v) if k in ints else (v or "") for k, v in row.items()}) for row in reader
-        ]
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None:
+            return []
+        width = len(header)
+        # cells in the dataclass's field order (the workflow reads 114,480-row indexes at each
+        # start: positional arguments, no dict per row)
+        missing = [name for name in columns(cls) if name not in header]
+        if missing:
+            raise ValueError(f"{path}: no column {', '.join(missing)} (not a table of this kind)")
+        order = [header.index(name) for name in columns(cls)]
+        int_cells = [i for i, name in enumerate(columns(cls)) if name in ints]
+        out = []
+        for line in reader:
+            if len(line) < width:
+                line += [""] * (width - len(line))
+            elif len(line) > width:
+                raise ValueError(f"{path}:{reader.line_num}: {len(line)} cells, {width} expected")
+            cells = [line[i] for i in order]
+            for i in int_cells:
+                cells[i] = int(cells[i])
+            out.append(cls(*cells))
+        return out

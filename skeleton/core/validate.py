@@ -92,6 +92,17 @@ def quoted(value: Any) -> str:
     return short_repr(value)
 
 
+def split_name_problem(name: Any) -> str | None:
+    """Why `name` cannot be a split name, or None: the rule `skeleton validate` applies, for
+    dataset readers to check names where they read them. A split name is a str that is one
+    plain file name (`skeleton convert split` writes `<prefix>_<name>.pkl`): not empty, not '.'
+    or '..', no '/', '\\' or NUL, no control character, at most 255 UTF-8 bytes
+    (`skeleton.core.files.name_problem`)."""
+    if not isinstance(name, str):
+        return f"is {type(name).__name__}, not a str"
+    return name_problem(name)
+
+
 def format_problems(problems: list[str], max_problems: int = DEFAULT_MAX_PROBLEMS) -> list[str]:
     """At most `max_problems` lines, then one '... and N more problems' line."""
     if len(problems) <= max_problems:
@@ -303,8 +314,8 @@ def _check_splits(
         if not isinstance(name, str) or not isinstance(members, list | tuple):
             problems.append(f"split {quoted(name)}: must map a str to a list of frame_dir")
             continue
-        why = name_problem(name)
-        if why is not None:  # `convert split` makes it a file name
+        why = split_name_problem(name)
+        if why is not None:
             problems.append(f"split {quoted(name)}: the name {why}")
         report.splits[name] = len(members)
         absent = [m for m in members if not isinstance(m, str) or m not in frame_dirs]

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from skeleton.core import reasons
-from skeleton.core.files import name_problem
 from skeleton.core.rejects import Reject
 from skeleton.core.videos import video_stem
 from skeleton.datasets import (
@@ -70,13 +69,12 @@ MAX_INT_LABEL = 99_999  # largest int label taken without a label map (names 0..
 
 
 def split_name_problem(name: str) -> str | None:
-    """Why `name` cannot be a split name, or None.
+    """Why `name` cannot be a split name, or None: the rule `skeleton validate` applies to a
+    pickle's split names (skeleton.core.validate.split_name_problem), plus the index's split
+    separator (index.SPLIT_SEP: `tr,ain` would come back as the two splits `tr` and `ain`)."""
+    from skeleton.core.validate import split_name_problem as validate_rule
 
-    Mirrors the rule `skeleton validate` applies to a pickle's split names (skeleton.core.
-    validate: skeleton.core.files.name_problem, since `convert split` makes a split a file
-    name), plus the index's split separator (index.SPLIT_SEP: `tr,ain` would come back as the
-    two splits `tr` and `ain`)."""
-    why = name_problem(name)
+    why = validate_rule(name)
     if why is None and SPLIT_SEP in name:
         why = f"holds {SPLIT_SEP!r}, which separates split names in the index"
     return why

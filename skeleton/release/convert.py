@@ -17,6 +17,10 @@ We transpose each sample to M x T x V x C float16, name it `<seg_id>_<sid>_<chun
 as MMAction2's converter does, keep `total_frames` = T and `label` = Y1. BABEL makes one sample
 per action category of a segment, so that name can repeat; a repeat gets `_l<label>` appended
 (and `_<k>` if it still repeats), keeping `frame_dir` unique.
+
+Every pickle written here passes `skeleton validate`: inputs that would make one it rejects
+are refused with the reason (a whole file: its shape, dtype or split name) or, sample by
+sample, left out and listed in the rejects report (a bad label, name or keypoint value).
 """
 
 from __future__ import annotations
@@ -31,12 +35,21 @@ from typing import Any
 import numpy as np
 
 from skeleton.core import safeload
-from skeleton.core.files import name_problem
-from skeleton.core.validate import quoted, show
+from skeleton.core.files import MAX_NAME_BYTES, name_problem
+from skeleton.core.validate import MAX_TOTAL_FRAMES, quoted, show, split_name_problem
 
-BABEL_DATA_RE = re.compile(r"^(?P<split>.+)_ntu_sk_(?P<n>\d+)\.npy$")
+BABEL_DATA_RE = re.compile(r"^(?P<split>.+)_ntu_sk_(?P<n>[0-9]+)\.npy$")
 BABEL_LABEL_FIELDS = ("Y1", "sid", "chunk_n", "anntr_id")
 KEYPOINT_DTYPE_3D = np.float16  # the released NTU 3D pickles store float16
+# `convert split` writes each sample once per split it is in: real pickles hold it in 2-4
+# (NTU: xsub/xview/xset train or val), so 10x the input bounds what one file can make it write
+# (a sample listed in 300 splits would write 300 copies). A file costs a block at least.
+DEFAULT_MAX_OUTPUT_RATIO = 10.0
+SPLIT_FILE_COST = 4096
+SPLIT_OUTPUT_SLACK = 1 << 20
+# atomic_write's temporary file beside an output is '.<name>.<8 characters>.tmp'
+# (tempfile.mkstemp): 14 bytes longer than the name, which must still fit in a file name
+_TMP_NAME_EXTRA = len("..") + 8 + len(".tmp")
 
 
 class ConvertError(Exception):
@@ -44,12 +57,48 @@ class ConvertError(Exception):
 
 
 def safe_file_name(name: str, what: str) -> str:
-    """`name` when it is one plain file name (`skeleton.core.files.name_problem`), else
-    ConvertError: a name from a file never steers a write out of its folder."""
+    """`name` when it is one plain file name (`skeleton.core.files.name_problem`) that
+    `atomic_write`'s temporary file name still fits beside, else ConvertError: a name from a
+    file never steers a write out of its folder."""
     why = name_problem(name)
+    if why is None and len(name.encode("utf-8", "surrogatepass")) + _TMP_NAME_EXTRA > (
+        MAX_NAME_BYTES
+    ):
+        why = (
+            f"is longer than {MAX_NAME_BYTES - _TMP_NAME_EXTRA} bytes (its temporary file "
+            f"needs {_TMP_NAME_EXTRA} more)"
+        )
     if why is not None:
         raise ConvertError(f"{what} {quoted(name)} {why}")
     return name
+
+
+def _check_written(data: Any, out: str) -> None:
+    """ConvertError unless `data` is a valid annotation pickle (checked before writing it)."""
+    from skeleton.core.validate import validate_data
+
+    report = validate_data(data)
+    if not report.ok:
+        n = len(report.problems)
+        more = f" (and {n - 1} more)" if n > 1 else ""
+        first = report.problems[0]
+        raise ConvertError(f"{out}: would not be a valid annotation pickle: {first}{more}")
+
+
+def _weight(ann: Any) -> int:
+    """About the bytes an annotation takes in a pickle: its arrays and text, and a little per
+    field."""
+    if not isinstance(ann, Mapping):
+        return 64
+    total = 64
+    for value in ann.values():
+        if isinstance(value, np.ndarray):
+            total += value.nbytes + 64
+        elif isinstance(value, str | bytes):
+            total += len(value) + 16
+        else:
+            total += 16
+    return total
 
 
 def _load_valid(source: str) -> Any:
@@ -102,14 +151,18 @@ def _check_split(split: Mapping[str, Sequence[str]], known: set[str], source: st
 
 
 def split_pickle(
-    in_path: str | os.PathLike[str], outdir: str | os.PathLike[str], prefix: str | None = None
+    in_path: str | os.PathLike[str],
+    outdir: str | os.PathLike[str],
+    prefix: str | None = None,
+    max_output_ratio: float = DEFAULT_MAX_OUTPUT_RATIO,
 ) -> dict[str, Path]:
     """Write `<prefix>_<split>.pkl` per split, each a plain list of that split's annotations.
 
     Annotations keep the combined file's order (what MMAction2's split filter yields).
     `prefix` defaults to the input's stem. Every file name must be one plain path component
-    (`safe_file_name`): a split named '../x' is refused before anything is written. Returns
-    {split name: written path}.
+    (`safe_file_name`): a split named '../x' is refused before anything is written, and so is
+    an input whose files would take more than `max_output_ratio` times its own size (a sample
+    is written once per split it is in). Returns {split name: written path}.
     """
     from skeleton.core.annotations import write_annotations
 
@@ -124,6 +177,17 @@ def split_pickle(
         name: safe_file_name(f"{prefix}_{name}.pkl", f"{source}: split {show(name)}: file name")
         for name in split
     }
+    weights = {n: _weight(a) for n, a in zip(names, annotations, strict=True)}
+    output = sum(SPLIT_FILE_COST + sum(weights[m] for m in set(ms)) for ms in split.values())
+    size = os.path.getsize(source)
+    if output > max_output_ratio * size + SPLIT_OUTPUT_SLACK:
+        copies = sum(len(set(ms)) for ms in split.values()) / max(len(names), 1)
+        raise ConvertError(
+            f"{source}: its {len(split)} splits would write about {output / 2**20:.1f} MiB, "
+            f"{output / max(size, 1):.0f}x its {size / 2**20:.1f} MiB (each sample is in "
+            f"{copies:.1f} splits on average); more than --max-output-ratio "
+            f"{max_output_ratio:g} allows"
+        )
     written: dict[str, Path] = {}
     for split_name, members in split.items():
         wanted = set(members)
@@ -140,6 +204,8 @@ def read_split_json(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             data = json.load(fh)
         except ValueError as exc:
             raise ConvertError(f"{path}: not JSON: {exc}") from None
+        except RecursionError:  # the json module recurses per nesting level
+            raise ConvertError(f"{path}: JSON nested too deeply for a split file") from None
     if isinstance(data, Mapping) and isinstance(data.get("split"), Mapping):
         data = data["split"]
     if not isinstance(data, Mapping) or not all(
@@ -178,6 +244,9 @@ def merge_pickles(
     if not final:
         raise ConvertError("no split: pass a split JSON or inputs that carry one")
     _check_split(final, set(origin), os.fspath(out))
+    # valid inputs can still make an invalid whole: 2D beside 3D, differing (V, C), a split
+    # name or repeated entry from the split JSON
+    _check_written({"split": final, "annotations": annotations}, os.fspath(out))
     return write_annotations(out, annotations, final)
 
 
@@ -193,6 +262,26 @@ def babel_label_path(data_path: str | os.PathLike[str]) -> Path:
 def babel_split_name(data_path: str | os.PathLike[str]) -> str:
     match = BABEL_DATA_RE.match(Path(data_path).name)
     return match["split"] if match else Path(data_path).stem
+
+
+def babel_num_classes(data_path: str | os.PathLike[str]) -> int | None:
+    """The class count a release file name carries (`train_ntu_sk_60.npy` -> 60), or None."""
+    match = BABEL_DATA_RE.match(Path(data_path).name)
+    return int(match["n"]) if match and len(match["n"]) <= 9 else None
+
+
+def _babel_array_problem(x: np.ndarray) -> str | None:
+    """Why a BABEL data array cannot become valid annotations, or None."""
+    if x.ndim != 5 or x.shape[1] != 3:
+        return f"expected N x C x T x V x M with C = 3, got shape {x.shape}"
+    if x.dtype.kind not in "fiu" or x.dtype.fields is not None:
+        return f"dtype {x.dtype} holds no real numbers (float or int wanted)"
+    _, _, t, v, m = x.shape
+    if not (t and v and m):
+        return f"shape {x.shape} has no frame, joint or person (T, V and M must be at least 1)"
+    if t > MAX_TOTAL_FRAMES:
+        return f"shape {x.shape}: {t} frames, more than the {MAX_TOTAL_FRAMES} a clip may have"
+    return None
 
 
 def _babel_labels(label_path: str, n: int) -> tuple[list[Any], dict[str, list[Any]]]:
@@ -241,11 +330,21 @@ def _babel_names(seg_ids: list[Any], fields: dict[str, list[Any]]) -> list[str]:
     return names
 
 
-def _label_problem(value: Any) -> str | None:
+def _label_problem(value: Any, num_classes: int | None) -> str | None:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        return f"label {value!r} is not an int"
+        return f"label {safeload.short_repr(value)} is not an int"
     if value < 0:
         return f"label {value} is negative"
+    if num_classes is not None and value >= num_classes:
+        return f"label {value} is not below the {num_classes} classes the file name gives"
+    return None
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "its frame_dir would be empty"
+    if not name.isprintable():
+        return f"its frame_dir {show(name)} holds control or unpaired surrogate characters"
     return None
 
 
@@ -277,8 +376,11 @@ def babel_to_mmaction(
             x = np.load(data_path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise ConvertError(f"{data_path}: cannot read as a .npy array: {exc}") from exc
-        if x.ndim != 5 or x.shape[1] != 3:
-            raise ConvertError(f"{data_path}: expected N x C x T x V x M, got shape {x.shape}")
+        problem = _babel_array_problem(x)
+        if problem is None and plans and x.shape[3] != plans[0][1].shape[3]:
+            problem = f"{x.shape[3]} joints, {plans[0][0]} has {plans[0][1].shape[3]}"
+        if problem is not None:
+            raise ConvertError(f"{data_path}: {problem}")
         seg_ids, fields = _babel_labels(label_path, x.shape[0])
         names = _babel_names(seg_ids, fields)
         clash = all_names.intersection(names)
@@ -288,18 +390,25 @@ def babel_to_mmaction(
             )
         all_names.update(names)
         name = babel_split_name(data_path)
+        why = split_name_problem(name)
+        if why is not None:
+            raise ConvertError(f"{data_path}: split name {quoted(name)} (from the file name) {why}")
         if name in split:
             raise ConvertError(f"{data_path}: split {name!r} given twice")
         split[name] = names
-        plans.append((os.fspath(data_path), x, names, fields["Y1"]))
+        plans.append((os.fspath(data_path), x, names, fields["Y1"], babel_num_classes(data_path)))
 
     rejects: list[Reject] = []
     kept: set[str] = set()
     with AnnotationWriter(out, combined=True) as writer:
-        for data_path, x, names, labels in plans:
+        for data_path, x, names, labels, num_classes in plans:
             for i, name in enumerate(names):
                 where = f"{data_path}[{i}]"
-                problem = _label_problem(labels[i])
+                problem = _name_problem(name)
+                if problem:
+                    rejects.append(Reject(f"{data_path}[{i}]", where, "bad_name", problem))
+                    continue
+                problem = _label_problem(labels[i], num_classes)
                 if problem:
                     rejects.append(Reject(name, where, "bad_label", problem))
                     continue

@@ -14,6 +14,12 @@ from typing import Any
 import yaml
 
 MAX_ERRORS = 8  # errors listed; the whole message stays under 20 lines
+# A config holds a few hundred values. YAML anchors and aliases repeat a node without copying it,
+# so a file of a few hundred bytes can stand for 10^9 values ("billion laughs"), and the schema
+# validation walks, and its error message prints, every one of them. Such a config (or one that
+# contains itself, or nests this deep) is refused before it is checked.
+MAX_CONFIG_VALUES = 100_000  # values in the expanded config, text counted per 64 characters
+MAX_CONFIG_DEPTH = 64
 VALUE_CHARS = 60  # a bad value is shown cut to this length
 SCALAR_TYPES = {"boolean": bool, "integer": int, "number": (int, float), "null": type(None)}
 
@@ -57,6 +63,41 @@ def coerce_strings(value: Any, schema: Mapping[str, Any]) -> Any:
             if _fits(parsed, types):
                 return parsed
     return value
+
+
+def size_problem(config: Any) -> str | None:
+    """Why `config` is too big to check, or None: expanded (each alias counted where it is
+    used) it holds more than MAX_CONFIG_VALUES values, or it nests deeper than MAX_CONFIG_DEPTH
+    levels (a node that contains itself does)."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(config, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            items: Any = [*node.keys(), *node.values()]
+        elif isinstance(node, list | tuple):
+            items = node
+        else:
+            count += 1 + (len(node) // 64 if isinstance(node, str | bytes) else 0)
+            items = ()
+        if items:
+            if depth >= MAX_CONFIG_DEPTH:
+                return (
+                    f"it nests deeper than {MAX_CONFIG_DEPTH} levels (a YAML anchor used "
+                    "inside itself?)"
+                )
+            count += len(items)
+            if count > MAX_CONFIG_VALUES:
+                break
+            stack.extend((item, depth + 1) for item in items)
+        if count > MAX_CONFIG_VALUES:
+            break
+    if count > MAX_CONFIG_VALUES:
+        return (
+            f"it expands to more than {MAX_CONFIG_VALUES} values (YAML aliases repeating an "
+            "anchored node?)"
+        )
+    return None
 
 
 def config_sources(
@@ -198,6 +239,9 @@ def check_config(
 ) -> None:
     """Coerce `--config` strings, then run `validate(config, schema_path)` (Snakemake's, which
     also fills in defaults); on failure raise ConfigError with a short explanation."""
+    problem = size_problem(config)
+    if problem is not None:
+        raise ConfigError(f"Config error: the config is not checked: {problem}")
     with open(schema_path, encoding="utf-8") as f:
         schema = yaml.safe_load(f)
     coerce_strings(config, schema)

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skeleton.core.files import check_inputs, raw_bytes
+from skeleton.core.files import check_inputs, check_no_braces, raw_bytes
 from skeleton.core.members import refresh
 from skeleton.core.outputs import unwritable_folders
-from skeleton.datasets import SOURCES, ConfigError
+from skeleton.datasets import SOURCES, ConfigError, dataset_filter
 from skeleton.datasets import index as video_index
 from skeleton.datasets import sources as video_sources
 from skeleton.ntu import index as ntu_index
@@ -101,6 +101,20 @@ def cached_rows(read: Callable[[str], list], path: str | os.PathLike) -> list:
     return _rows(read, path, os.path.getmtime(path))
 
 
+@functools.lru_cache(maxsize=16)
+def _pose_shards(dataset: str, path: str, mtime: float) -> list[int]:
+    member = dataset_filter(dataset)
+    rows = _rows(video_index.read_index, path, mtime)
+    return sorted({r.shard for r in rows if r.shard >= 0 and member(r.sample)})
+
+
+def pose_shards_of(dataset: str, index_path: str | os.PathLike) -> list[int]:
+    """The pose shards of a video index holding a usable video of `dataset` (once per DAG
+    build and dataset)."""
+    path = os.fspath(index_path)
+    return _pose_shards(dataset, path, os.path.getmtime(path))
+
+
 def repo_relative(path: str | None, workflow_dir: str) -> str | None:
     """A configured path as given when it exists here, else relative to the workflow's folder."""
     if not path or os.path.isabs(path) or os.path.exists(path) or os.sep not in path:
@@ -158,6 +172,8 @@ def _check_inputs(config: Mapping[str, Any], ntu_inputs: list[str]) -> None:
     downloads = raw_downloads(ntu["skeletons"])
     demo = "demo" in config
     try:
+        check_no_braces(ntu_inputs, "ntu.skeletons")
+        check_no_braces(ntu["videos"], "ntu.videos")
         check_inputs(
             [p for p in ntu_inputs if p not in downloads and not (demo and p == DEMO_RAW)],
             "ntu.skeletons",
@@ -183,6 +199,10 @@ def _refresh_videos(config: Mapping[str, Any], configured: list[str]) -> None:
             files = video_sources.settings(source, config).files
         except ConfigError:
             continue
+        try:
+            check_no_braces(files, source)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         for line in refresh(
             video_inputs_state(source), video_seen(source), files, video_index_path(source),
             _video_member_rows, members_dir(source), video_index.MEMBERS_PREFIX,
