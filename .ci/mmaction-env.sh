@@ -6,7 +6,7 @@
 # The venv lives outside the clone, at $SKELETON_MMACTION_VENV or
 # ${SKELETON_CACHE:-$HOME/.cache/skeleton}/venv-mmaction-<hash of the requirement list>, so
 # every clone and CI run on a machine with the same list shares it. It is reused when its marker
-# file holds exactly the requirement list (skeleton/workflow/envs.py, MMACTION) and
+# file holds exactly the requirement list (tests/consumers/mmaction_recipe.py, MMACTION) and
 # `import mmaction.datasets, mmaction.models` works; otherwise it is rebuilt from scratch. pip's
 # own cache is left on, so a rebuild on the same machine downloads nothing.
 #
@@ -32,9 +32,10 @@
 set -euo pipefail
 
 # The requirement list (TORCH_REQ, BASE_REQS, NO_DEPS_REQ) is written once, in
-# skeleton/workflow/envs.py (MMACTION); changing it rebuilds the venv (it is the marker's content).
+# tests/consumers/mmaction_recipe.py (MMACTION); changing it rebuilds the venv (it is the
+# marker's content).
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-spec_vars="$(python3 "$repo/skeleton/workflow/envs.py" shell mmaction)"
+spec_vars="$(python3 "$repo/tests/consumers/mmaction_recipe.py" mmaction)"
 eval "$spec_vars"
 PYTORCH_CPU_INDEX="https://download.pytorch.org/whl/cpu"
 

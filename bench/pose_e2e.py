@@ -11,9 +11,9 @@ Both sides go from the video file to the annotation written to disk (decode, det
 post-process, pose, write), with the same models and weights on the same device:
 
 * reference: MMAction2 1.2.0's `tools/data/skeleton/ntu_pose_extraction.py`, loaded at run
-  time from an installed mmaction2 (never copied here; `--mmaction DIR`, else `import mmaction`,
-  else the MMAction2 venv of `.ci/mmaction-env.sh`, else `pip install --no-deps --target` into
-  $SKELETON_CACHE/bench). Its `ntu_pose_extraction(video)` dumps every frame to JPEG, builds
+  time from an installed mmaction2 by tests/pose_env/mmaction_reference.py, as the tests load it
+  (never copied here; `--mmaction DIR`, else `import mmaction`, else the MMAction2 consumer venv
+  of `.ci/mmaction-env.sh`). Its `ntu_pose_extraction(video)` dumps every frame to JPEG, builds
   both models, calls `inference_detector` once per frame, chooses the actors' boxes and calls
   `inference_topdown` once per frame; the annotation is written with `mmengine.dump`, as the
   script's main does. Its configs point into MMAction2's demo/ folder, which the wheel does not
@@ -70,13 +70,12 @@ from typing import Any
 
 import numpy as np
 
+from tests.pose_env import mmaction_reference  # the one loader of MMAction2's reference
+
 REPO = Path(__file__).resolve().parent.parent
 VIDEO = REPO.parent / "shared" / "video" / "S001C001P001R001A001_rgb.avi"
 # NTU RGB+D 120: 114,480 videos of about 87 frames each, ~10 million frames (issue 16's figure).
 NTU120_FRAMES = 10_000_000
-MMACTION2 = "mmaction2==1.2.0"
-SCRIPT = "tools/data/skeleton/ntu_pose_extraction.py"  # inside mmaction/.mim/
-MMACTION_VENV = Path(os.environ.get("SKELETON_CACHE") or Path.home() / ".cache" / "skeleton")
 RANDOM_PERSON_LOGIT = 10.0  # added to the random detector's person logit: scores ~1 - 4.5e-5
 RANDOM_BOXES_PER_FRAME = 2  # rcnn max_per_img of the random detector: an NTU two-person frame
 FP16_PX = 1.0  # fp16 keypoints within this many pixels of fp32 ...
@@ -246,35 +245,19 @@ class OneCallAtATime:
 
 
 def mmaction_dir(args: argparse.Namespace, work: Path) -> str | None:
-    """A folder to put on sys.path for `import mmaction`, None when it imports already."""
+    """A folder to put on sys.path for `import mmaction`, None when it imports already: --mmaction
+    DIR, else this interpreter's, else the MMAction2 consumer venv's package (the tests' venv,
+    .ci/mmaction-env.sh), linked alone (not that venv's torch or numpy)."""
     if args.mmaction:
         return args.mmaction
     if importlib.util.find_spec("mmaction") is not None:
         return None
-    bench_dir = MMACTION_VENV / "bench" / MMACTION2.replace("==", "-")
-    if (bench_dir / "mmaction").is_dir():
-        return str(bench_dir)
-    for site in sorted((MMACTION_VENV / "venv-mmaction" / "lib").glob("python3*/site-packages")):
-        if (site / "mmaction" / ".mim" / SCRIPT).is_file():
-            link = work / "mmaction-link"  # only mmaction itself, not that venv's torch/numpy
-            link.mkdir(exist_ok=True)
-            if not (link / "mmaction").exists():
-                os.symlink(site / "mmaction", link / "mmaction")
-            return str(link)
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--no-deps",
-        "--target",
-        str(bench_dir),
-        MMACTION2,
-    ]
-    print(f"installing {MMACTION2} (no dependencies) into {bench_dir}", flush=True)
-    subprocess.run(cmd, check=True)
-    return str(bench_dir)
+    package = mmaction_reference.consumer_package()
+    link = work / "mmaction-link"
+    link.mkdir(exist_ok=True)
+    if not (link / "mmaction").exists():
+        os.symlink(package, link / "mmaction")
+    return str(link)
 
 
 def load_reference(args: argparse.Namespace, work: Path) -> SimpleNamespace:
@@ -286,10 +269,8 @@ def load_reference(args: argparse.Namespace, work: Path) -> SimpleNamespace:
         np.Inf = np.inf
     import mmaction
 
-    script = Path(mmaction.__file__).parent / ".mim" / SCRIPT
-    spec = importlib.util.spec_from_file_location("mmaction_ntu_pose_extraction", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    script = mmaction_reference.script(Path(mmaction.__file__).parent)
+    module = mmaction_reference.whole_script(script)
     import mmaction.apis.inference as api
 
     api.track_iter_progress = lambda tasks: tasks  # its progress bars write to the terminal
@@ -440,12 +421,13 @@ def warm(backend: Any, video: str) -> Any:
 
 
 def run_ours(backend, videos, options, in_flight: int, out: Path) -> dict[str, Any]:
-    from skeleton.pose.extract import _done_path, _save_done, extract_in_flight
+    from skeleton.pose.shard import WorkStore, extract_in_flight
 
     out.mkdir(parents=True, exist_ok=True)
+    store = WorkStore(out)  # each annotation written as a pose shard's work files are
     results = {}
     for path, result in extract_in_flight(backend, videos, options, in_flight):
-        _save_done(_done_path(out, Path(path).stem), result)
+        store.save(Path(path).stem, result)
         results[path] = result
     return results
 

@@ -1,7 +1,10 @@
-# The workflow's one shared file: config validation, constants and every input function of
-# the rules (one .smk per stage in rules/, each included by the Snakefile after this one).
-# Sections: config, NTU 3D (rules/ntu_raw, splits, package, download), 2D poses and video
-# sources (rules/pose, datasets), pictures (rules/visualize, report). Every video source (NTU
+# The workflow's one shared file: the start, constants and every input function of the rules
+# (one .smk per stage in rules/, each included by the Snakefile after this one). The work done
+# while the workflow is parsed (config check, inputs, outputs, damaged shards, members files,
+# model tag) is one library call, skeleton.workflow.start; the input functions only read the
+# config, its result and the index tables. Sections: the start, NTU 3D (rules/ntu_raw, splits,
+# package, download), 2D poses and video sources (rules/pose, datasets), pictures
+# (rules/visualize, report). Every video source (NTU
 # RGB+D, UCF101, HMDB51, Diving48, FineGYM, Kinetics-400, custom lists) has its reader in
 # skeleton/datasets/ and its config section named after it.
 
@@ -12,45 +15,43 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-import skeleton.datasets.index as video_index
-from skeleton.datasets.index import MEMBERS_PREFIX as VIDEO_MEMBERS_PREFIX
-from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
-from skeleton.datasets.index import member_rows as video_member_rows_of
-from skeleton.core.files import check_inputs, check_no_braces
-from skeleton.core.members import refresh
-from skeleton.core.outputs import unwritable_folders
 from skeleton.datasets import (
     SOURCES,
     ConfigError,
-    dataset_filter,
     datasets_of,
     label_map_path,
     source_of,
+    video_source,
 )
-from skeleton.datasets import reader as source_reader
+from skeleton.datasets import index as video_index
 from skeleton.datasets import sources as video_sources
-from skeleton.ntu import shards as ntu_shards
-from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
-from skeleton.ntu.index import MEMBERS_PREFIX as NTU_MEMBERS_PREFIX
-from skeleton.ntu.index import member_rows as ntu_member_rows_of
-from skeleton.ntu.index import read_index, shards_for
-from skeleton.pose.tag_cache import TagError, cached_tag
-from skeleton.release.releases import local_inputs, raw_downloads
-from skeleton.workflow.configcheck import ConfigError as ConfigSchemaError
-from skeleton.workflow.configcheck import check_config, config_sources
+from skeleton.ntu import index as ntu_index
+from skeleton.workflow.configcheck import config_sources
+from skeleton.workflow.start import (
+    DEMO_RAW,
+    NTU_INDEX,
+    NTU_INPUTS_STATE,
+    NTU_SEEN,
+    InputError,
+    StartError,
+    cached_rows,
+    members_dir,
+    ntu_shard_dir,
+    pose_shards_of,
+    start,
+    video_index_path,
+    video_inputs_state,
+)
 
-# ---- config -----------------------------------------------------------------------------------
+# ---- the start: config, inputs, outputs, damaged shards, members files, model tag ------------
 
 # This workflow's folder (the repository), for the files it ships (label maps, model configs,
 # the default pose interpreter). Not workflow.basedir: when another workflow uses this one as a
 # module, that is the importing workflow's folder.
 WORKFLOW_DIR = os.path.dirname(os.path.abspath(str(workflow.current_basedir)))
-
-CONFIG_SCHEMA = os.path.join(WORKFLOW_DIR, "config/schema/config.schema.yaml")
-try:  # a short message naming the bad key, not Snakemake's dump of the whole schema
-    check_config(
+try:  # skeleton.workflow.start: the work done while the workflow is parsed, in one call
+    START = start(
         config,
-        CONFIG_SCHEMA,
         validate,
         config_sources(
             workflow.configfiles,
@@ -58,75 +59,29 @@ try:  # a short message naming the bad key, not Snakemake's dump of the whole sc
             workflow.config_settings.config,
             workflow.basedir,
         ),
-        os.path.join(WORKFLOW_DIR, "config/config.yaml"),
+        WORKFLOW_DIR,
+        workflow.is_main_process,
     )
-except ConfigSchemaError as exc:
+except StartError as exc:  # a config error, an output folder that cannot be written
     sys.exit(str(exc))
+except InputError as exc:  # an input that cannot be used, the pose interpreter
+    raise WorkflowError(str(exc))
 
 # ---- NTU 3D (rules/ntu_raw.smk, splits.smk, package.smk, download.smk) ---------------------
 
+# every key is set: the schema's defaults were filled in
 NTU = config["ntu"]
-# defaults kept in the library (one source for the workflow and the CLI), not in the schema
-NTU.setdefault("shard_size", NTU_SHARD_SIZE)
 NTU_DATASETS = NTU["datasets"]
 # URLs in ntu.skeletons are downloaded by rule fetch_raw (rules/download.smk) to data/raw/ntu/
-NTU_INPUTS = local_inputs(NTU["skeletons"])
+NTU_INPUTS = START.ntu_inputs
 DENOISE = NTU["denoise"]
-NTU_INDEX = "results/ntu/index.tsv"
-NTU_SHARD = f"results/ntu/3d_{DENOISE}/shard_{{shard}}.pkl"
+NTU_SHARD = f"{ntu_shard_dir(DENOISE)}/shard_{{shard}}.pkl"
 NTU_SHARD_DIGEST = (
-    f"results/ntu/3d_{DENOISE}/shard_{{shard}}.json"  # skeleton.ntu.shards
+    f"{ntu_shard_dir(DENOISE)}/shard_{{shard}}.json"  # skeleton.ntu.shards
 )
-# What a parse shard reads, and what makes it rerun (skeleton.core.members): one members file
-# per shard, rewritten only when a member is added, replaced, touched or moved.
-MEMBERS_DIR = "results/{source}/members"
-NTU_MEMBERS = MEMBERS_DIR.format(source="ntu")
-NTU_SHARD_MEMBERS = f"{NTU_MEMBERS}/{NTU_MEMBERS_PREFIX}_{{shard}}.tsv"
-# The state of the configured inputs (folder modification times, recursively): an input of
-# the index, rewritten when it differs from the state the index was built from (NTU_SEEN), i.e.
-# when a file was added, removed or renamed anywhere below them (skeleton.core.members.refresh).
-NTU_INPUTS_STATE = "results/ntu/inputs.state"
-NTU_SEEN = "results/ntu/index.inputs"
-MAX_RAW_BYTES = int(NTU.get("max_raw_mb", 32) * (1 << 20))
-
-# A shard whose file differs from its digest (cut off, half-written, replaced) is removed
-# before the DAG is built, so this run rebuilds it. Only in the main process: cluster jobs
-# parse this file too, while other jobs may be writing shards.
-if workflow.is_main_process:
-    for why in ntu_shards.discard_damaged_in(os.path.dirname(NTU_SHARD)):
-        print(f"rebuilding a damaged shard: {why}", file=sys.stderr)
-
-
-DEMO_RAW = "ntu_raw"  # rule demo_data's output (config/demo.yaml)
-# A configured input that does not exist (or cannot be used) stops the DAG build, naming it:
-# otherwise the index would keep the old listing and the run would repackage stale data.
-try:
-    check_no_braces(NTU_INPUTS, "ntu.skeletons")
-    check_no_braces(NTU.get("videos", []), "ntu.videos")
-    check_inputs(
-        [
-            p
-            for p in NTU_INPUTS
-            if p not in raw_downloads(NTU["skeletons"])
-            # the demo's raw data is made by a rule of its own (rules/demo.smk)
-            and not ("demo" in config and p == DEMO_RAW)
-        ],
-        "ntu.skeletons",
-    )
-    check_inputs(NTU.get("videos", []), "ntu.videos")
-except ValueError as exc:
-    raise WorkflowError(str(exc))
-
-# Output folders that cannot be written stop the run here, in one line, not after the parse.
-if workflow.is_main_process and (
-    unwritable := unwritable_folders(["results", "logs", "benchmarks"])
-):
-    sys.exit("; ".join(unwritable))
-
-
-@functools.lru_cache(maxsize=4)
-def _index_rows(path, mtime):
-    return read_index(path)
+NTU_MEMBERS = members_dir("ntu")
+NTU_SHARD_MEMBERS = f"{NTU_MEMBERS}/{ntu_index.MEMBERS_PREFIX}_{{shard}}.tsv"
+MAX_RAW_BYTES = START.max_raw_bytes
 
 
 def ntu_raw_inputs(wildcards):
@@ -140,24 +95,6 @@ def ntu_raw_inputs(wildcards):
         )
     return NTU_INPUTS
 
-
-def ntu_member_rows(index_path):
-    return ntu_member_rows_of(_index_rows(index_path, os.path.getmtime(index_path)))
-
-
-# Main process only (cluster jobs parse this file too): the inputs' state and the members
-# files follow the files on disk, so every --rerun-triggers setting sees a changed raw file.
-if workflow.is_main_process and NTU_INPUTS:
-    for line in refresh(
-        NTU_INPUTS_STATE,
-        NTU_SEEN,
-        NTU_INPUTS,
-        NTU_INDEX,
-        ntu_member_rows,
-        NTU_MEMBERS,
-        NTU_MEMBERS_PREFIX,
-    ):
-        print(line, file=sys.stderr)
 
 # Rough costs measured with bench/parse.py, used to size cluster jobs honestly.
 PARSE_MB_PER_SAMPLE = 0.06  # annotation + text held while a shard is parsed
@@ -180,23 +117,24 @@ def ntu_outputs(datasets):
             for ds in datasets
             for name in (f"{ds}_2d.pkl", "pose_quality.tsv")
         ]
-        if NTU.get("videos")
+        if NTU["videos"]
         else []
     )
 
 
 def index_rows():
     """The sample table written by the ntu_index checkpoint (parsed once per DAG build)."""
-    path = checkpoints.ntu_index.get().output[0]
-    return _index_rows(path, os.path.getmtime(path))
+    return cached_rows(ntu_index.read_index, checkpoints.ntu_index.get().output[0])
 
 
 def dataset_shards(wildcards):
-    return expand(NTU_SHARD, shard=shards_for(index_rows(), wildcards.ds))
+    return expand(NTU_SHARD, shard=ntu_index.shards_for(index_rows(), wildcards.ds))
 
 
 def dataset_shard_digests(wildcards):
-    return expand(NTU_SHARD_DIGEST, shard=shards_for(index_rows(), wildcards.ds))
+    return expand(
+        NTU_SHARD_DIGEST, shard=ntu_index.shards_for(index_rows(), wildcards.ds)
+    )
 
 
 def shard_mem_mb(wildcards, attempt):
@@ -211,39 +149,14 @@ def shard_runtime(wildcards, attempt):
 # ---- 2D poses and video sources (rules/pose.smk, rules/datasets.smk) -------------------------
 
 POSE = config["pose"]
-POSE.setdefault("shard_size", VIDEO_SHARD_SIZE)
-
-
-def repo_relative(path):
-    """A configured path as given when it exists here, else relative to the workflow's folder."""
-    if not path or os.path.isabs(path) or os.path.exists(path) or os.sep not in path:
-        return path
-    return os.path.join(WORKFLOW_DIR, path)
-
-
-POSE_PYTHON = repo_relative(POSE["python"])
-POSE_MODELS = repo_relative(POSE.get("models"))
-CONFIGURED_SOURCES = [s for s in SOURCES if video_sources.configured(s, config)]
-NTU_VIDEO_INDEX = "results/ntu/videos.tsv"
+POSE_PYTHON = START.pose_python
+POSE_MODELS = START.pose_models
+CONFIGURED_SOURCES = START.configured_sources
+NTU_VIDEO_INDEX = video_index_path("ntu")
 # Rough costs of one NTU video (~100 frames of 1080p), for cluster job sizes.
 POSE_SECONDS_PER_VIDEO = {"cuda": 10, "cpu": 120}
 POSE_MB = 8000  # models + a batch of decoded 1080p frames
-
-
-def pose_tag():
-    """The model tag, computed by the pose interpreter only when what it hashes has changed."""
-    cmd = [POSE_PYTHON, "-m", "skeleton", "pose-tag"]
-    cmd += video_sources.pose_tag_arguments(POSE, POSE_MODELS)
-    try:
-        return cached_tag(cmd)
-    except TagError as exc:
-        raise WorkflowError(
-            f"{exc}\npose.python={POSE_PYTHON!r}: build the pose env with "
-            "`skeleton make-env pose` or set pose.python"
-        )
-
-
-POSE_TAG = pose_tag() if CONFIGURED_SOURCES else "none"
+POSE_TAG = START.pose_tag
 POSE_DIR = f"results/pose/{POSE_TAG}"
 
 
@@ -258,69 +171,13 @@ def source_settings(source):
         raise WorkflowError(str(exc))
 
 
-@functools.lru_cache(maxsize=16)
-def _video_rows(path, mtime):
-    return video_index.read_index(path)
-
-
-def source_rows(source):
-    """The video index of `source` (its checkpoint's table, read once per DAG build)."""
-    path = checkpoints.video_index.get(source=source).output.index
-    return _video_rows(path, os.path.getmtime(path))
-
-
-def video_index_path(source):
-    return f"results/{source}/videos.tsv"
-
-
-def video_inputs_state(source):
-    """An input of the source's index: its configured files' state (see NTU_INPUTS_STATE)."""
-    return f"results/{source}/video_inputs.state"
-
-
-def video_seen(source):
-    return f"results/{source}/videos.inputs"
-
-
 def video_members(source, shard):
     """The members file of pose shard `shard` of `source`."""
-    return f"{MEMBERS_DIR.format(source=source)}/{VIDEO_MEMBERS_PREFIX}_{shard}.tsv"
+    return f"{members_dir(source)}/{video_index.MEMBERS_PREFIX}_{shard}.tsv"
 
 
 def pose_shard_members(wildcards):
     return video_members(wildcards.source, wildcards.shard)
-
-
-def video_member_rows(index_path):
-    return video_member_rows_of(_video_rows(index_path, os.path.getmtime(index_path)))
-
-
-def _configured_files(source):
-    try:
-        files = video_sources.settings(source, config).files
-    except ConfigError:  # said when a target needs the source (source_settings)
-        return None
-    try:
-        check_no_braces(files, source)
-    except ValueError as exc:
-        raise WorkflowError(str(exc))
-    return files
-
-
-if workflow.is_main_process:  # as for NTU's raw files above
-    for _source in CONFIGURED_SOURCES:
-        if _configured_files(_source) is None:
-            continue
-        for line in refresh(
-            video_inputs_state(_source),
-            video_seen(_source),
-            _configured_files(_source),
-            video_index_path(_source),
-            video_member_rows,
-            MEMBERS_DIR.format(source=_source),
-            VIDEO_MEMBERS_PREFIX,
-        ):
-            print(f"{_source}: {line}", file=sys.stderr)
 
 
 def pose_shard_boxes(wildcards):
@@ -342,18 +199,10 @@ def dataset_pose_shards(pattern):
         dataset = getattr(wildcards, "dataset", None) or wildcards.ds
         source = source_of(dataset)
         path = checkpoints.video_index.get(source=source).output.index
-        k = _dataset_shards(dataset, path, os.path.getmtime(path))
+        k = pose_shards_of(dataset, path)
         return expand(pattern, source=source, dataset=dataset, k=k)
 
     return inputs
-
-
-@functools.lru_cache(maxsize=16)
-def _dataset_shards(dataset, path, mtime):
-    """The pose shards holding a usable video of `dataset` (once per DAG build and dataset)."""
-    member = dataset_filter(dataset)
-    rows = _video_rows(path, mtime)
-    return sorted({r.shard for r in rows if r.shard >= 0 and member(r.sample)})
 
 
 def pose_device_kind():
@@ -362,11 +211,7 @@ def pose_device_kind():
 
 # dataset -> its video source: ntu60 and ntu120 share the NTU video index and pose shards
 DATASET_SOURCE = {d: s for s in SOURCES for d in datasets_of(s)}
-COMPRESSED = [
-    d
-    for d, s in DATASET_SOURCE.items()
-    if getattr(source_reader(s), "COMPRESSED", False)
-]
+COMPRESSED = [d for d, s in DATASET_SOURCE.items() if video_source(s).compressed]
 DENSE = [d for d in DATASET_SOURCE if d not in COMPRESSED]
 
 
@@ -388,7 +233,7 @@ def dataset_splits(wildcards):
 # ---- pictures (rules/visualize.smk, rules/report.smk) ----------------------------------------
 
 VIZ = config["visualize"]
-VIZ_DIMS = ["3d", "2d"] if NTU.get("videos") else ["3d"]
+VIZ_DIMS = ["3d", "2d"] if NTU["videos"] else ["3d"]
 
 
 def viz_outputs(datasets):
@@ -397,7 +242,7 @@ def viz_outputs(datasets):
 
 def viz_video_index(wildcards):
     """Overlays draw on the videos of the video index when ntu.videos is set."""
-    return [NTU_VIDEO_INDEX] if NTU.get("videos") else []
+    return [NTU_VIDEO_INDEX] if NTU["videos"] else []
 
 
 REPORT_3D = ["splits", "classes", "lengths", "persons", "rejects"]
@@ -406,7 +251,7 @@ REPORT_2D = ["splits", "scores", "rejects", "pck", "pck_examples"]
 
 def report_outputs(datasets):
     files = [f"results/{ds}/report/3d_{n}.png" for ds in datasets for n in REPORT_3D]
-    if NTU.get("videos"):
+    if NTU["videos"]:
         files += [
             f"results/{ds}/report/2d_{n}.png" for ds in datasets for n in REPORT_2D
         ]

@@ -9,18 +9,19 @@ from pathlib import Path
 from skeleton.release.releases import fetch_params, load_releases, raw_downloads
 
 RELEASES = load_releases(
-    workflow.source_path("../config/releases.yaml"), config.get("releases")
+    workflow.source_path("../config/releases.yaml"), config["releases"]
 )
 CHECKPOINTS = load_releases(
     workflow.source_path("../config/releases.yaml"),
-    config.get("checkpoints"),
+    config["checkpoints"],
     section="checkpoints",
 )
-OFFLINE = config.get("download", {}).get("offline", False)
+DOWNLOAD = config["download"]
+OFFLINE = DOWNLOAD["offline"]
 # one fetch's deadline (all retries) and size cap (skeleton.core.fetch)
 FETCH_LIMITS = {
-    "deadline_s": 3600.0 * config.get("download", {}).get("deadline_h", 6),
-    "max_bytes": int(config.get("download", {}).get("max_gb", 32) * (1 << 30)),
+    "deadline_s": 3600.0 * DOWNLOAD["deadline_h"],
+    "max_bytes": int(DOWNLOAD["max_gb"] * (1 << 30)),
 }
 RELEASED_PICKLES = [
     "ntu60_2d",
@@ -159,7 +160,7 @@ rule fetch_pose_checkpoints:
 # Raw archives given as URLs in `ntu.skeletons` (the official NTU archives need a login, so a
 # local path is the normal case): downloaded to data/raw/ntu/<file name>; the NTU rules read
 # `skeleton.release.releases.local_inputs(config["ntu"]["skeletons"])`.
-RAW_DOWNLOADS = raw_downloads(config.get("ntu", {}).get("skeletons", []))
+RAW_DOWNLOADS = raw_downloads(config["ntu"]["skeletons"])
 
 
 rule fetch_raw:

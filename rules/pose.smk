@@ -28,7 +28,7 @@ checkpoint video_index:
         annotations=lambda wc: source_settings(wc.source).annotations,
         videos=lambda wc: source_settings(wc.source).videos,
         options=lambda wc: source_settings(wc.source).options,
-        members=lambda wc: MEMBERS_DIR.format(source=wc.source),
+        members=lambda wc: members_dir(wc.source),
     script:
         "../scripts/video_index.py"
 

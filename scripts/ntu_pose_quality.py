@@ -1,6 +1,6 @@
 # Snakemake glue for rule ntu_pose_quality.
 from skeleton.core.logs import log_to
-from skeleton.datasets.ntu import pose_quality
+from skeleton.datasets.ntu_quality import pose_quality
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):

@@ -1,10 +1,10 @@
 # Snakemake glue for rule rejects_2d.
 from skeleton.core.logs import log_to
-from skeleton.datasets.package import collect_rejects
+from skeleton.datasets.package import rejects_2d
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):
-    collect_rejects(
+    rejects_2d(
         sm.wildcards.dataset,
         sm.input.index,
         list(sm.input.shard_rejects),

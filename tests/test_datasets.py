@@ -31,21 +31,22 @@ from conftest import (
 from video_lists import HMDB51_FOLDER, without_filler, write_hmdb51_splits
 
 from skeleton.core.annotations import load, write_annotations
+from skeleton.core.packaging import Report
 from skeleton.core.rejects import StrictModeError, read_rejects
 from skeleton.core.tables import shard_of
 from skeleton.core.validate import validate_file
 from skeleton.datasets import AnnotationError, label_map, read_dataset
 from skeleton.datasets.finegym import boxes_for, compact_id, load_boxes
-from skeleton.datasets.index import build_index, read_index, run_index
+from skeleton.datasets.index import build_index, read_index, video_index
 from skeleton.datasets.package import (
     BOX_THRESHOLDS,
-    collect_rejects,
     compress,
     compress_shard,
     dense_video,
     index_names,
     package_compressed,
     package_dense,
+    rejects_2d,
     to_dense,
 )
 
@@ -298,7 +299,7 @@ def test_custom_csv_names_splits_and_label_map(tmp_path):
         "sit_03.mp4,sit,train\n"
         "clips/gone.mp4,jump,val\n"
     )
-    rows = run_index(
+    rows = video_index(
         "custom",
         lst,
         [str(tmp_path / "clips")],
@@ -389,7 +390,7 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     vids = tmp_path / "v"
     for name in ("v_ApplyEyeMakeup_g01_c01", "v_Archery_g08_c02", "v_HandStandPushups_g08_c01"):
         write_video(vids / f"{name}.avi")
-    run_index("ucf101", ann, [str(vids)], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index("ucf101", ann, [str(vids)], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
     rows = read_index(tmp_path / "videos.tsv")
     write_annotations(
         tmp_path / "shard_0.pkl",
@@ -402,7 +403,7 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     (tmp_path / "shard_1.rejects.tsv").write_text(
         "sample\tsource\treason\tdetail\nv_HandStandPushups_g08_c01\tx.avi\tundecodable_video\tOpenCV cannot open it\n"
     )
-    collect_rejects(
+    rejects_2d(
         "ucf101",
         tmp_path / "videos.tsv",
         [str(tmp_path / "shard_1.rejects.tsv")],
@@ -410,11 +411,10 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
         tmp_path / "arej.tsv",
     )
     counts = package_dense(
-        "ucf101",
         tmp_path / "videos.tsv",
         [str(tmp_path / "shard_1.pkl"), str(tmp_path / "shard_0.pkl")],
         tmp_path / "ucf101_2d.pkl",
-        tmp_path / "rejects.tsv",
+        Report("ucf101", "2d", tmp_path / "rejects.tsv"),
     )
     data = load(tmp_path / "ucf101_2d.pkl")
     assert [a["frame_dir"] for a in data["annotations"]] == [
@@ -439,11 +439,11 @@ def test_dense_package_labels_splits_and_rejects(tmp_path):
     assert {r.sample for r in rows if r.status == "ok"} >= {
         a["frame_dir"] for a in data["annotations"]
     }
-    collect_rejects("ucf101", tmp_path / "videos.tsv", [], tmp_path / "strict.tsv")
+    rejects_2d("ucf101", tmp_path / "videos.tsv", [], tmp_path / "strict.tsv")
     with pytest.raises(StrictModeError, match="2 sample"):  # config strict: the report first
         package_dense(
-            "ucf101", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
-            tmp_path / "strict.pkl", tmp_path / "strict.tsv", strict=True,
+            tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")], tmp_path / "strict.pkl",
+            Report("ucf101", "2d", tmp_path / "strict.tsv"), strict=True,
         )  # fmt: skip
     assert len(read_rejects(tmp_path / "strict.tsv")) == 2  # shard_1's reject not given here
 
@@ -471,7 +471,9 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
     names = ["---QUuC4vJs_000003_000013", "--6bJUbfpnQ_000017_000027", "--nQbRBEz2s_000104_000114"]
     for name in names:
         write_video(tmp_path / "v" / f"{name}.mp4")
-    run_index("k400", ann, [str(tmp_path / "v")], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index(
+        "k400", ann, [str(tmp_path / "v")], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv"
+    )
     dense = {n: pose_annotation(n, 4 + i, 1 + i % 2, 10 + i) for i, n in enumerate(names)}
     out = tmp_path / "results" / "k400"
     write_annotations(tmp_path / "shard_0.pkl", [dense[n] for n in names[:2]])
@@ -487,10 +489,11 @@ def test_k400_compressed_layout_and_cli_round_trip(tmp_path):
             f"kpfiles/shard_{k}.pkl",
         )
         tocs.append(str(toc))
-    collect_rejects("k400", tmp_path / "videos.tsv", [], out / "rejects.tsv", tmp_path / "arej.tsv")
+    rejects_2d("k400", tmp_path / "videos.tsv", [], out / "rejects.tsv", tmp_path / "arej.tsv")
     package_compressed(
-        "k400", tmp_path / "videos.tsv", tocs, out / "k400_2d.pkl", out / "rejects.tsv"
-    )
+        tmp_path / "videos.tsv", tocs, out / "k400_2d.pkl",
+        Report("k400", "2d-compressed", out / "rejects.tsv"),
+    )  # fmt: skip
     data = load(out / "k400_2d.pkl")
     assert data["split"] == {"train": names[:2], "val": names[2:]}
     classes = label_map("k400")
@@ -701,17 +704,16 @@ def test_ntu_named_video_in_a_custom_list(tmp_path):
     """The pose stage names NTU-named videos without `_rgb`; packaging maps them back."""
     write_video(tmp_path / "S001C001P001R001A001_rgb.avi")
     (tmp_path / "list.csv").write_text("S001C001P001R001A001_rgb.avi,drink\n")
-    run_index(
+    video_index(
         "custom", tmp_path / "list.csv", [str(tmp_path)], 5, tmp_path / "i.tsv", tmp_path / "a.tsv"
     )
     write_annotations(tmp_path / "shard_0.pkl", [pose_annotation("S001C001P001R001A001", 3, 1, 5)])
-    collect_rejects("custom", tmp_path / "i.tsv", [], tmp_path / "r.tsv")
+    rejects_2d("custom", tmp_path / "i.tsv", [], tmp_path / "r.tsv")
     package_dense(
-        "custom",
         tmp_path / "i.tsv",
         [str(tmp_path / "shard_0.pkl")],
         tmp_path / "c.pkl",
-        tmp_path / "r.tsv",
+        Report("custom", "2d", tmp_path / "r.tsv"),
     )
     data = load(tmp_path / "c.pkl")
     assert [a["frame_dir"] for a in data["annotations"]] == ["S001C001P001R001A001_rgb"]

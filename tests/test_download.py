@@ -105,7 +105,13 @@ def _pickles(folder: Path) -> dict[str, bytes]:
 
 
 def _snakemake(workdir: Path, config: dict, *targets: str) -> subprocess.CompletedProcess:
-    (workdir / "Snakefile").write_text(f'include: "{REPO}/rules/download.smk"\n')
+    # checked (and its defaults filled in) as rules/common.smk checks it, then the rules alone
+    schema = REPO / "config/schema/config.schema.yaml"
+    (workdir / "Snakefile").write_text(
+        "from snakemake.utils import validate\n"
+        f'validate(config, "{schema}")\n'
+        f'include: "{REPO}/rules/download.smk"\n'
+    )
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     return run_snakemake(
         workdir,

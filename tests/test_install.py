@@ -88,20 +88,20 @@ def test_make_env_installs_the_same_version_from_an_installed_package(tmp_path, 
     into another venv as a working copy of the same version."""
     venv, env = light_venv(tmp_path, wheel)
     code = (
-        "import sys; from skeleton.workflow import envs; "
-        "assert not envs.is_checkout(envs.REPO_ROOT); "
-        "print(envs.wheel_from_installed(sys.argv[1])); print(envs._project_requirements("
-        "envs.REPO_ROOT)); print(envs._installed_identity())"
+        "import sys; from skeleton.workflow import venv; "
+        "assert not venv.is_checkout(venv.REPO_ROOT); "
+        "print(venv.wheel_from_installed(sys.argv[1])); print(venv._project_requirements("
+        "venv.REPO_ROOT)); print(venv._installed_identity())"
     )
     out = subprocess.run(
         [venv / "bin" / "python", "-c", code, tmp_path / "made"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
     ).stdout.splitlines()  # fmt: skip
     made = Path(out[0])
-    from skeleton.workflow import envs
+    from skeleton.workflow import venv as venvs
 
     # the same requirements as a checkout computes from pyproject.toml
-    assert out[1] == str(envs._project_requirements(envs.REPO_ROOT))
+    assert out[1] == str(venvs._project_requirements(venvs.REPO_ROOT))
     assert out[2].startswith("skeleton==0.1.0 (installed, record ")
 
     def members(path: Path) -> dict[str, bytes]:

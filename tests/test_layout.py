@@ -18,7 +18,7 @@ ALLOWED = {
     "datasets": {"core", "ntu", "pose"},
     "pictures": {"core", "ntu", "pose", "datasets"},
     "release": {"core"},
-    "workflow": {"core"},
+    "workflow": {"core", "ntu", "pose", "datasets", "release"},  # the workflow's start
 }
 
 

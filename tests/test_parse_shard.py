@@ -12,16 +12,18 @@ from pathlib import Path
 import pytest
 
 from skeleton.core.files import RawFileError, Source
-from skeleton.ntu.build import REJECT_UNREADABLE, parse_shard, process_sample, read_ahead
-from skeleton.ntu.index import IndexRow
+from skeleton.core.readahead import read_ahead
+from skeleton.core.reasons import UNREADABLE
+from skeleton.ntu.index import SkeletonRow
+from skeleton.ntu.parse import parse_shard, process_sample
 from skeleton.ntu.synth import write_synthetic
 
 
-def rows_for(sources: list[str]) -> list[IndexRow]:
+def rows_for(sources: list[str]) -> list[SkeletonRow]:
     rows = []
     for sid in sources:
         name = Source.from_id(sid).filename.removesuffix(".skeleton")
-        rows.append(IndexRow(name, 1, 1, 1, 1, 1, 1, 0, "ok", 0, sid, ""))
+        rows.append(SkeletonRow(name, 1, 1, 1, 1, 1, 1, 0, "ok", 0, sid, ""))
     return rows
 
 
@@ -62,7 +64,7 @@ def test_stopping_early_leaves_no_reader_behind(srcs):
 def test_shard_equals_reading_one_file_at_a_time(srcs):
     res = parse_shard(rows_for(srcs), "pyskl")
     ok = [s for s in srcs if "gone" not in s]
-    assert [r.reason for r in res.rejects] == [REJECT_UNREADABLE]
+    assert [r.reason for r in res.rejects] == [UNREADABLE]
     assert res.rejects[0].source == srcs[5] and "no such file" in res.rejects[0].detail
     assert list(res.checksums) == ok  # in input order
     for sid, a in zip(ok, res.annotations, strict=True):
@@ -74,11 +76,12 @@ def test_shard_equals_reading_one_file_at_a_time(srcs):
 
 def test_members_files_list_each_shard(tmp_path, srcs):
     from skeleton.core.members import read_members
-    from skeleton.ntu.index import read_index, run_index, shard_rows
+    from skeleton.core.tables import shard_rows
+    from skeleton.ntu.index import ntu_index, read_index
 
     index, members = tmp_path / "index.tsv", tmp_path / "members"
     root = Path(srcs[0]).parent.parent  # raw/ and more.zip
-    run_index([str(root / "raw"), str(root / "more.zip")], 5, index, members=members)
+    ntu_index([str(root / "raw"), str(root / "more.zip")], 5, index, members=members)
     rows = read_index(index)
     shards = {r.shard for r in rows if r.shard >= 0}
     assert len(rows) == len(srcs) - 1 and len(shards) >= 3

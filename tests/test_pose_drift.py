@@ -1,6 +1,6 @@
 """`skeleton pose-drift` between two model tags' pose shards, for every video source.
 
-The shards are written by the pose stage's own code (`skeleton.pose.extract.run_shard`) on
+The shards are written by the pose stage's own code (`skeleton.pose.shard.pose_shard`) on
 synthetic videos named as each source names its clips, in the folder layout of the workflow
 (`results/pose/<tag>/<source>/shard_<k>.pkl`, with the rejects file and a resume folder beside
 them). The two "models" are the trivial two-stage backend of test_pose_extract.py, the second
@@ -19,7 +19,8 @@ cv2 = pytest.importorskip("cv2")
 
 from test_pose_extract import BlobBackend  # noqa: E402
 
-from skeleton.pose.extract import ExtractOptions, run_shard  # noqa: E402
+from skeleton.pose.extract import ExtractOptions  # noqa: E402
+from skeleton.pose.shard import pose_shard  # noqa: E402
 
 # Clip names as each source's videos are named; NTU's carry their label, the others -1.
 CLIPS = {
@@ -61,7 +62,7 @@ def pose_shards(root: Path, source: str, backend: type, shard: int) -> None:
     options = ExtractOptions(postproc="tracks")  # the blobs are too small for mmaction2's boxes
     out = folder / f"shard_{shard}.pkl"
     work = folder / f"shard_{shard}.work"  # a resume folder left by a killed job
-    n, rejects = run_shard(
+    n, rejects = pose_shard(
         paths, out, backend, options, work, folder / f"shard_{shard}.rejects.tsv"
     )
     assert n == len(paths) and not rejects

@@ -19,7 +19,8 @@ cv2 = pytest.importorskip("cv2")
 from skeleton.core.annotations import load  # noqa: E402
 from skeleton.core.rejects import read_rejects  # noqa: E402
 from skeleton.pose.base import PoseBackend, run_backend  # noqa: E402
-from skeleton.pose.extract import ExtractOptions, extract_video, run_shard, sample_name  # noqa: E402
+from skeleton.pose.extract import ExtractOptions, extract_video, sample_name  # noqa: E402
+from skeleton.pose.shard import extract_in_flight, pose_shard  # noqa: E402
 
 W, H = 160, 120  # write_people_video's frames
 write_big_video = functools.partial(write_people_video, size=(320, 240), box=BIG_PERSON)
@@ -124,7 +125,7 @@ def test_shard_rejects_bad_videos_and_resumes(tmp_path):
 
     opts = ExtractOptions(dataset="ntu", postproc="tracks")  # blobs: too small for mmaction2
     paths = [good, empty, junk, nobody, badname]
-    n, rejects = run_shard(paths, out, factory, opts, tmp_path / "work", rejects_tsv)
+    n, rejects = pose_shard(paths, out, factory, opts, tmp_path / "work", rejects_tsv)
     assert n == 1 and len(builds) == 1
     reasons = {r.sample: r.reason for r in read_rejects(rejects_tsv)}
     assert reasons == {
@@ -141,13 +142,13 @@ def test_shard_rejects_bad_videos_and_resumes(tmp_path):
     def no_factory():
         raise AssertionError("the model must not load when every video is finished")
 
-    n2, rejects2 = run_shard(paths, out, no_factory, opts, tmp_path / "work", rejects_tsv)
+    n2, rejects2 = pose_shard(paths, out, no_factory, opts, tmp_path / "work", rejects_tsv)
     assert n2 == 1 and sorted(rejects2) == sorted(rejects)
 
     # one new video: the model loads once, only the new video is decoded
     new = write_people_video(videos / "S001C001P001R001A005_rgb.avi", 7, lambda t: [60])
     seen = backend.frames_seen
-    n3, _ = run_shard(paths + [new], out, factory, opts, tmp_path / "work", rejects_tsv)
+    n3, _ = pose_shard(paths + [new], out, factory, opts, tmp_path / "work", rejects_tsv)
     assert n3 == 2 and len(builds) == 2 and backend.frames_seen - seen == 7
     assert [a["frame_dir"] for a in load(out)][-1] == "S001C001P001R001A005"
 
@@ -157,7 +158,7 @@ def test_unreadable_leftover_is_redone(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     (work / "S001C001P001R001A001.pkl").write_bytes(b"\x80\x04garbage")
-    n, rejects = run_shard(
+    n, rejects = pose_shard(
         [good], tmp_path / "o.pkl", BlobBackend, ExtractOptions(postproc="tracks"), work
     )
     assert n == 1 and not rejects
@@ -173,14 +174,12 @@ def test_backend_crash_on_one_video_is_a_reject(tmp_path):
     a = write_people_video(tmp_path / "S001C001P001R001A001_rgb.avi", 5, lambda t: [30])
     b = write_people_video(tmp_path / "S001C001P001R001A002_rgb.avi", 5, lambda t: [30])
     opts = ExtractOptions(batch_size=5, postproc="tracks")
-    n, rejects = run_shard([a, b], tmp_path / "o.pkl", Flaky, opts)
+    n, rejects = pose_shard([a, b], tmp_path / "o.pkl", Flaky, opts)
     assert n == 1 and [r.reason for r in rejects] == ["pose_failed"]
     assert "RuntimeError" in rejects[0].detail
 
 
 def test_decoding_ahead_and_videos_in_flight_change_nothing(tmp_path):
-    from skeleton.pose.extract import extract_in_flight
-
     paths = [
         write_big_video(tmp_path / "S001C001P001R001A050_rgb.avi", 25, lambda t: [10 + t, 250 - t]),
         write_big_video(tmp_path / "S001C001P001R001A001_rgb.avi", 9, lambda t: [30 + t]),
@@ -234,3 +233,36 @@ def test_staged_prepares_the_next_input_while_the_current_one_runs():
 
     with pytest.raises(ValueError, match="cannot prepare 0"):
         list(staged(bad, run, range(2)))
+
+
+class StreamingBlob(BlobBackend):
+    """BlobBackend with the streaming part of the contract (skeleton.pose.base.StreamingBackend),
+    counting the batches that go through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streamed = {"detect": 0, "estimate": 0}
+
+    def detect_stream(self, batches):
+        for batch in batches:
+            self.streamed["detect"] += 1
+            yield self.detect(batch)
+
+    def estimate_stream(self, requests):
+        for frames, boxes in requests:
+            self.streamed["estimate"] += 1
+            yield self.estimate(frames, boxes)
+
+
+def test_a_streaming_backend_is_fed_through_its_streams(tmp_path):
+    from skeleton.pose.base import FusedBackend, StreamingBackend
+
+    assert isinstance(BlobBackend(), PoseBackend)
+    assert not isinstance(BlobBackend(), StreamingBackend | FusedBackend)
+    video = write_big_video(tmp_path / "S001C001P001R001A001_rgb.avi", 9, lambda t: [30 + t])
+    opts = ExtractOptions(batch_size=4, postproc="mmaction2")
+    streaming = StreamingBlob()
+    assert isinstance(streaming, StreamingBackend)
+    a, b = extract_video(BlobBackend(), video, opts), extract_video(streaming, video, opts)
+    assert streaming.streamed == {"detect": 3, "estimate": 3}  # 9 frames, batches of 4
+    assert all(np.array_equal(a[k], b[k]) for k in ("keypoint", "keypoint_score", "bbox"))

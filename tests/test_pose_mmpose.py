@@ -23,14 +23,14 @@ import yaml
 from conftest import NTU_VIDEO, REPO, need_shared, pose_python, run_pose_driver
 
 from skeleton.pose import mmpose_backend
-from skeleton.workflow import envs
+from skeleton.workflow import conda, envs, venv
 
 
 def test_backend_models_come_from_the_shipped_file():
     shipped = yaml.safe_load((REPO / "skeleton" / "pose" / "models.yaml").read_text())
     assert shipped["mmpose"] == mmpose_backend.DEFAULT_MODELS
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    assert config["pose"]["models"] is None  # the workflow adds no second copy
+    schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
+    assert schema["properties"]["pose"]["properties"]["models"]["default"] is None  # no 2nd copy
 
 
 def test_checkpoint_urls_carry_sha256_prefixes():
@@ -58,29 +58,31 @@ def test_conda_env_pins_what_make_env_installs():
 
 def test_conda_files_are_written_from_the_recipe():
     """envs/pose.yaml and its post-deploy script are derived from envs.py, never edited apart."""
-    for name, text in envs.conda_files("pose").items():
+    for name, text in conda.conda_files("pose").items():
         assert (REPO / "envs" / name).read_text() == text, (
             f"envs/{name} differs from the recipe: run skeleton make-env pose --write-conda envs"
         )
 
 
 def test_mmaction_env_script_takes_its_list_from_the_recipe():
+    from consumers.mmaction_recipe import MMACTION
+
     script = (REPO / ".ci" / "mmaction-env.sh").read_text()
-    assert 'skeleton/workflow/envs.py" shell mmaction' in script
-    for req in (envs.MMACTION.torch, envs.MMACTION.no_deps, *envs.MMACTION.requirements):
+    assert 'tests/consumers/mmaction_recipe.py" mmaction' in script
+    for req in (MMACTION.torch, MMACTION.no_deps, *MMACTION.requirements):
         assert req not in script, f"{req} is written in .ci/mmaction-env.sh too"
     out = subprocess.run(
         [
             "bash",
             "-c",
-            f'eval "$(python3 {REPO}/skeleton/workflow/envs.py shell mmaction)"; '
+            f'eval "$(python3 {REPO}/tests/consumers/mmaction_recipe.py mmaction)"; '
             'printf "%s\\n" "$TORCH_REQ" "${BASE_REQS[@]}" "$NO_DEPS_REQ"',
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    assert out == [envs.MMACTION.torch, *envs.MMACTION.requirements, envs.MMACTION.no_deps]
+    assert out == [MMACTION.torch, *MMACTION.requirements, MMACTION.no_deps]
 
 
 def test_recipe_digest_is_stable_and_content_addressed():
@@ -95,8 +97,8 @@ def test_make_env_refuses_a_folder_that_is_not_a_venv(tmp_path, monkeypatch):
     target = tmp_path / "mine"
     target.mkdir()
     (target / "notes.txt").write_text("keep me")
-    with pytest.raises(envs.EnvError, match="not a virtual environment"):
-        envs.make_env("pose", target, log=lambda _: None)
+    with pytest.raises(venv.EnvError, match="not a virtual environment"):
+        venv.make_env("pose", target, log=lambda _: None)
     assert (target / "notes.txt").read_text() == "keep me"
 
 
@@ -193,7 +195,7 @@ def test_mmpose_backend_random_weights_on_real_frames(tmp_path):
 @pytest.mark.pose
 def test_pose_env_marker_matches_recipe():
     python = Path(pose_python())
-    marker = envs.read_marker(python.parent.parent)
+    marker = venv.read_marker(python.parent.parent)
     if marker is None:
         pytest.skip(f"{python} was not built by `skeleton make-env` (conda env?)")
     assert marker["recipe"] == envs.RECIPES["pose"].digest()

@@ -14,6 +14,7 @@ import yaml
 from conftest import BIG_PERSON, REPO, write_people_video
 from postproc_cases import box, frame, video, walk
 
+from skeleton.core.rejects import RejectError
 from skeleton.pose import postproc_mmaction2 as mm
 from skeleton.pose.extract import POSTPROCS, ExtractOptions, PoseError, extract_video
 
@@ -179,10 +180,9 @@ def test_postproc_names_in_cli_config_and_schema():
     from skeleton.commands import pose
 
     assert POSTPROCS == pose.POSTPROCS == ("mmaction2", "tracks")
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
     spec = schema["properties"]["pose"]["properties"]["postproc"]
-    assert config["pose"]["postproc"] == spec["default"] == "mmaction2"
+    assert spec["default"] == "mmaction2"
     assert tuple(spec["enum"]) == POSTPROCS
     assert ExtractOptions().postproc == "mmaction2"
 
@@ -267,7 +267,7 @@ def test_mmaction2_mode_rejects_what_the_reference_cannot_do(tmp_path):
         extract_video(BoxBackend(), nobody, ExtractOptions())
     assert err.value.reason == "no_person"
     short = write_video(tmp_path / "S001C001P001R001A002_rgb.avi", 8, lambda t: [40] * (t < 4))
-    with pytest.raises(PoseError) as err:
+    with pytest.raises(RejectError) as err:  # MMAction2's box procedure: NoActorBoxes
         extract_video(BoxBackend(), short, ExtractOptions())
     assert err.value.reason == "no_tracklet"
     # the same video in tracks mode is usable

@@ -136,3 +136,28 @@ def test_pose_drift_command(tmp_path):
     rows = [line.split("\t") for line in out.stdout.splitlines()]
     assert rows[0][0] == "joint" and len(rows) == 18
     assert float(rows[1][1]) == pytest.approx(np.hypot(4, 4), abs=0.01)
+
+
+def test_the_command_and_the_workflow_step_write_one_table(tmp_path):
+    """`skeleton pose-quality` (files under folders) and rule ntu_pose_quality (the NTU index)
+    score alike and write the same table."""
+    from skeleton.core.annotations import write_annotations
+    from skeleton.datasets.ntu_quality import COLUMNS, pose_quality
+    from skeleton.ntu.index import ntu_index
+
+    colour = body(12)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    names = ["S001C001P001R001A001", "S001C001P002R001A001"]
+    for i, name in enumerate(names):
+        write_skeleton(raw / f"{name}.skeleton", colour + 40 * i)
+    kp, sc = prediction_from(colour)
+    pkl = tmp_path / "poses.pkl"
+    write_annotations(pkl, [{**annotation(n, kp), "keypoint_score": sc} for n in names], None)
+    ntu_index([str(raw)], 2000, tmp_path / "index.tsv")
+    step = pose_quality(pkl, tmp_path / "index.tsv", tmp_path / "quality.tsv")
+    assert [r.sample for r in step] == names and step[0].pck == 1.0 > step[1].pck
+    command = [sys.executable, "-m", "skeleton", "pose-quality", str(pkl), "--skeletons", str(raw)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert out == (tmp_path / "quality.tsv").read_text()
+    assert out.splitlines()[0].split("\t") == list(COLUMNS)

@@ -2,7 +2,7 @@
 
 MMAction2's box functions come from the installed mmaction2 1.2.0 (the consumer venv of
 tests/mmaction_consumer.py: `mmaction/.mim/tools/data/skeleton/ntu_pose_extraction.py`), loaded
-at test time by tests/pose_env/mmaction_functions.py and run next to ours by
+at test time by tests/pose_env/mmaction_reference.py and run next to ours by
 tests/pose_env/ntu_boxes.py in the pose env (numpy 1.26, as MMAction2 1.2.0 needs). Inputs: the
 yolo backend's real detections on the NTU video and the demo clip (each for one and for two
 actors), and the synthetic cases of tests/postproc_cases.py (one and two actors, missing
@@ -13,7 +13,6 @@ empty first frames, 150 random videos). About 40 s of CPU (YOLO11n on 175 frames
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,27 +23,14 @@ from mmaction_consumer import mmaction_python
 pytestmark = pytest.mark.pose
 
 DRIVER = REPO / "tests" / "pose_env" / "ntu_boxes.py"
-SCRIPT = Path(".mim/tools/data/skeleton/ntu_pose_extraction.py")  # inside the mmaction package
 BRANCHES = {"easy", "one_tracklet", "nearest_tracklets", "tracklets", "two_best"}
 
 
 def reference_script() -> Path:
     """ntu_pose_extraction.py of the MMAction2 venv's mmaction package."""
-    python = mmaction_python()  # skips, or fails under CI, without the venv
-    proc = subprocess.run(
-        [
-            python,
-            "-c",
-            "import importlib.util as u; print(u.find_spec('mmaction').submodule_search_locations[0])",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    path = Path(proc.stdout.strip()) / SCRIPT
-    assert path.is_file(), f"{path}: missing from the installed mmaction2"
-    return path
+    from pose_env.mmaction_reference import package_of, script
+
+    return script(package_of(mmaction_python()))  # skips, or fails under CI, without the venv
 
 
 @pytest.fixture(scope="module")

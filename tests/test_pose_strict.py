@@ -82,7 +82,7 @@ def test_every_video_rejected_is_an_error_without_a_pickle(ntu_dir, tmp_path):
     p = snakemake(tmp_path, config(ntu_dir, "empty", False), "--cores", "2", "ntu60")
     out = p.stdout + p.stderr
     assert p.returncode != 0, out[-4000:]
-    assert "no usable sample" in out, out[-4000:]
+    assert "no usable ntu60 sample among the inputs" in out, out[-4000:]
     rejects = {r.sample: r.reason for r in read_rejects(tmp_path / "results/ntu60/rejects_2d.tsv")}
     assert set(rejects) == {GOOD, EMPTY} and rejects[GOOD] == "no_video", rejects
     pkl = tmp_path / "results/ntu60/ntu60_2d.pkl"

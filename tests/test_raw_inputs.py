@@ -34,10 +34,11 @@ import yaml
 from conftest import run_skeleton, run_snakemake, skeleton_cmd
 
 from skeleton.core.files import RawFileError, Source, ZipReader, scan_sources
+from skeleton.core.readahead import read_ahead
 from skeleton.core.rejects import read_rejects
-from skeleton.ntu.build import parse_shard, process_sample, read_ahead
 from skeleton.ntu.denoise import NoSkeleton, denoise
 from skeleton.ntu.index import build_index, read_index, write_index
+from skeleton.ntu.parse import parse_shard, process_sample
 from skeleton.ntu.reader import XYZ, parse_skeleton
 from skeleton.ntu.synth import write_synthetic
 
@@ -103,7 +104,7 @@ def test_empty_frame_bomb_costs_a_small_multiple_of_its_size(mode: str) -> None:
         for engine in ENGINES:
             with pytest.raises(NoSkeleton) as err:
                 denoise(parse_skeleton(data, columns=XYZ), "energy", engine=engine)
-            assert err.value.code == "too_many_frames" and err.value.line == 1
+            assert err.value.reason == "too_many_frames" and err.value.line == 1
     else:  # pyskl skips empty frames: one frame of one person
         assert got["keypoint"].shape == (1, 1, 25, 3)
 
@@ -119,7 +120,7 @@ def test_energy_frame_bound_leaves_plausible_lengths_alone() -> None:
             try:
                 outs.append(denoise(sk, "energy", engine=engine))
             except NoSkeleton as exc:
-                outs.append(exc.code)
+                outs.append(exc.reason)
         if ok:
             assert outs[0].shape[1] == len(frames) and outs[0].tobytes() == outs[1].tobytes()
         else:
@@ -289,7 +290,7 @@ def test_a_coordinate_float16_cannot_hold_is_out_of_range(mode: str, value: str,
             continue
         with pytest.raises(NoSkeleton) as err:
             denoise(sk, mode, engine=engine)
-        assert err.value.code == "out_of_range" and err.value.line == 35
+        assert err.value.reason == "out_of_range" and err.value.line == 35
         assert err.value.detail.startswith(f"joint 3 x = {float(value)!r}: ")
     got = process_sample("S001C001P001R001A001", data, "f.skeleton", mode)
     if not ok:
@@ -365,7 +366,7 @@ def test_messages_quote_one_byte_of_what_is_not_a_number(data: bytes, reason: st
     for engine in ("c", "python"):
         with pytest.raises(ValueError) as err:
             parse_skeleton(data, "f.skeleton", engine=engine)
-        assert err.value.reason.startswith(reason), engine  # (environ: "... mid-line")
+        assert err.value.problem.startswith(reason), engine  # (environ: "... mid-line")
 
 
 def test_a_link_to_environ_or_passwd_leaks_nothing_into_the_report(tmp_path: Path) -> None:

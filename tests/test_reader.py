@@ -60,7 +60,7 @@ def python_outcome(data: bytes, columns: tuple[int, ...]) -> tuple:
     try:
         return outcome(reader._parse_python(data, "f.skeleton", columns))
     except SkeletonFormatError as exc:
-        return ("error", exc.line, exc.reason)
+        return ("error", exc.line, exc.problem)
 
 
 def agree(data: bytes, columns: tuple[int, ...] = ALL_COLUMNS) -> tuple:
@@ -87,7 +87,7 @@ def errors(data: bytes) -> tuple[int, str]:
         with pytest.raises(SkeletonFormatError) as e:
             parse_skeleton(data, "bad.skeleton", engine=engine)
         assert str(e.value).startswith(f"bad.skeleton:{e.value.line}: ")
-        out.append((e.value.line, e.value.reason))
+        out.append((e.value.line, e.value.problem))
     assert out[0] == out[1], "C and Python readers disagree"
     agree(data)  # every C path says the same (before the mid-line note)
     return out[0]

@@ -88,16 +88,16 @@ def _commands(pkl: Path, out: Path, aux: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def aux(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Other inputs the commands need: a BABEL array, a skeleton file, an NTU index."""
-    from skeleton.ntu.build import run_splits
-    from skeleton.ntu.index import run_index
+    from skeleton.ntu.index import ntu_index
     from skeleton.ntu.names import parse_name
+    from skeleton.ntu.package import ntu_splits
     from skeleton.ntu.synth import write_names
 
     root = tmp_path_factory.mktemp("aux")
     np.save(root / "train_ntu_sk_60.npy", np.zeros((1, 3, 4, 25, 1), np.float32))
     write_names(root / "skeletons", [parse_name(SAMPLE)], seed=0, frames=(40, 41))
-    run_index([str(root / "skeletons")], 10, root / "index.tsv")
-    run_splits(str(root / "index.tsv"), "ntu60", str(root / "splits.json"))
+    ntu_index([str(root / "skeletons")], 10, root / "index.tsv")
+    ntu_splits(str(root / "index.tsv"), "ntu60", str(root / "splits.json"))
     return root
 
 

@@ -30,13 +30,14 @@ from video_lists import (
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.files import name_problem
+from skeleton.core.packaging import Report
 from skeleton.core.rejects import read_rejects
 from skeleton.core.validate import validate_file
 from skeleton.datasets import Sample, SampleTable, label_map, read_dataset
 from skeleton.datasets.custom import split_name_problem
 from skeleton.datasets.finegym import compact_id
 from skeleton.datasets.index import read_index
-from skeleton.datasets.package import collect_rejects, package_dense
+from skeleton.datasets.package import package_dense, rejects_2d
 
 cv2 = pytest.importorskip("cv2")
 
@@ -137,7 +138,7 @@ def test_hmdb51_video_in_no_split_is_left_out_and_reported(tmp_path):
     assert "wave_test_split{1,2,3}.txt" in r.detail and "MMAction2" in r.detail
     assert "1 rejected (in_no_split 1)" in p.stderr
     # and it is counted where the dataset's report is made
-    reported = collect_rejects(
+    reported = rejects_2d(
         "hmdb51", out, [], tmp_path / "rejects_2d.tsv", out.with_name(out.stem + ".rejects.tsv")
     )
     assert [x.reason for x in reported] == ["in_no_split"]
@@ -320,9 +321,9 @@ def test_k400_clip_listed_with_two_labels_is_left_out_and_counted(tmp_path):
     ok = [r.sample for r in read_index(out) if r.status == "ok"]
     write_annotations(shard, [pose_annotation(n) for n in ok], split=None)
     report, summary = tmp_path / "rejects_2d.tsv", tmp_path / "k400_2d.summary.json"
-    collect_rejects("k400", out, [], report, out.with_name(out.stem + ".rejects.tsv"))
-    counts = package_dense("k400", out, [str(shard)], tmp_path / "k400_2d.pkl", report, None,
-                           summary=str(summary))  # fmt: skip
+    rejects_2d("k400", out, [], report, out.with_name(out.stem + ".rejects.tsv"))
+    counts = package_dense(out, [str(shard)], tmp_path / "k400_2d.pkl",
+                           Report("k400", "2d", report, summary=str(summary)))  # fmt: skip
     assert counts["samples"] == 2 and counts["rejects"] == {"label_conflict": 1}
     doc = json.loads(summary.read_text())
     assert doc["reasons"] == {"label_conflict": 1} and doc["rejected"] == 1

@@ -14,12 +14,13 @@ import pytest
 from conftest import run_skeleton
 
 from skeleton.core.annotations import load, write_annotations
+from skeleton.core.packaging import Report
 from skeleton.core.rejects import NoUsableSamples, StrictModeError, read_rejects
 from skeleton.core.validate import validate_file
 from skeleton.datasets import ConfigError, datasets_of, source_of, split_order
 from skeleton.datasets import sources as video_sources
-from skeleton.datasets.index import run_index
-from skeleton.datasets.package import collect_rejects, compress, package_dense
+from skeleton.datasets.index import video_index
+from skeleton.datasets.package import compress, package_dense, rejects_2d
 
 POSE = {
     "backend": "mmpose",
@@ -28,6 +29,8 @@ POSE = {
     "fp16": False,
     "batch_size": 16,
     "max_persons": 2,
+    "in_flight": 1,
+    "postproc": "mmaction2",
 }
 
 
@@ -108,7 +111,7 @@ def test_pose_options_assembled_in_one_place():
 def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     good = ["S001C001P001R001A001", "S001C002P003R001A002", "S018C001P045R001A061"]
     videos = ntu_videos(tmp_path / "vid", [*good, "S001C001P001R001A003", "clip"])
-    run_index("ntu", [str(videos)], [], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index("ntu", [str(videos)], [], 2, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
     write_annotations(tmp_path / "shard_0.pkl", [annotation(n) for n in good[:2]], split=None)
     write_annotations(tmp_path / "shard_1.pkl", [annotation(good[2])], split=None)
     (tmp_path / "shard_1.rejects.tsv").write_text("sample\tsource\treason\tdetail\n")
@@ -121,7 +124,7 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     splits |= {"xview_train": [], "xview_val": ["S001C001P001R001A001", "S001C001P001R001A004"]}
     (tmp_path / "splits.json").write_text(json.dumps(splits))
     shard_rejects = [str(tmp_path / f"shard_{k}.rejects.tsv") for k in (0, 1)]
-    rejects = collect_rejects(
+    rejects = rejects_2d(
         "ntu60", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r60.tsv",
         tmp_path / "arej.tsv", tmp_path / "splits.json",
     )  # fmt: skip
@@ -133,8 +136,8 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     ]
     shards = [str(tmp_path / f"shard_{k}.pkl") for k in (0, 1)]
     counts = package_dense(
-        "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "ntu60_2d.pkl",
-        tmp_path / "r60.tsv", splits_json=tmp_path / "splits.json",
+        tmp_path / "videos.tsv", shards, tmp_path / "ntu60_2d.pkl",
+        Report("ntu60", "2d", tmp_path / "r60.tsv"), splits_json=tmp_path / "splits.json",
     )  # fmt: skip
     data = load(tmp_path / "ntu60_2d.pkl")
     assert [(a["frame_dir"], a["label"]) for a in data["annotations"]] == [(good[0], 0)]
@@ -142,15 +145,17 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
     assert validate_file(tmp_path / "ntu60_2d.pkl").ok
     with pytest.raises(StrictModeError, match=r"4 sample\(s\) rejected.*r60\.tsv"):
         package_dense(
-            "ntu60", tmp_path / "videos.tsv", shards, tmp_path / "strict.pkl",
-            tmp_path / "r60.tsv", strict=True, splits_json=tmp_path / "splits.json",
+            tmp_path / "videos.tsv", shards, tmp_path / "strict.pkl",
+            Report("ntu60", "2d", tmp_path / "r60.tsv"), strict=True,
+            splits_json=tmp_path / "splits.json",
         )  # fmt: skip
     assert not (tmp_path / "strict.pkl").exists()
     # NTU120 without a fixed split file: the index's official splits of every NTU120 sample
-    collect_rejects("ntu120", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r120.tsv")
+    rejects_2d("ntu120", tmp_path / "videos.tsv", shard_rejects, tmp_path / "r120.tsv")
     package_dense(
-        "ntu120", tmp_path / "videos.tsv", shards, tmp_path / "n120.pkl", tmp_path / "r120.tsv"
-    )
+        tmp_path / "videos.tsv", shards, tmp_path / "n120.pkl",
+        Report("ntu120", "2d", tmp_path / "r120.tsv"),
+    )  # fmt: skip
     split = load(tmp_path / "n120.pkl")["split"]
     assert list(split) == ["xsub_train", "xsub_val", "xset_train", "xset_val"]
     assert split["xsub_train"] == [good[0], good[2]] and split["xset_train"] == [good[2]]
@@ -158,7 +163,7 @@ def test_ntu_reader_index_rejects_and_splits_of_both_datasets(tmp_path):
 
 def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
     videos = ntu_videos(tmp_path / "vid", ["S001C001P001R001A001"])
-    run_index("ntu", [str(videos)], [], 5, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
+    video_index("ntu", [str(videos)], [], 5, tmp_path / "videos.tsv", tmp_path / "arej.tsv")
     write_annotations(tmp_path / "shard_0.pkl", [], split=None)
     (tmp_path / "shard_0.rejects.tsv").write_text(
         "sample\tsource\treason\tdetail\nS001C001P001R001A001\tx\tempty_video\tno frame\n"
@@ -167,13 +172,14 @@ def test_no_usable_sample_is_an_error_and_leaves_no_pickle(tmp_path):
     args = ["dataset-package", "ntu120", "--index", tmp_path / "videos.tsv"]
     args += ["--shards", tmp_path / "shard_0.pkl", "--out", tmp_path / "old.pkl"]
     p = run_skeleton(*args, "--rejects", tmp_path / "r.tsv")
-    assert p.returncode == 1 and "ntu120: no usable sample (1 rejected" in p.stderr, p.stderr
+    assert p.returncode == 1, p.stderr
+    assert "no usable ntu120 sample among the inputs (1 rejected)" in p.stderr, p.stderr
     assert [r.reason for r in read_rejects(tmp_path / "r.tsv")] == ["empty_video"]
     assert not (tmp_path / "old.pkl").exists()
     with pytest.raises(NoUsableSamples):
         package_dense(
-            "ntu120", tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")],
-            tmp_path / "x.pkl", tmp_path / "r.tsv",
+            tmp_path / "videos.tsv", [str(tmp_path / "shard_0.pkl")], tmp_path / "x.pkl",
+            Report("ntu120", "2d", tmp_path / "r.tsv"),
         )  # fmt: skip
 
 
@@ -189,3 +195,33 @@ def test_k400_box_score_is_the_detectors_score():
     old = {k: v for k, v in a.items() if not k.startswith("bbox")}  # a shard without boxes
     mean = compress(old)[0]["box_score"]
     np.testing.assert_allclose(mean, a["keypoint_score"][persons, frames].mean(-1), rtol=1e-6)
+
+
+def test_every_source_is_one_module_one_schema_line_one_readme_row():
+    """skeleton/datasets/__init__.py says how a dataset is added: these hold it to that."""
+    import inspect
+
+    import yaml
+
+    from skeleton.datasets import ADAPTERS, ROOT_KEYS, VideoSource, video_source
+
+    schema = yaml.safe_load((REPO / "config/schema/config.schema.yaml").read_text())
+    sections = schema["properties"]
+    shared = "#/$defs/video_source"
+    readme = (REPO / "README.md").read_text()
+    assert {k for k, v in sections.items() if v.get("$ref") == shared} <= set(ADAPTERS)
+    for source in ADAPTERS:
+        declared = video_source(source)
+        assert declared.name == source and source in sections, source
+        block = sections[source]
+        if type(declared).settings is VideoSource.settings:  # videos + official files
+            assert block.get("$ref") == shared and block.get("default") == {}, source
+            assert block.get("unevaluatedProperties") is False, source
+            read = inspect.signature(declared.read).parameters
+            for option in block.get("properties", {}):  # the reader's own options
+                assert option in ROOT_KEYS or option in read, (source, option)
+        else:  # a section of its own (NTU's videos, custom's list)
+            assert "$ref" not in block and block.get("additionalProperties") is False, source
+        if source != "ntu":  # NTU's are the NTU targets, with the 3D pickles
+            for dataset in declared.datasets:
+                assert f"| `{dataset}` |" in readme, f"README.md: no row of {dataset}"

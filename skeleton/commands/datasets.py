@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from skeleton.datasets.index import SHARD_SIZE as VIDEO_SHARD_SIZE
+from skeleton.core.defaults import POSE
 
 
 def register(subparsers: Any) -> None:
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
     i.add_argument(
         "--shard-size",
         type=int,
-        default=VIDEO_SHARD_SIZE,
+        default=POSE.shard_size,
         metavar="N",
         help="videos per pose shard at the source's reference size: the shards are hash "
         "buckets of the sample names (README, 2D poses) (default: %(default)s, as the "
@@ -84,7 +84,7 @@ def register(subparsers: Any) -> None:
     )
     i.add_argument("--label-map", metavar="TXT", help="custom: class names, line k = label k")
     i.set_defaults(
-        func=run_index,
+        func=run_dataset_index,
         output_files={"out": "--out", "rejects": "--rejects", "label_map_out": "--label-map-out"},
     )
 
@@ -117,7 +117,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--compressed", action="store_true", help="K400 kpfile form")
     p.add_argument("--strict", action="store_true", help="fail when any sample is rejected")
     p.set_defaults(
-        func=run_package,
+        func=run_dataset_package,
         output_files={"out": "--out", "rejects": "--rejects", "summary": "--summary"},
     )
 
@@ -170,13 +170,14 @@ def register(subparsers: Any) -> None:
     v.set_defaults(func=run_video_kpfiles, output_folders={"out": "--out"})
 
 
-def run_index(args: argparse.Namespace) -> int:
+def run_dataset_index(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
     from skeleton.core.rejects import count_reasons, read_rejects
+    from skeleton.core.tables import STATUS_OK
     from skeleton.datasets import AnnotationError
-    from skeleton.datasets.index import STATUS_OK, run_index
+    from skeleton.datasets.index import video_index
 
     videos = list(args.videos)
     annotations: str | list[str] | None = args.annotations
@@ -199,7 +200,7 @@ def run_index(args: argparse.Namespace) -> int:
     if args.source == "custom" and args.label_map:
         options["label_map"] = args.label_map
     try:
-        rows = run_index(
+        rows = video_index(
             args.source, annotations, videos, args.shard_size, args.out, rejects,
             args.label_map_out, members=args.members, **options,
         )  # fmt: skip
@@ -214,23 +215,25 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_package(args: argparse.Namespace) -> int:
+def run_dataset_package(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
+    from skeleton.core.packaging import Report
     from skeleton.core.rejects import NoUsableSamples, StrictModeError
     from skeleton.datasets import package
 
     beside = [p.removesuffix(".pkl") + ".rejects.tsv" for p in args.shards]
+    report = Report(args.dataset, "2d-compressed" if args.compressed else "2d", args.rejects)
     try:
-        package.collect_rejects(
+        package.rejects_2d(
             args.dataset, args.index, [p for p in beside if Path(p).exists()], args.rejects,
             args.annotation_rejects, args.splits,
         )  # fmt: skip
         if not args.compressed:
             counts = package.package_dense(
-                args.dataset, args.index, args.shards, args.out, args.rejects, args.summary,
-                strict=args.strict, splits_json=args.splits,
+                args.index, args.shards, args.out, report, args.summary, strict=args.strict,
+                splits_json=args.splits,
             )  # fmt: skip
         else:
             tocs = []
@@ -244,9 +247,8 @@ def run_package(args: argparse.Namespace) -> int:
                 )
                 tocs.append(str(toc))
             counts = package.package_compressed(
-                args.dataset, args.index, tocs, args.out, args.rejects, args.summary,
-                strict=args.strict,
-            )  # fmt: skip
+                args.index, tocs, args.out, report, args.summary, strict=args.strict
+            )
             kpfiles = [str(Path(args.out).parent / "kpfiles" / Path(t).name) for t in tocs]
             package.write_video_kpfiles(
                 kpfiles, Path(args.out).parent / "video_kpfiles", args.index

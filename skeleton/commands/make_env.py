@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skeleton.core.errors import UsageError
-    from skeleton.workflow.envs import REPO_ROOT, EnvError, is_checkout, make_env, write_conda_files
+    from skeleton.workflow.conda import write_conda_files
+    from skeleton.workflow.venv import REPO_ROOT, EnvError, is_checkout, make_env
 
     if args.write_conda:
         if not is_checkout(REPO_ROOT):  # the post-deploy script installs the clone it sits in

@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 
+from skeleton.core.defaults import NTU
 from skeleton.core.errors import UsageError
 from skeleton.ntu.denoise import DENOISE_MODES
-from skeleton.ntu.index import SHARD_SIZE as NTU_SHARD_SIZE
 from skeleton.ntu.names import DATASETS
 
 INPUTS_HELP = ".skeleton files, folders of them (searched recursively) or .zip archives of them"
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "samples are listed with their reason; the exit code is 0 as long as one sample made it.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help=INPUTS_HELP)
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--denoise", choices=DENOISE_MODES, default=NTU.denoise, help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the pickle to write")
     p.add_argument(
         "--dataset",
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shard-size",
         type=int,
-        default=NTU_SHARD_SIZE,
+        default=NTU.shard_size,
         metavar="N",
         help="samples per parse shard at NTU120's full size: the shards are "
         "ceil(114480 / N) hash buckets of the sample names (default: %(default)s, as the "
@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ntu-parse-shard reads); only files whose content changes are written",
     )
     _max_raw(p)
-    p.set_defaults(func=run_index, output_files=_outputs("out"))
+    p.set_defaults(func=run_ntu_index, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-parse-shard",
@@ -91,10 +91,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="MEMBERS.tsv",
         help="the shard's members file, written by `ntu-index --members DIR`",
     )
-    p.add_argument("--denoise", choices=DENOISE_MODES, default="pyskl", help=DENOISE_HELP)
+    p.add_argument("--denoise", choices=DENOISE_MODES, default=NTU.denoise, help=DENOISE_HELP)
     p.add_argument("--out", required=True, metavar="SHARD.pkl", help="the shard file to write")
     _max_raw(p)
-    p.set_defaults(func=run_shard, output_files=_outputs("out"))
+    p.set_defaults(func=run_ntu_parse_shard, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-splits",
@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("index", metavar="INDEX.tsv", help="the table written by ntu-index")
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="SPLITS.json", help="the splits to write")
-    p.set_defaults(func=run_splits, output_files=_outputs("out"))
+    p.set_defaults(func=run_ntu_splits, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-rejects",
@@ -118,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shards", nargs="+", metavar="SHARD", help="shard_<k>.pkl or .json files")
     p.add_argument("--dataset", choices=DATASETS, required=True, help=DATASET_HELP)
     p.add_argument("--out", required=True, metavar="FILE", help="the rejects report (TSV)")
-    p.set_defaults(func=run_rejects, output_files=_outputs("out"))
+    p.set_defaults(func=run_ntu_rejects, output_files=_outputs("out"))
 
     p = sub.add_parser(
         "ntu-package",
@@ -146,7 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--strict", action="store_true", help="exit 1 when any sample is rejected (report first)"
     )
-    p.set_defaults(func=run_package, output_files=_outputs("out", "rejects", "manifest"))
+    p.set_defaults(func=run_ntu_package, output_files=_outputs("out", "rejects", "manifest"))
 
 
 def _outputs(*dests: str) -> dict[str, str]:
@@ -155,23 +155,22 @@ def _outputs(*dests: str) -> dict[str, str]:
 
 
 def _max_raw(p: argparse.ArgumentParser) -> None:
-    from skeleton.core.files import DEFAULT_MAX_RAW_BYTES
-
     p.add_argument(
         "--max-raw-mb",
         type=float,
-        default=DEFAULT_MAX_RAW_BYTES / (1 << 20),
+        default=NTU.max_raw_mb,
         metavar="MB",
         help="reject raw files larger than this, uncompressed, without reading them whole "
-        f"(default: {DEFAULT_MAX_RAW_BYTES >> 20}, as the workflow's ntu.max_raw_mb; real NTU "
-        "files are under 2 MB)",
+        "(default: %(default)s, as the workflow's ntu.max_raw_mb; real NTU files are under 2 MB)",
     )
 
 
 def _max_raw_bytes(args: argparse.Namespace) -> int:
+    from skeleton.core.files import raw_bytes
+
     if args.max_raw_mb <= 0:
         raise UsageError("--max-raw-mb must be positive")
-    return int(args.max_raw_mb * (1 << 20))
+    return raw_bytes(args.max_raw_mb)
 
 
 def _summary(counts: dict, out: str, rejects: str | None) -> None:
@@ -187,9 +186,10 @@ SHOWN_REJECTS = 20  # rejected samples printed when nothing could be packaged
 
 
 def run_ntu3d(args: argparse.Namespace) -> int:
+    from skeleton.core.packaging import Report
     from skeleton.core.rejects import PackagingError, StrictModeError
-    from skeleton.ntu.build import auto_dataset, build
-    from skeleton.ntu.index import build_index
+    from skeleton.ntu.build import build
+    from skeleton.ntu.index import auto_dataset, build_index
 
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
@@ -207,10 +207,10 @@ def run_ntu3d(args: argparse.Namespace) -> int:
         print(f"dataset: {dataset} (--dataset auto)", file=sys.stderr)
     try:
         with raw_size_limit(limit):  # (forked --jobs workers inherit it)
+            report = Report(dataset, "3d", args.rejects)
             counts = build(
-                rows, args.denoise, dataset, args.out, args.jobs, args.rejects, args.manifest,
-                strict=args.strict,
-            )  # fmt: skip
+                rows, args.denoise, args.out, report, args.jobs, args.manifest, strict=args.strict
+            )
     except PackagingError as exc:
         if isinstance(exc, StrictModeError):  # first: the counts and where the report is
             print(f"strict mode: {exc}", file=sys.stderr)
@@ -225,65 +225,60 @@ def run_ntu3d(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_index(args: argparse.Namespace) -> int:
-    from skeleton.ntu.index import run_index as step
+def run_ntu_index(args: argparse.Namespace) -> int:
+    from skeleton.ntu.index import ntu_index
 
     try:
-        rows = step(args.inputs, args.shard_size, args.out, _max_raw_bytes(args), args.members)
+        rows = ntu_index(args.inputs, args.shard_size, args.out, _max_raw_bytes(args), args.members)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     print(f"{args.out}: {len(rows)} rows", file=sys.stderr)
     return 0
 
 
-def run_shard(args: argparse.Namespace) -> int:
-    from skeleton.core.members import read_members
-    from skeleton.ntu.build import run_shard as step
+def run_ntu_parse_shard(args: argparse.Namespace) -> int:
+    from skeleton.ntu.parse import ntu_parse_shard
 
-    try:
-        read_members(args.members)  # one line, not a traceback, for a wrong file
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.members}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    res = step(args.members, args.denoise, args.out, _max_raw_bytes(args))
+    res = ntu_parse_shard(args.members, args.denoise, args.out, _max_raw_bytes(args))
     print(
         f"{args.out}: {len(res.annotations)} samples, {len(res.rejects)} rejected", file=sys.stderr
     )
     return 0
 
 
-def run_splits(args: argparse.Namespace) -> int:
-    from skeleton.ntu.build import run_splits as step
+def run_ntu_splits(args: argparse.Namespace) -> int:
+    from skeleton.ntu.package import ntu_splits
 
-    splits = step(args.index, args.dataset, args.out)
+    splits = ntu_splits(args.index, args.dataset, args.out)
     print(json.dumps({k: len(v) for k, v in splits.items()}), file=sys.stderr)
     return 0
 
 
-def run_rejects(args: argparse.Namespace) -> int:
+def run_ntu_rejects(args: argparse.Namespace) -> int:
     from skeleton.core.errors import InputError
-    from skeleton.ntu.build import run_rejects as step
+    from skeleton.ntu.rejects import ntu_rejects
     from skeleton.ntu.shards import ShardError
 
     try:
-        rejects = step(args.index, args.shards, args.dataset, args.out)
+        rejects = ntu_rejects(args.index, args.shards, args.dataset, args.out)
     except ShardError as exc:
         raise InputError(str(exc)) from None
     print(f"{args.out}: {len(rejects)} rejected", file=sys.stderr)
     return 0
 
 
-def run_package(args: argparse.Namespace) -> int:
+def run_ntu_package(args: argparse.Namespace) -> int:
     from skeleton.core.errors import InputError
+    from skeleton.core.packaging import Report
     from skeleton.core.rejects import NoUsableSamples, StrictModeError
-    from skeleton.ntu.build import run_package as step
+    from skeleton.ntu.package import ntu_package
     from skeleton.ntu.shards import ShardError
 
+    report = Report(args.dataset, "3d", args.rejects)
     try:
-        counts = step(
-            args.index, args.shards, args.splits, args.dataset, args.out, args.rejects,
-            args.manifest, {}, args.strict, splits_out=args.splits_out,
+        counts = ntu_package(
+            args.index, args.shards, args.splits, args.out, report, args.manifest, {},
+            args.strict, splits_out=args.splits_out,
         )  # fmt: skip
     except StrictModeError as exc:
         print(str(exc), file=sys.stderr)

@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from skeleton.core.defaults import POSE
+
 BACKENDS = ("mmpose", "yolo")
 POSTPROCS = ("mmaction2", "tracks")  # skeleton.pose.extract.POSTPROCS (numpy-free here)
-# Defaults agree with the workflow's pose section (config/schema/config.schema.yaml; a test
-# checks), except --device: see DEVICE_HELP.
+# Defaults: skeleton.core.defaults, as the workflow's pose section, except --device (DEVICE_HELP).
 BACKEND_HELP = (
     "mmpose: Faster R-CNN + HRNet-w32 (as the released 2D pickles); yolo: YOLO11n-pose "
     "(default: %(default)s)"
@@ -64,7 +65,7 @@ def register(subparsers: Any) -> None:
         help="read more video paths from a pose shard's members file (the workflow's "
         "results/<source>/members/videos_<k>.tsv, column source)",
     )
-    p.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
+    p.add_argument("--backend", choices=BACKENDS, default=POSE.backend, help=BACKEND_HELP)
     p.add_argument("--out", required=True, metavar="OUT.pkl", help="the annotation list")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
     p.add_argument(
@@ -77,24 +78,24 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--postproc",
         choices=POSTPROCS,
-        default="mmaction2",
+        default=POSE.postproc,
         help="box post-processing of NTU videos: mmaction2: MMAction2's "
         "ntu_pose_extraction procedure (actors' boxes chosen from the whole video's detections "
         "first, then pose in those boxes on every frame); tracks: our IoU tracking of every "
         "detection's pose, gaps of up to 15 frames interpolated (default: %(default)s)",
     )
-    p.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
+    p.add_argument("--checkpoint", default=POSE.checkpoint, help=CHECKPOINT_HELP)
     p.add_argument(
         "--batch-size",
         type=int,
-        default=16,
+        default=POSE.batch_size,
         metavar="N",
         help="frames per backend call (default: %(default)s)",
     )
     p.add_argument(
         "--in-flight",
         type=int,
-        default=2,
+        default=POSE.in_flight,
         metavar="N",
         help="videos processed at once on the one loaded model (a GPU is fed while another "
         "video decodes; same results; default: %(default)s)",
@@ -102,7 +103,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--max-persons",
         type=int,
-        default=2,
+        default=POSE.max_persons,
         metavar="M",
         help="person slots cap (NTU: actors per action class, at most this; default: %(default)s)",
     )
@@ -214,8 +215,8 @@ def register(subparsers: Any) -> None:
             "this interpreter; run it with the pose environment's python."
         ),
     )
-    t.add_argument("--backend", choices=BACKENDS, default="mmpose", help=BACKEND_HELP)
-    t.add_argument("--checkpoint", default="default", help=CHECKPOINT_HELP)
+    t.add_argument("--backend", choices=BACKENDS, default=POSE.backend, help=BACKEND_HELP)
+    t.add_argument("--checkpoint", default=POSE.checkpoint, help=CHECKPOINT_HELP)
     t.add_argument("--device", default="cpu", help=DEVICE_HELP)
     t.add_argument("--fp16", action="store_true", help="half precision (cuda only)")
     t.add_argument("--models", metavar="YAML", help="model configs (as skeleton/pose/models.yaml)")
@@ -287,7 +288,8 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 def run_pose(args: argparse.Namespace) -> int:
     from skeleton.core.errors import UsageError
     from skeleton.pose.base import BackendUnavailable, get_backend
-    from skeleton.pose.extract import ExtractOptions, run_shard
+    from skeleton.pose.extract import ExtractOptions
+    from skeleton.pose.shard import pose_shard
 
     need_pose_env(args.backend)
     videos = _videos(args)
@@ -327,7 +329,7 @@ def run_pose(args: argparse.Namespace) -> int:
             prefix=".pose-work.", dir=out.parent if out.parent.exists() else None
         )
     try:
-        n, rejected = run_shard(
+        n, rejected = pose_shard(
             videos, out, factory, options, work, rejects, boxes=boxes, in_flight=args.in_flight
         )
     finally:
@@ -342,6 +344,8 @@ def run_pose(args: argparse.Namespace) -> int:
 
 
 def _skeleton_files(paths: list[str]) -> dict[str, str]:
+    """sample -> its `.skeleton` file: the files given, and those under the folders given (the
+    first found, in the order given, then sorted)."""
     found: dict[str, str] = {}
     for p in map(Path, paths):
         files = sorted(p.rglob("*.skeleton")) if p.is_dir() else [p]
@@ -362,7 +366,7 @@ def _load_annotations(path: str | os.PathLike) -> list[dict]:
 
 def run_quality(args: argparse.Namespace) -> int:
     from skeleton.core.errors import InputError, UsageError
-    from skeleton.datasets.ntu_quality import COCO_FROM_KINECT, annotation_pck
+    from skeleton.datasets.ntu_quality import quality_table, score
 
     try:
         annotations = _load_annotations(args.pred)
@@ -370,30 +374,14 @@ def run_quality(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.pred}: {exc.strerror or exc}") from exc
     if not all("keypoint_score" in a for a in annotations):
         raise InputError(f"{args.pred}: not a 2D pose pickle (no keypoint_score)")
-    skeletons = _skeleton_files(args.skeletons)
-    joints = list(COCO_FROM_KINECT)
-    header = ["sample", "pck", "joints", "frames", "missed_frames"]
-    if args.per_joint:
-        header += joints
-    rows = ["\t".join(header)]
-    scores = []
-    for a in annotations:
-        src = skeletons.get(a["frame_dir"])
-        if src is None:
-            continue
-        r = annotation_pck(a, src, args.alpha)
-        scores.append(r.pck)
-        row = [r.sample, f"{r.pck:.4f}", str(r.joints), str(r.frames), str(r.missed_frames)]
-        if args.per_joint:
-            row += [f"{r.per_joint[j]:.4f}" for j in joints]
-        rows.append("\t".join(row))
-    if not scores:
+    results = score(annotations, _skeleton_files(args.skeletons), args.alpha)
+    if not results:
         raise UsageError(f"no annotation of {args.pred} has a .skeleton file under --skeletons")
-    text = "\n".join(rows) + "\n"
+    text = quality_table(results, args.per_joint)
     sys.stdout.write(text)
-    mean = sum(scores) / len(scores)
+    mean = sum(r.pck for r in results) / len(results)
     print(
-        f"mean PCK@{args.alpha:g}xtorso over {len(scores)} sample(s): {mean:.4f}", file=sys.stderr
+        f"mean PCK@{args.alpha:g}xtorso over {len(results)} sample(s): {mean:.4f}", file=sys.stderr
     )
     if args.out:
         from skeleton.core.files import atomic_write

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from skeleton.core import reasons
+from skeleton.core.defaults import NTU
+
 ZIP_SEP = "::"  # "archive.zip::member/path" names a member of a zip input (see Source.id)
 ZIP_SUFFIX = ".zip"  # archives found in input folders are read (any case: .ZIP too)
 
@@ -66,32 +69,24 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-# Largest raw file read (plain or zip member, uncompressed). Real NTU .skeleton files are
-# under 2 MB (the biggest of 114,480 is ~1.9 MB); the cap keeps a zip bomb or a huge stray
-# file from filling memory. Configurable: ntu.max_raw_mb, `skeleton ntu-index --max-raw-mb`.
-DEFAULT_MAX_RAW_BYTES = 32 << 20
+def raw_bytes(mb: float) -> int:
+    """The byte cap of a raw file read, from a size in MB (ntu.max_raw_mb, --max-raw-mb)."""
+    return int(mb * (1 << 20))
+
+
+# Largest raw file read (plain or zip member, uncompressed): skeleton.core.defaults.
+DEFAULT_MAX_RAW_BYTES = raw_bytes(NTU.max_raw_mb)
 _CHUNK = 1 << 16
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip local file header (APPNOTE 4.3.7)
 _ENCRYPTED = 0x1  # general purpose flag bit 0
-
-# Reasons a raw file cannot be used (reject codes of the index and shard jobs).
-REASON_NOT_A_FILE = "not_a_file"  # a folder, FIFO, device, socket or dangling link
-REASON_BAD_PATH = "bad_path"  # a name the tables cannot carry (control, non-UTF-8 bytes)
-REASON_DUPLICATE_MEMBER = "duplicate_member"  # one archive holds the name twice
-# a member whose local header or data overlaps another member's (or the central directory):
-# members sharing one compressed stream are the zip bomb that inflates N times from one copy
-REASON_OVERLAPPING_MEMBER = "overlapping_member"
-REASON_ENCRYPTED = "encrypted"
-REASON_TOO_LARGE = "too_large"
-# a file or member that cannot be read (bad CRC-32, I/O error), an archive that cannot be
-# opened (cut short, damaged directory), a folder that cannot be listed (permission denied)
-REASON_UNREADABLE = "unreadable"
 
 _max_raw_bytes = DEFAULT_MAX_RAW_BYTES
 
 
 class RawFileError(OSError):
-    """A raw input that cannot be read: `reason` is a reject code, the message one line."""
+    """A raw input that cannot be read: `reason` is a code of skeleton.core.reasons, the message
+    one line (its rejects row's detail). An OSError, as every read error is: reads hand it on as
+    one, and any other OSError of a read is `unreadable`."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -168,25 +163,25 @@ def _read_plain(path: str, max_bytes: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         if os.path.islink(path):
-            raise RawFileError(REASON_NOT_A_FILE, f"{display(path)}: a dangling symlink") from None
-        raise RawFileError(REASON_UNREADABLE, f"{display(path)}: no such file") from None
+            raise RawFileError(reasons.NOT_A_FILE, f"{display(path)}: a dangling symlink") from None
+        raise RawFileError(reasons.UNREADABLE, f"{display(path)}: no such file") from None
     except OSError as exc:
-        raise RawFileError(REASON_UNREADABLE, f"{display(path)}: {exc.strerror}") from None
+        raise RawFileError(reasons.UNREADABLE, f"{display(path)}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise RawFileError(REASON_NOT_A_FILE, f"{display(path)}: {_kind(st.st_mode)}")
+            raise RawFileError(reasons.NOT_A_FILE, f"{display(path)}: {_kind(st.st_mode)}")
         if st.st_size > max_bytes:
-            raise RawFileError(REASON_TOO_LARGE, _too_large(path, st.st_size, max_bytes))
+            raise RawFileError(reasons.TOO_LARGE, _too_large(path, st.st_size, max_bytes))
         os.set_blocking(fd, True)
         # ask for the size fstat gave (+1 to see growth), not the cap: a cap-sized request is
-        # a fresh 32 MB mapping per file, faulted in and unmapped again (~15% of a parse job)
+        # a fresh cap-sized mapping per file, faulted in and unmapped again
         want = min(st.st_size, max_bytes) + 1
         data = f.read(want)
         if len(data) == want:  # the file grew since fstat: read on, up to the cap
             data += f.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
-        raise RawFileError(REASON_TOO_LARGE, _too_large(path, None, max_bytes))
+        raise RawFileError(reasons.TOO_LARGE, _too_large(path, None, max_bytes))
     return data
 
 
@@ -207,7 +202,7 @@ def _member_decompressor(info: zipfile.ZipInfo, where: str) -> Callable[[bytes, 
         obj = bz2.BZ2Decompressor()
     else:
         name = zipfile.compressor_names.get(method, "unknown")
-        raise RawFileError(REASON_UNREADABLE, f"{where}: compression method {method} ({name})")
+        raise RawFileError(reasons.UNREADABLE, f"{where}: compression method {method} ({name})")
 
     def decompress(data: bytes, n: int) -> bytes:
         if method == zipfile.ZIP_DEFLATED:  # zlib keeps input it has not used: feed it again
@@ -230,9 +225,9 @@ def read_member(
     data are refused. RawFileError otherwise."""
     where = display(Source(z.filename or "", info.filename).id)
     if info.flag_bits & _ENCRYPTED:
-        raise RawFileError(REASON_ENCRYPTED, f"{where}: an encrypted member")
+        raise RawFileError(reasons.ENCRYPTED, f"{where}: an encrypted member")
     if info.file_size > max_bytes:
-        raise RawFileError(REASON_TOO_LARGE, _too_large(where, info.file_size, max_bytes))
+        raise RawFileError(reasons.TOO_LARGE, _too_large(where, info.file_size, max_bytes))
     try:
         # a file handle of its own: readers in several threads never share a position
         with open(z.filename or "", "rb") as fp:
@@ -240,7 +235,7 @@ def read_member(
     except RawFileError:
         raise
     except (OSError, EOFError, ValueError, zlib.error) as exc:
-        raise RawFileError(REASON_UNREADABLE, f"{where}: {type(exc).__name__}: {exc}") from None
+        raise RawFileError(reasons.UNREADABLE, f"{where}: {type(exc).__name__}: {exc}") from None
     return data
 
 
@@ -273,17 +268,17 @@ def _inflate(
 ) -> bytes:
     if info.header_offset in layout.shared:
         raise RawFileError(
-            REASON_OVERLAPPING_MEMBER, f"{where}: shares its local header with another member"
+            reasons.OVERLAPPING_MEMBER, f"{where}: shares its local header with another member"
         )
     fp.seek(info.header_offset)
     header = fp.read(_LOCAL_HEADER.size)
     if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        raise RawFileError(REASON_UNREADABLE, f"{where}: no local header")
+        raise RawFileError(reasons.UNREADABLE, f"{where}: no local header")
     fields = _LOCAL_HEADER.unpack(header)
     start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]  # name, extra
     if start + info.compress_size > layout.bound(info.header_offset):
         raise RawFileError(
-            REASON_OVERLAPPING_MEMBER,
+            reasons.OVERLAPPING_MEMBER,
             f"{where}: its data overlaps the next member or the archive's directory",
         )
     fp.seek(start)
@@ -296,12 +291,12 @@ def _inflate(
         out += piece
         crc = zlib.crc32(piece, crc)
         if len(out) > max_bytes:
-            raise RawFileError(REASON_TOO_LARGE, _too_large(where, None, max_bytes))
+            raise RawFileError(reasons.TOO_LARGE, _too_large(where, None, max_bytes))
         if not chunk and not piece:
             break
     if len(out) != info.file_size or crc != info.CRC:
         raise RawFileError(
-            REASON_UNREADABLE,
+            reasons.UNREADABLE,
             f"{where}: bad CRC-32 or size ({len(out)} bytes, the archive says {info.file_size})",
         )
     return bytes(out)
@@ -312,7 +307,7 @@ def _open_zip(path: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     except Exception as exc:  # noqa: BLE001 - any failure to list an archive is a reject
         why = _zip_problem(path, exc)
-        raise RawFileError(REASON_UNREADABLE, f"{display(path)}: {why}") from None
+        raise RawFileError(reasons.UNREADABLE, f"{display(path)}: {why}") from None
 
 
 def _zip_problem(path: str, exc: Exception) -> str:
@@ -390,7 +385,7 @@ def _member_info(z: zipfile.ZipFile, src: Source) -> zipfile.ZipInfo:
     try:
         return z.getinfo(src.member or "")
     except KeyError:
-        raise RawFileError(REASON_UNREADABLE, f"{display(src.id)}: no such member") from None
+        raise RawFileError(reasons.UNREADABLE, f"{display(src.id)}: no such member") from None
 
 
 class ZipReader:
@@ -428,7 +423,7 @@ class Problem:
 
     name: str  # its file name (printable), the sample it would be
     where: str  # its Source.id (printable), or the printable path for a bad_path
-    reason: str  # one of the REASON_* codes
+    reason: str  # a code of skeleton.core.reasons
     detail: str
 
 
@@ -517,27 +512,27 @@ def _folder_problem(path: str, exc: OSError) -> Problem:
     why = _lower_first(exc.strerror or type(exc).__name__)
     name = display(os.path.basename(path.rstrip("/")) or path)
     where = _where(path) if path_problem(path) is None else display(path)
-    return Problem(name, where, REASON_UNREADABLE, f"{where}: cannot list this folder: {why}")
+    return Problem(name, where, reasons.UNREADABLE, f"{where}: cannot list this folder: {why}")
 
 
 def _raw_entry(path: str, max_bytes: int | None, found: list, problems: list) -> None:
     name = display(os.path.basename(path))
     why = path_problem(path)
     if why is not None:
-        problems.append(Problem(name, display(path), REASON_BAD_PATH, f"{display(path)}: {why}"))
+        problems.append(Problem(name, display(path), reasons.BAD_PATH, f"{display(path)}: {why}"))
         return
     where = _where(path)
     try:
         st = os.stat(path)
     except OSError:
         kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
-        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {kind}"))
+        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {kind}"))
         return
     if not stat.S_ISREG(st.st_mode):
-        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
+        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
     elif max_bytes is not None and st.st_size > max_bytes:
         problems.append(
-            Problem(name, where, REASON_TOO_LARGE, _too_large(where, st.st_size, max_bytes))
+            Problem(name, where, reasons.TOO_LARGE, _too_large(where, st.st_size, max_bytes))
         )
     else:
         found.append(Source(path))
@@ -550,17 +545,17 @@ def _archive_entry(
     name = display(os.path.basename(path))
     why = path_problem(path)
     if why is not None:
-        problems.append(Problem(name, display(path), REASON_BAD_PATH, f"{display(path)}: {why}"))
+        problems.append(Problem(name, display(path), reasons.BAD_PATH, f"{display(path)}: {why}"))
         return
     where = _where(path)
     try:
         st = os.stat(path)
     except OSError:
         kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
-        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {kind}"))
+        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {kind}"))
         return
     if not stat.S_ISREG(st.st_mode):  # a FIFO or device named .zip (folders are listed)
-        problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
+        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
         return
     more, bad = _zip_sources(path, suffix, max_bytes)
     found += more
@@ -616,24 +611,26 @@ def _zip_sources(path: str, suffix: str, max_bytes: int | None) -> tuple[list, l
         if counts[info.filename] > 1:
             if first[info.filename] == k:
                 detail = f"{where}: the archive holds {counts[info.filename]} members of this name"
-                problems.append(Problem(name, where, REASON_DUPLICATE_MEMBER, detail))
+                problems.append(Problem(name, where, reasons.DUPLICATE_MEMBER, detail))
             continue
         why = path_problem(info.filename)
         if info.is_dir():
-            problems.append(Problem(name, where, REASON_NOT_A_FILE, f"{where}: a folder entry"))
+            problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: a folder entry"))
         elif why is not None:
-            problems.append(Problem(name, where, REASON_BAD_PATH, f"{where}: {why}"))
+            problems.append(Problem(name, where, reasons.BAD_PATH, f"{where}: {why}"))
         elif k in overlaps:
             detail = (
                 f"{where}: its local header or data overlaps {overlaps[k]} (members that "
                 "share compressed data inflate many times from one copy)"
             )
-            problems.append(Problem(name, where, REASON_OVERLAPPING_MEMBER, detail))
+            problems.append(Problem(name, where, reasons.OVERLAPPING_MEMBER, detail))
         elif info.flag_bits & _ENCRYPTED:
-            problems.append(Problem(name, where, REASON_ENCRYPTED, f"{where}: an encrypted member"))
+            problems.append(
+                Problem(name, where, reasons.ENCRYPTED, f"{where}: an encrypted member")
+            )
         elif max_bytes is not None and info.file_size > max_bytes:
             detail = _too_large(where, info.file_size, max_bytes)
-            problems.append(Problem(name, where, REASON_TOO_LARGE, detail))
+            problems.append(Problem(name, where, reasons.TOO_LARGE, detail))
         else:
             found.append(src)
     return found, problems
@@ -689,7 +686,7 @@ def _folder_sources_file(p: Path, max_bytes: int | None) -> tuple[list, list]:
     size = p.stat().st_size
     if max_bytes is not None and size > max_bytes:
         where = _where(str(p))
-        problem = Problem(p.name, where, REASON_TOO_LARGE, _too_large(where, size, max_bytes))
+        problem = Problem(p.name, where, reasons.TOO_LARGE, _too_large(where, size, max_bytes))
         return [], [problem]
     return [Source(str(p))], []
 
@@ -700,6 +697,6 @@ def find_sources(inputs: list[str], suffix: str) -> list[Source]:
     as rejects use scan_sources."""
     found, problems = scan_sources(inputs, suffix)
     for p in problems:
-        if p.reason == REASON_UNREADABLE:
+        if p.reason == reasons.UNREADABLE:
             raise ValueError(p.detail)
     return found

@@ -1,4 +1,10 @@
-"""The rejects report: every sample or file that did not make it into a dataset, and why."""
+"""The rejects report: every sample or file that did not make it into a dataset, and why.
+
+`Reject` is one row; its reason is a code of skeleton.core.reasons. `RejectError` is the one
+exception base of "this input cannot be used": a reader, denoiser or pose step raises a subclass
+with a reason and a detail, and the step that runs one sample turns it into its Reject
+(`rejected`); nothing else is caught and translated by hand.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,9 @@ from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 
 from skeleton.core.files import atomic_write
+from skeleton.core.reasons import LEFT_OUT
 
 COLUMNS = ("sample", "source", "reason", "detail")
-# Samples the dataset's definition leaves out, listed so the report accounts for every input
-# (NTU120-only samples in an ntu60 build; HMDB51 videos in none of the official splits). They
-# are not failures: strict mode does not count them.
-NOT_IN_DATASET = "not_in_dataset"
-LEFT_OUT = frozenset({NOT_IN_DATASET, "in_no_split"})
 
 
 @dataclass(frozen=True, order=True)
@@ -27,6 +29,21 @@ class Reject:
 
     def __str__(self) -> str:
         return f"{self.sample}: {self.reason}: {self.detail}"
+
+
+class RejectError(Exception):
+    """An input that cannot be used: `reason` (a code of skeleton.core.reasons) and `detail`
+    (what is wrong, and where), the two columns its Reject gets. The message is
+    "reason: detail" unless a subclass says otherwise."""
+
+    def __init__(self, reason: str, detail: str, message: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}" if message is None else message)
+        self.reason = reason
+        self.detail = detail
+
+    def rejected(self, sample: str, source: str) -> Reject:
+        """The rejects row of `sample` (read from `source`) that this error stands for."""
+        return Reject(sample, source, self.reason, self.detail)
 
 
 def _clean(text: str) -> str:
@@ -55,7 +72,9 @@ def read_rejects(path: str | os.PathLike) -> list[Reject]:
 
 
 def failures(rejects: Iterable[Reject]) -> list[Reject]:
-    """The rejects strict mode fails on: all but those the dataset leaves out (LEFT_OUT)."""
+    """The rejects strict mode fails on: all but those the dataset leaves out
+    (skeleton.core.reasons.LEFT_OUT: NTU120 samples in an ntu60 build, HMDB51 videos in no
+    split, listed so the report accounts for every input)."""
     return [r for r in rejects if r.reason not in LEFT_OUT]
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from skeleton.core.files import atomic_write
-from skeleton.core.rejects import LEFT_OUT, Reject, count_reasons, failures
+from skeleton.core.reasons import LEFT_OUT
+from skeleton.core.rejects import Reject, count_reasons, failures
 
 SUFFIX = ".summary.json"
 EXAMPLES = 3  # rejected samples named in a summary

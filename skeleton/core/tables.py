@@ -55,6 +55,15 @@ def assign_shards(rows: Iterable[Row], n_shards: int) -> list[Row]:
     return out
 
 
+def shards(rows: Iterable[Row]) -> list[int]:
+    """The shards the rows fill (rows that are not parsed have -1)."""
+    return sorted({r.shard for r in rows if r.shard >= 0})  # type: ignore[attr-defined]
+
+
+def shard_rows(rows: Iterable[Row], shard: int) -> list[Row]:
+    return [r for r in rows if r.shard == shard]  # type: ignore[attr-defined]
+
+
 def shard_number(path: str | os.PathLike) -> int:
     """The shard a shard file holds, from the digits of its name (`shard_12.pkl` -> 12)."""
     digits = "".join(filter(str.isdigit, os.path.basename(path)))

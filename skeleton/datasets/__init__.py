@@ -12,14 +12,28 @@ under the root folders (searched recursively by file name, the sample's frame_di
 `names`), assigns pose shards and records missing videos; `skeleton.datasets.package` turns pose
 shards into `<ds>_2d.pkl` (dense, or Kinetics-400's compressed kpfile form).
 
-Optional module attributes, read by the workflow and the packager (defaults in brackets):
-`DATASETS` the pickles packaged from the source [(source,)]; `SPLITS` the official split names
-in order; `DATASET_SPLITS` {dataset: split names} [SPLITS]; `in_dataset(dataset, sample)` [all
-samples]; `settings(section)` the config section -> `SourceSettings` [videos, annotations, the
-rest as reader options]; `configured(section)` [videos set]; `POSE_DATASET` the `skeleton pose
---dataset` mode [generic]; `BOXES_FILE` ground-truth person boxes beside the annotations, used
-instead of the detector [none]; `COMPRESSED` Kinetics-400's kpfile form [False].
-Adding a source is one reader module, its line in ADAPTERS and its config section.
+Each reader module ends with its `SOURCE`, a `VideoSource`: what the workflow, the index and the
+packager need to know of it besides `read` (which pickles it makes, its split names, how its
+config section is read, the pose mode, ground-truth boxes, the compressed form), each with its
+default in that one class; a source that reads its config section another way (NTU, custom
+lists) or keeps samples out of a dataset (NTU60) subclasses it.
+
+Adding a dataset `foo` with videos and official split files:
+
+1. `skeleton/datasets/foo.py`: `read(annotations, **options) -> SampleTable` (build it with
+   `SampleTable`, `Sample`, `text_lines`, `need_file`, `quote`; a line it cannot use is a
+   `Reject` with a code of skeleton.core.reasons), `SPLITS` (the official split names in order)
+   and last `SOURCE = VideoSource("foo", read, SPLITS)`; its class names in
+   `label_maps/foo.txt` when the files do not name them. Then one line in ADAPTERS below:
+   `"foo": "skeleton.datasets.foo"`.
+2. One line in config/schema/config.schema.yaml, beside ucf101's:
+   `foo: {$ref: "#/$defs/video_source", default: {}, unevaluatedProperties: false,
+   description: ...}` (options of its `read` go in `properties` there, as gym's do).
+3. One row in README.md's table of video datasets (target, official files, splits).
+
+The workflow then has the target `foo` (rules/datasets.smk makes one per dataset), the config
+section `foo: {videos: ..., annotations: ...}` and `skeleton dataset-index foo`;
+tests/test_video_sources.py checks the three agree.
 """
 
 from __future__ import annotations
@@ -27,18 +41,19 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
+from skeleton.core import reasons
 from skeleton.core.files import name_problem
 from skeleton.core.rejects import Reject, count_reasons
 
 # <dataset>.txt: class names, line k = label k; shipped in the package, read by the rules too
 LABEL_MAP_DIR = Path(__file__).resolve().parent / "label_maps"
 
-# source -> reader module with `read(annotations, **options) -> SampleTable`
+# source (its config section) -> reader module, which defines `SOURCE`, a VideoSource
 ADAPTERS: dict[str, str] = {
     "ntu": "skeleton.datasets.ntu",
     "ucf101": "skeleton.datasets.ucf101",
@@ -71,6 +86,62 @@ class SourceSettings:
     options: dict = field(default_factory=dict)  # keyword options of the reader's `read`
     boxes: str | None = None  # ground-truth person boxes used instead of the detector
     files: list[str] = field(default_factory=list)  # every path the index reads (rule inputs)
+
+
+ROOT_KEYS = ("videos", "annotations", "boxes")  # section keys that are not reader options
+
+
+def as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """A video source as its reader module declares it (`SOURCE`): the contract between a reader
+    and the workflow, the index and the packager, with every default in this one place.
+
+    `read(annotations, **options) -> SampleTable` reads the official files as released. A
+    source whose config section is not `{videos, annotations, reader options}`, or whose
+    datasets do not take every sample, overrides `settings`, `configured`, `in_dataset`.
+    """
+
+    name: str  # the source's name: its config section, `skeleton dataset-index SOURCE`
+    read: Callable[..., SampleTable]
+    splits: tuple[str, ...]  # the official split names, in order ((): whatever the files name)
+    datasets: tuple[str, ...] = ()  # the pickles packaged from it ((): one, named `name`)
+    # split names per dataset, in pickle order; a dataset listed here keeps only those
+    dataset_splits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pose_dataset: str = "generic"  # `skeleton pose --dataset`: ntu sorts actors by class
+    boxes_file: str | None = None  # ground-truth person boxes beside the annotations (FineGYM)
+    compressed: bool = False  # packaged in Kinetics-400's compressed kpfile form
+
+    def __post_init__(self) -> None:
+        if not self.datasets:
+            object.__setattr__(self, "datasets", (self.name,))
+
+    def in_dataset(self, dataset: str, sample: str) -> bool:
+        """Whether `sample` belongs to `dataset` (one of `datasets`)."""
+        return True
+
+    def configured(self, section: Mapping[str, Any]) -> bool:
+        """Whether the config asks for this source (its videos are set)."""
+        return bool(section.get("videos"))
+
+    def settings(self, section: Mapping[str, Any]) -> SourceSettings:
+        """The config section -> what the index needs: `annotations` (a folder of official
+        files), `videos` (root folders), the other keys as reader options, and ground-truth
+        boxes (`boxes`, else `boxes_file` in the annotations folder). ConfigError naming the
+        keys to set when some are missing."""
+        if not section.get("videos") or not section.get("annotations"):
+            raise ConfigError(
+                f"target {self.name}: set {self.name}.videos (root folder of the videos) and "
+                f"{self.name}.annotations (folder holding the official split files)"
+            )
+        annotations, videos = str(section["annotations"]), as_list(section["videos"])
+        options = {k: v for k, v in section.items() if k not in ROOT_KEYS and v is not None}
+        beside = os.path.join(annotations, self.boxes_file) if self.boxes_file else None
+        boxes = section.get("boxes") or beside
+        return SourceSettings(annotations, videos, options, boxes, [annotations, *videos])
 
 
 @dataclass
@@ -110,7 +181,7 @@ class SampleTable:
         why = name_problem(sample.frame_dir)
         if why is not None:
             detail = f"sample name {quote(sample.frame_dir)} {why}"
-            self.rejects.append(Reject(sample.frame_dir, sample.source, "bad_name", detail))
+            self.rejects.append(Reject(sample.frame_dir, sample.source, reasons.BAD_NAME, detail))
             return
         here = (sample.label, sample.source)
         conflict = self.conflicts.get(sample.frame_dir)
@@ -138,7 +209,7 @@ class SampleTable:
         detail = (
             f"listed with different labels ({shown}{more}): left out, which is right is unknown"
         )
-        return Reject(frame_dir, places[0][1], "label_conflict", detail)
+        return Reject(frame_dir, places[0][1], reasons.LABEL_CONFLICT, detail)
 
     def split(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {name: [] for name in self.split_names}
@@ -169,19 +240,6 @@ def quote(text: str) -> str:
     return repr(text[:QUOTE_CHARS]) + ("..." if len(text) > QUOTE_CHARS else "")
 
 
-def video_stem(name: str) -> str:
-    """frame_dir of a video file name or path: the base name without its extension.
-
-    Only the last dot starts the extension: `my.clip.v2.mp4` is `my.clip.v2`, the same rule as
-    the video search (`index.find_videos`) and the pose stage (`pose.extract.sample_name`), so
-    `clip.1.mp4` and `clip.2.mp4` stay two samples. PYSKL's tools/data/custom_2d_skeleton.py
-    cuts at the first dot instead (`osp.basename(path).split('.')[0]`: `my`), which merges
-    such names. A name listed without its extension loses its last dotted part.
-    """
-    base = os.path.basename(name.replace("\\", "/"))
-    return base.rsplit(".", 1)[0] if "." in base else base
-
-
 def label_map_path(name: str) -> Path:
     """The shipped label map of `name` (ntu60, ntu120, ucf101, ...); it may not exist."""
     return LABEL_MAP_DIR / f"{name}.txt"
@@ -199,14 +257,18 @@ def label_map(name: str) -> list[str]:
     return read_label_map(path) if path.is_file() else []
 
 
-def reader(source: str) -> ModuleType:
+def video_source(source: str) -> VideoSource:
+    """The `SOURCE` of `source`'s reader module."""
     if source not in ADAPTERS:
         raise ValueError(f"unknown video source {source!r}; choose from {', '.join(ADAPTERS)}")
-    return importlib.import_module(ADAPTERS[source])
+    declared = importlib.import_module(ADAPTERS[source]).SOURCE
+    if not isinstance(declared, VideoSource) or declared.name != source:
+        raise TypeError(f"{ADAPTERS[source]}.SOURCE is not the VideoSource {source!r}")
+    return declared
 
 
 def read_dataset(source: str, annotations: str | os.PathLike | list[str], **options) -> SampleTable:
-    table = reader(source).read(annotations, **options)
+    table = video_source(source).read(annotations, **options)
     for note in table.notes:  # stderr: the index step's log
         print(f"{source}: {note}", file=sys.stderr)
     return table
@@ -214,7 +276,7 @@ def read_dataset(source: str, annotations: str | os.PathLike | list[str], **opti
 
 def datasets_of(source: str) -> tuple[str, ...]:
     """The pickles packaged from `source` (NTU: ntu60 and ntu120; others: the source itself)."""
-    return tuple(getattr(reader(source), "DATASETS", (source,)))
+    return video_source(source).datasets
 
 
 def source_of(dataset: str) -> str:
@@ -227,9 +289,9 @@ def source_of(dataset: str) -> str:
 
 
 def dataset_filter(dataset: str) -> Callable[[str], bool]:
-    """sample -> whether it belongs to `dataset` (the reader's `in_dataset`, else every one)."""
-    hook = getattr(reader(source_of(dataset)), "in_dataset", None)
-    return (lambda sample: True) if hook is None else (lambda sample: hook(dataset, sample))
+    """sample -> whether it belongs to `dataset`."""
+    source = video_source(source_of(dataset))
+    return lambda sample: source.in_dataset(dataset, sample)
 
 
 def need_file(folder: str | os.PathLike, name: str) -> Path:
@@ -247,15 +309,14 @@ def text_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
 
 def dataset_splits(dataset: str) -> tuple[str, ...]:
     """The dataset's official split names in order (empty: whatever the index names)."""
-    module = reader(source_of(dataset))
-    per_dataset = getattr(module, "DATASET_SPLITS", {})
-    return tuple(per_dataset.get(dataset, getattr(module, "SPLITS", ())))
+    source = video_source(source_of(dataset))
+    return tuple(source.dataset_splits.get(dataset, source.splits))
 
 
 def split_order(dataset: str, names: set[str] | list[str]) -> list[str]:
     """The dataset's split names in official order (known ones always present), then others;
     a dataset with its own split list (NTU60 / NTU120) keeps only those."""
     known = list(dataset_splits(dataset))
-    if getattr(reader(source_of(dataset)), "DATASET_SPLITS", None):
+    if dataset in video_source(source_of(dataset)).dataset_splits:
         return known
     return known + [n for n in sorted(set(names)) if n not in known]

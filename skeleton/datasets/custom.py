@@ -31,17 +31,20 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
+from skeleton.core.videos import video_stem
 from skeleton.datasets import (
     AnnotationError,
     ConfigError,
     Sample,
     SampleTable,
     SourceSettings,
+    VideoSource,
+    as_list,
     quote,
     read_label_map,
     require_samples,
-    video_stem,
 )
 from skeleton.datasets.index import SPLIT_SEP
 
@@ -63,23 +66,6 @@ SEPARATOR_HINTS = {
 INT_RE = re.compile(r"-?[0-9]+")
 INT_CHARS = 9  # an int label longer than this is out of any label map's range
 MAX_INT_LABEL = 99_999  # largest int label taken without a label map (names 0..N are made)
-
-
-def settings(section: Mapping[str, Any]) -> SourceSettings:
-    """Config `custom`: `list` (the CSV/TSV), `videos` (where bare names are searched; default
-    the list's folder), `label_map`."""
-    from skeleton.datasets.sources import as_list
-
-    if not section.get("list"):
-        raise ConfigError("target custom: set custom.list (a CSV/TSV video,label[,split])")
-    listed = str(section["list"])
-    videos = as_list(section.get("videos")) or [os.path.dirname(listed) or "."]
-    options = {"label_map": str(section["label_map"])} if section.get("label_map") else {}
-    return SourceSettings(listed, videos, options, None, [listed, *videos, *options.values()])
-
-
-def configured(section: Mapping[str, Any]) -> bool:
-    return bool(section.get("list"))
 
 
 def split_name_problem(name: str) -> str | None:
@@ -209,18 +195,25 @@ def read(
         sample = video_stem(row[0]) if row and row[0] else "?"
         why = _bad_line(form, row)
         if why is not None:
-            table.rejects.append(Reject(sample, where, "bad_line", why))
+            table.rejects.append(Reject(sample, where, reasons.BAD_LINE, why))
             continue
         video, text = row[0], row[1]
         split = row[2] if len(row) > 2 and row[2] else DEFAULT_SPLIT
         why = split_name_problem(split)
         if why is not None:
-            table.rejects.append(Reject(sample, where, "bad_split", f"split {quote(split)} {why}"))
+            table.rejects.append(
+                Reject(sample, where, reasons.BAD_SPLIT, f"split {quote(split)} {why}")
+            )
             continue
         label = _int_label(text) if _is_int(text) else index.get(text)
         if label is None or not 0 <= label < len(names):
             table.rejects.append(
-                Reject(sample, where, "unknown_label", f"label {quote(text)} not in the label map")
+                Reject(
+                    sample,
+                    where,
+                    reasons.UNKNOWN_LABEL,
+                    f"label {quote(text)} not in the label map",
+                )
             )
             continue
         explicit = ""
@@ -230,3 +223,23 @@ def read(
             splits.append(split)
         table.add(Sample(sample, label, path=explicit, source=where), split)
     return require_samples(table, path)
+
+
+class CustomList(VideoSource):
+    """Config `custom` names a list, not a folder of official files."""
+
+    def configured(self, section: Mapping[str, Any]) -> bool:
+        return bool(section.get("list"))
+
+    def settings(self, section: Mapping[str, Any]) -> SourceSettings:
+        """`list` (the CSV/TSV), `videos` (where bare names are searched; default the list's
+        folder), `label_map`."""
+        if not section.get("list"):
+            raise ConfigError("target custom: set custom.list (a CSV/TSV video,label[,split])")
+        listed = str(section["list"])
+        videos = as_list(section.get("videos")) or [os.path.dirname(listed) or "."]
+        options = {"label_map": str(section["label_map"])} if section.get("label_map") else {}
+        return SourceSettings(listed, videos, options, None, [listed, *videos, *options.values()])
+
+
+SOURCE = CustomList("custom", read, SPLITS)

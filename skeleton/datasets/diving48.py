@@ -14,12 +14,14 @@ import json
 import os
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     QUOTE_CHARS,
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     need_file,
     quote,
@@ -69,12 +71,12 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
             where = f"{path}[{i}]"
             if not isinstance(item, dict):
                 detail = f"element {i} is a JSON {_kind(item)}, not a video object"
-                table.rejects.append(Reject(f"#{i}", where, "bad_entry", detail))
+                table.rejects.append(Reject(f"#{i}", where, reasons.BAD_ENTRY, detail))
                 continue
             vid, label = item.get("vid_name"), item.get("label")
             if not isinstance(vid, str) or not vid:
                 why = "no vid_name" if vid is None else f"vid_name {_shown(vid)} is not a name"
-                table.rejects.append(Reject(f"#{i}", where, "bad_entry", why))
+                table.rejects.append(Reject(f"#{i}", where, reasons.BAD_ENTRY, why))
                 continue
             where = f"{where} (vid_name {quote(vid)})"  # the element as a user finds it
             # a bool is an int to Python, not a class to Diving48
@@ -84,7 +86,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         vid,
                         where,
-                        "unknown_label",
+                        reasons.UNKNOWN_LABEL,
                         f"{shown}: expected an int class 0..{len(classes) - 1}",
                     )
                 )
@@ -94,10 +96,13 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         vid,
                         where,
-                        "unknown_label",
+                        reasons.UNKNOWN_LABEL,
                         f"label {_shown(label)} not in 0..{len(classes) - 1}",
                     )
                 )
                 continue
             table.add(Sample(vid, label, source=where), split)
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("diving48", read, SPLITS)

@@ -54,11 +54,13 @@ from typing import Any
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
@@ -80,7 +82,6 @@ ORG, UNVERSIONED = "org", "unversioned"
 LABEL_RE = re.compile(r"-?[0-9]{1,6}")  # a class as the lists write it
 BOX_KEYS = ("bbox", "bboxes", "boxes", "box")
 BOXES_FILE = "gym_gt_bboxes.pkl"
-NO_BOXES = "no_gt_boxes"
 PYSKL_44 = "github.com/kennymckormick/pyskl/issues/44"
 BOX_LAYOUT = (
     "{clip id: (T, 4|5) or (T, k, 4|5) array | list of T per-frame (k, 4|5) boxes | "
@@ -222,7 +223,7 @@ def read(
                     Reject(
                         parts[0],
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"expected '<element id> <class>', got {quote(line)}",
                     )
                 )
@@ -233,7 +234,7 @@ def read(
                     Reject(
                         element,
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"{quote(element)} is not an element id <youtube id>_E_<event start>_"
                         "<event end>_A_<action start>_<action end>",
                     )
@@ -241,7 +242,9 @@ def read(
                 continue
             if not 0 <= label < n:
                 table.rejects.append(
-                    Reject(element, where, "unknown_label", f"class {label} not in 0..{n - 1}")
+                    Reject(
+                        element, where, reasons.UNKNOWN_LABEL, f"class {label} not in 0..{n - 1}"
+                    )
                 )
                 continue
             name = compact_id(element)
@@ -251,7 +254,7 @@ def read(
                     Reject(
                         name,
                         where,
-                        NO_BOXES,
+                        reasons.NO_GT_BOXES,
                         f"no entry in {boxes} (the released boxes cover the Gym99 videos; "
                         f"Gym288's extra videos have none, {PYSKL_44}); no detector fallback",
                     )
@@ -261,7 +264,7 @@ def read(
     if without:
         table.notes.append(
             f"{len(set(without))} element(s) have no ground-truth boxes in {boxes} and are "
-            f"rejected ({NO_BOXES}), e.g. {without[0]}"
+            f"rejected ({reasons.NO_GT_BOXES}), e.g. {without[0]}"
         )
     return require_samples(table, annotations)
 
@@ -420,3 +423,6 @@ def box_lookup(path: str | os.PathLike) -> BoxLookup:
     """The lookup `skeleton pose --boxes` hands the extractor: frame_dir -> per-frame boxes."""
     boxes = load_boxes(path)
     return lambda name: boxes_for(boxes, name)
+
+
+SOURCE = VideoSource("gym", read, SPLITS, boxes_file=BOXES_FILE)

@@ -21,16 +21,18 @@ import os
 import re
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
+from skeleton.core.videos import video_stem
 from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
     text_lines,
-    video_stem,
 )
 
 SPLITS = ("train1", "test1", "train2", "test2", "train3", "test3")
@@ -40,7 +42,6 @@ SPLIT_FILE_RE = re.compile(r"^(?P<cls>.+)_test_split(?P<k>[123])\.txt$")
 ROLE = {"1": "train", "2": "test"}  # "0": not used in this split
 NUM_CLASSES = 51
 LABEL_MAP = "skeleton/datasets/label_maps/hmdb51.txt"
-NO_SPLIT = "in_no_split"
 SHOWN = 3  # file names shown in an error about several
 
 
@@ -111,7 +112,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                         Reject(
                             video_stem(parts[0]),
                             where,
-                            "bad_line",
+                            reasons.BAD_LINE,
                             f"expected '<video>.avi 0|1|2', got {quote(line)}",
                         )
                     )
@@ -129,5 +130,8 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                 f"no line of {classes[s.label]}_test_split{{1,2,3}}.txt puts it in a split "
                 "(0 = not used): left out, as MMAction2's lists leave it out"
             )
-            table.rejects.append(Reject(name, s.source, NO_SPLIT, detail))
+            table.rejects.append(Reject(name, s.source, reasons.IN_NO_SPLIT, detail))
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("hmdb51", read, SPLITS)

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.files import atomic_write
 from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject, write_rejects
@@ -41,16 +42,11 @@ from skeleton.core.tables import (
     shard_count,
     write_table,
 )
+from skeleton.core.videos import VIDEO_EXTENSIONS, file_stem
 from skeleton.datasets import SampleTable, read_dataset
 from skeleton.ntu.names import DATASET_SIZES
 
-# Containers the released datasets come in (UCF101/HMDB51 .avi, Diving48/FineGYM/K400 .mp4,
-# some K400 mirrors .webm/.mkv) and a few other common ones.
-VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv")
 SPLIT_SEP = ","
-# videos per pose job (one model load, one GPU) at a source's reference size, the default of
-# the workflow (pose.shard_size) and the CLI
-SHARD_SIZE = 200
 MEMBERS_PREFIX = "videos"  # <members folder>/videos_<k>.tsv
 # Reference sizes of the pose shard count (see the module's docstring)
 FIXED_REFERENCE = {"ntu": DATASET_SIZES["ntu120"]}
@@ -59,7 +55,7 @@ CUSTOM_MIN_REFERENCE = 1024  # small lists: no count change until they pass this
 
 
 @dataclass(frozen=True)
-class IndexRow:
+class VideoRow:
     sample: str  # frame_dir
     label: int
     splits: str  # comma-separated split names ('' when the sample is in none)
@@ -86,32 +82,32 @@ def find_videos(roots: Iterable[str | os.PathLike]) -> dict[str, list[str]]:
             raise FileNotFoundError(f"{root}: no such video folder or file")
         for f in files:
             if f.is_file():
-                found.setdefault(f.name.rsplit(".", 1)[0], []).append(str(f))
+                found.setdefault(file_stem(f.name), []).append(str(f))
     return {k: sorted(v) for k, v in found.items()}
 
 
 def build_index(
     table: SampleTable, roots: Iterable[str | os.PathLike], shard_size: int
-) -> list[IndexRow]:
+) -> list[VideoRow]:
     check_shard_size(shard_size)  # before the folders are walked
     videos = find_videos(roots)
-    rows: list[IndexRow] = []
+    rows: list[VideoRow] = []
     for key in sorted(table.samples):
         s = table.samples[key]
         splits = SPLIT_SEP.join(s.splits)
         if s.path:
-            status = STATUS_OK if Path(s.path).is_file() else "missing_video"
+            status = STATUS_OK if Path(s.path).is_file() else reasons.MISSING_VIDEO
             detail = "" if status == STATUS_OK else f"{s.path}: no such file ({s.source})"
-            rows.append(IndexRow(s.frame_dir, s.label, splits, status, -1, s.path, detail))
+            rows.append(VideoRow(s.frame_dir, s.label, splits, status, -1, s.path, detail))
             continue
         name = next((n for n in (s.frame_dir, *s.names) if n in videos), None)
         if name is None:
             rows.append(
-                IndexRow(
+                VideoRow(
                     s.frame_dir,
                     s.label,
                     splits,
-                    "missing_video",
+                    reasons.MISSING_VIDEO,
                     -1,
                     "",
                     f"no video named {' or '.join(f'{n}.*' for n in (s.frame_dir, *s.names))} "
@@ -125,7 +121,7 @@ def build_index(
             if len(paths) > 1
             else ""
         )
-        rows.append(IndexRow(s.frame_dir, s.label, splits, STATUS_OK, -1, paths[0], detail))
+        rows.append(VideoRow(s.frame_dir, s.label, splits, STATUS_OK, -1, paths[0], detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK))
     return assign_shards(rows, n_shards(table, shard_size))
 
@@ -145,35 +141,27 @@ def n_shards(table: SampleTable, shard_size: int) -> int:
     return shard_count(reference_size(table), shard_size)
 
 
-def member_rows(rows: Iterable[IndexRow]) -> list[tuple[int, str, str, str]]:
+def member_rows(rows: Iterable[VideoRow]) -> list[tuple[int, str, str, str]]:
     """(shard, sample, video, video) of each video to pose."""
     return [(r.shard, r.sample, r.path, r.path) for r in rows if r.shard >= 0]
 
 
 def write_members(
-    rows: Iterable[IndexRow], folder: str | os.PathLike, keep_absent: bool = False
+    rows: Iterable[VideoRow], folder: str | os.PathLike, keep_absent: bool = False
 ) -> dict[int, list[str]]:
     """Bring the pose shards' members files in `folder` up to date (skeleton.core.members)."""
     return sync_members(folder, MEMBERS_PREFIX, member_rows(rows), keep_absent)
 
 
-def write_index(rows: Iterable[IndexRow], path: str | os.PathLike) -> None:
-    write_table(rows, IndexRow, path)
+def write_index(rows: Iterable[VideoRow], path: str | os.PathLike) -> None:
+    write_table(rows, VideoRow, path)
 
 
-def read_index(path: str | os.PathLike) -> list[IndexRow]:
-    return read_table(path, IndexRow)
+def read_index(path: str | os.PathLike) -> list[VideoRow]:
+    return read_table(path, VideoRow)
 
 
-def shard_rows(rows: Iterable[IndexRow], shard: int) -> list[IndexRow]:
-    return [r for r in rows if r.shard == shard]
-
-
-def shards(rows: Iterable[IndexRow]) -> list[int]:
-    return sorted({r.shard for r in rows if r.shard >= 0})
-
-
-def index_rejects(rows: Iterable[IndexRow]) -> list[Reject]:
+def index_rejects(rows: Iterable[VideoRow]) -> list[Reject]:
     return [Reject(r.sample, r.path, r.status, r.detail) for r in rows if r.status != STATUS_OK]
 
 
@@ -182,7 +170,7 @@ def write_label_map(classes: list[str], path: str | os.PathLike) -> None:
         f.write("".join(f"{c}\n" for c in classes))
 
 
-def run_index(
+def video_index(
     source: str,
     annotations: str | os.PathLike | list[str],
     videos: list[str],
@@ -193,12 +181,13 @@ def run_index(
     members: str | os.PathLike | None = None,
     seen: tuple[str | os.PathLike, list[str]] | None = None,
     **options,
-) -> list[IndexRow]:
-    """Read the official files, find the videos, write the index, the annotation rejects (bad
-    lines of the official files, unusable NTU video names), the label map and, with `members`,
-    each pose shard's members file into that folder; with `seen` (path, configured files), the
-    files' state as found before reading them (skeleton.core.members.refresh compares it). An
-    index without a usable sample is written too: packaging reports it (NoUsableSamples)."""
+) -> list[VideoRow]:
+    """The `video_index` step (rule, and command `dataset-index`): read the official files,
+    find the videos, write the index, the annotation rejects (bad lines of the official files,
+    unusable NTU video names), the label map and, with `members`, each pose shard's members
+    file into that folder; with `seen` (path, configured files), the files' state as found
+    before reading them (skeleton.core.members.refresh compares it). An index without a usable
+    sample is written too: packaging reports it (NoUsableSamples)."""
     if seen is not None:
         record_inputs(*seen)
     table = read_dataset(source, annotations, **options)

@@ -35,18 +35,19 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
 from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     label_map,
     quote,
     require_samples,
 )
 
 SPLITS = ("train", "val")
-COMPRESSED = True  # packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
 COLUMNS = ("label", "youtube_id", "time_start", "time_end")
 # latest time taken (s): the clip name's `%06d` holds six digits (a YouTube video is hours long)
 MAX_SECONDS = 999_999
@@ -181,17 +182,17 @@ def _read_row(
 ) -> None:
     yid = (row["youtube_id"] or "").strip()
     if not yid:
-        table.rejects.append(Reject("?", where, "bad_line", "no youtube_id"))
+        table.rejects.append(Reject("?", where, reasons.BAD_LINE, "no youtube_id"))
         return
     try:
         stem = clip_name(yid, row["time_start"], row["time_end"])
     except ValueError as exc:
-        table.rejects.append(Reject(yid, where, "bad_line", f"{exc}"))
+        table.rejects.append(Reject(yid, where, reasons.BAD_LINE, f"{exc}"))
         return
     label = class_label(row["label"], index)
     if label is None:
         cls = quote(row["label"] or "")
-        table.rejects.append(Reject(stem, where, "unknown_label", f"class {cls} not in k400"))
+        table.rejects.append(Reject(stem, where, reasons.UNKNOWN_LABEL, f"class {cls} not in k400"))
         return
     table.add(Sample(stem, label, names=(yid,), source=where), split)
 
@@ -208,3 +209,7 @@ def _drop_shared_ids(table: SampleTable) -> None:
             f"{len(shared)} youtube id(s) name more than one clip (e.g. {shared[0]}): their "
             "videos are found only under the clip name <id>_<start>_<end>"
         )
+
+
+# packaged in PYSKL's compressed kpfile form (skeleton.datasets.package)
+SOURCE = VideoSource("k400", read, SPLITS, compressed=True)

@@ -8,9 +8,6 @@ NTU120 (all); each 2D pickle takes the splits of its 3D pickle (`results/<ds>/sp
 both hold the same samples. Rejected here: names that are not NTU sample names (`bad_name`),
 videos inside archives (`in_archive`: decoding needs files) and a second video of a sample
 (`duplicate`: the first in sorted path order is used).
-
-`pose_quality` scores a 2D pickle against the Kinect colour-space joints of each sample's
-`.skeleton` file (PCK@0.2 x torso, skeleton.datasets.ntu_quality).
 """
 
 from __future__ import annotations
@@ -19,29 +16,18 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from skeleton.core.files import atomic_write, find_sources
+from skeleton.core import reasons
+from skeleton.core.files import find_sources
 from skeleton.core.rejects import Reject
-from skeleton.datasets import Sample, SampleTable, SourceSettings, label_map
+from skeleton.datasets import Sample, SampleTable, SourceSettings, VideoSource, label_map
 
 VIDEO_SUFFIX = "_rgb.avi"  # NTU RGB+D video file names: <sample>_rgb.avi
-DATASETS = ("ntu60", "ntu120")  # the pickles packaged from this source
-POSE_DATASET = "ntu"  # `skeleton pose --dataset ntu`: actors by action class
 # split names of each dataset, in the order of its 3D pickle (skeleton.ntu.names.BENCHMARKS)
 DATASET_SPLITS = {
     "ntu60": ("xsub_train", "xsub_val", "xview_train", "xview_val"),
     "ntu120": ("xsub_train", "xsub_val", "xset_train", "xset_val"),
 }
 SPLITS = ("xsub_train", "xsub_val", "xview_train", "xview_val", "xset_train", "xset_val")
-
-
-def settings(section: Mapping[str, Any]) -> SourceSettings:
-    """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
-    videos = list(section.get("videos") or [])
-    return SourceSettings(annotations=videos, videos=[], files=videos)
-
-
-def configured(section: Mapping[str, Any]) -> bool:
-    return bool(section.get("videos"))
 
 
 def official_splits(name: str) -> list[str]:
@@ -72,14 +58,14 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
         try:
             action = parse_name(name).action
         except ValueError as exc:
-            table.rejects.append(Reject(name, src.id, "bad_name", str(exc)))
+            table.rejects.append(Reject(name, src.id, reasons.BAD_NAME, str(exc)))
             continue
         if src.member is not None:
             detail = "videos are decoded from files: extract the archive"
-            table.rejects.append(Reject(name, src.id, "in_archive", detail))
+            table.rejects.append(Reject(name, src.id, reasons.IN_ARCHIVE, detail))
         elif name in used:
             detail = f"also at {used[name]}; that one is used"
-            table.rejects.append(Reject(name, src.id, "duplicate", detail))
+            table.rejects.append(Reject(name, src.id, reasons.DUPLICATE, detail))
         else:
             used[name] = src.id
             sample = Sample(name, action - 1, official_splits(name), path=src.path, source=src.id)
@@ -87,37 +73,24 @@ def read(annotations: str | os.PathLike | list[str], **_options: Any) -> SampleT
     return table
 
 
-def in_dataset(dataset: str, sample: str) -> bool:
-    """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
-    from skeleton.ntu.names import in_dataset as ntu_in_dataset
-    from skeleton.ntu.names import parse_name
+class NtuVideos(VideoSource):
+    """One video index for two datasets: NTU60 takes the samples of its range."""
 
-    try:
-        return ntu_in_dataset(parse_name(sample), dataset)
-    except ValueError:
-        return True
+    def settings(self, section: Mapping[str, Any]) -> SourceSettings:
+        """Config `ntu`: `videos` (folders or files) are both the annotations and the videos."""
+        videos = list(section["videos"])
+        return SourceSettings(annotations=videos, videos=[], files=videos)
+
+    def in_dataset(self, dataset: str, sample: str) -> bool:
+        """Whether `sample` belongs to `dataset`; names that are not NTU names concern both."""
+        from skeleton.ntu.names import in_dataset as ntu_in_dataset
+        from skeleton.ntu.names import parse_name
+
+        try:
+            return ntu_in_dataset(parse_name(sample), dataset)
+        except ValueError:
+            return True
 
 
-def pose_quality(
-    pickle_path: str | os.PathLike, skeleton_index: str | os.PathLike, out_tsv: str | os.PathLike
-) -> list[tuple[str, float, int, int]]:
-    """`pose_quality.tsv`: PCK@0.2 of each annotation whose sample has a usable `.skeleton` in
-    the NTU index (sample, pck, frames, missed_frames)."""
-    from skeleton.core.annotations import annotations_and_split, load
-    from skeleton.core.files import Source
-    from skeleton.datasets.ntu_quality import annotation_pck
-    from skeleton.ntu.index import read_index
-    from skeleton.ntu.reader import parse_skeleton
-
-    sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == "ok"}
-    data = load(pickle_path)
-    rows = []
-    for a in annotations_and_split(data)[0]:
-        src = sources.get(a["frame_dir"])
-        if src is not None:
-            r = annotation_pck(a, parse_skeleton(Source.from_id(src).read(), src))
-            rows.append((a["frame_dir"], r.pck, r.frames, r.missed_frames))
-    with atomic_write(out_tsv, "w") as f:
-        f.write("sample\tpck\tframes\tmissed_frames\n")
-        f.writelines(f"{n}\t{p:.4f}\t{fr}\t{miss}\n" for n, p, fr, miss in rows)
-    return rows
+# two pickles, ntu60 and ntu120; `skeleton pose --dataset ntu`: actors by action class
+SOURCE = NtuVideos("ntu", read, SPLITS, ("ntu60", "ntu120"), DATASET_SPLITS, pose_dataset="ntu")

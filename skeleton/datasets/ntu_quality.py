@@ -11,14 +11,23 @@ the reference's torso diameter in that frame, the distance from the left shoulde
 hip (the convention of PCK on the LSP benchmark). Per frame
 every reference body is compared with the predicted person closest to it; a frame with a
 reference body but no predicted person scores all its joints as misses.
+
+`quality_table` is the one table of scores, written by the workflow (rule ntu_pose_quality,
+`pose_quality`: the samples' `.skeleton` files from the NTU index) and printed by `skeleton
+pose-quality` (files found under folders): sample, pck, joints, frames, missed_frames, and per
+COCO joint on request.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from skeleton.core.files import Source, atomic_write
 from skeleton.ntu.kinect import kinect_colour_joints
 from skeleton.pose.base import COCO17
 
@@ -134,3 +143,50 @@ def annotation_pck(annotation: dict, skeleton, alpha: float = PCK_ALPHA) -> PCKR
         actors = 1
     ref = kinect_reference(skeleton, actors)
     return pck(annotation["keypoint"], annotation["keypoint_score"], ref, alpha, sample=name)
+
+
+COLUMNS = ("sample", "pck", "joints", "frames", "missed_frames")
+
+
+def score(
+    annotations: Iterable[dict[str, Any]], skeletons: Mapping[str, str], alpha: float = PCK_ALPHA
+) -> list[PCKResult]:
+    """PCK of each annotation whose sample (frame_dir) has a `.skeleton` in `skeletons`
+    (sample -> Source id: a file, or a zip member), in the annotations' order."""
+    from skeleton.ntu.reader import parse_skeleton
+
+    out = []
+    for a in annotations:
+        src = skeletons.get(a["frame_dir"])
+        if src is not None:
+            out.append(annotation_pck(a, parse_skeleton(Source.from_id(src).read(), src), alpha))
+    return out
+
+
+def quality_table(results: Iterable[PCKResult], per_joint: bool = False) -> str:
+    """The TSV of `score`'s results: COLUMNS, then each COCO joint's PCK with `per_joint`."""
+    joints = list(COCO_FROM_KINECT)
+    header = [*COLUMNS, *(joints if per_joint else [])]
+    rows = ["\t".join(header)]
+    for r in results:
+        row = [r.sample, f"{r.pck:.4f}", str(r.joints), str(r.frames), str(r.missed_frames)]
+        if per_joint:
+            row += [f"{r.per_joint[j]:.4f}" for j in joints]
+        rows.append("\t".join(row))
+    return "\n".join(rows) + "\n"
+
+
+def pose_quality(
+    pickle_path: str | os.PathLike, skeleton_index: str | os.PathLike, out_tsv: str | os.PathLike
+) -> list[PCKResult]:
+    """The `ntu_pose_quality` step: `pose_quality.tsv` of a 2D pickle, each annotation scored
+    against its sample's usable `.skeleton` in the NTU index."""
+    from skeleton.core.annotations import annotations_and_split, load
+    from skeleton.core.tables import STATUS_OK
+    from skeleton.ntu.index import read_index
+
+    sources = {r.sample: r.source for r in read_index(skeleton_index) if r.status == STATUS_OK}
+    results = score(annotations_and_split(load(pickle_path))[0], sources)
+    with atomic_write(out_tsv, "w") as f:
+        f.write(quality_table(results))
+    return results

@@ -25,8 +25,9 @@ MMAction2 1.x reads the skeletons from one kpfile per video instead
 (`PoseDataset(data_prefix=dict(skeleton=DIR))` loads `DIR/<frame_dir>.pkl`): `write_video_kpfiles`
 writes that folder from the per-shard kpfiles.
 
-The rejects report is its own step (`collect_rejects`): it needs no pose result, and a strict
-packaging that fails after it leaves it in place.
+The rejects report is its own step (`rejects_2d`): it needs no pose result, and a strict
+packaging that fails after it leaves it in place. Both forms package through
+skeleton.core.packaging, with the 3D pickles.
 """
 
 from __future__ import annotations
@@ -34,48 +35,42 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.core.annotations import (
-    AnnotationWriter,
     _Pickler,
     annotations_and_split,
     load,
     write_annotations,
 )
 from skeleton.core.files import atomic_write
-from skeleton.core.rejects import (
-    Reject,
-    count_reasons,
-    failures,
-    read_rejects,
-    write_rejects,
-)
-from skeleton.core.summary import write_summary
+from skeleton.core.packaging import Packaged, Report, restricted, write_pickle
+from skeleton.core.rejects import Reject, count_reasons, read_rejects, write_rejects
 from skeleton.core.tables import shard_number
 from skeleton.datasets import dataset_filter, split_order
-from skeleton.datasets.index import STATUS_OK, IndexRow, index_rejects, read_index
+from skeleton.datasets.index import STATUS_OK, VideoRow, index_rejects, read_index
 
 BOX_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 KPFILE_DTYPE = np.float32  # dense keypoints are float32: the round trip stays exact
 
 
-def _member_rows(dataset: str, index_path: str | os.PathLike) -> list[IndexRow]:
+def _member_rows(dataset: str, index_path: str | os.PathLike) -> list[VideoRow]:
     member = dataset_filter(dataset)
     return [r for r in read_index(index_path) if member(r.sample)]
 
 
-def _usable(rows: list[IndexRow]) -> dict[str, IndexRow]:
+def _usable(rows: list[VideoRow]) -> dict[str, VideoRow]:
     """Usable rows by frame_dir and by the name the pose stage gives their video (a video named
     like an NTU sample loses `_rgb` there)."""
     from skeleton.pose.extract import sample_name
 
-    ok: dict[str, IndexRow] = {}
+    ok: dict[str, VideoRow] = {}
     for r in rows:
         if r.status == STATUS_OK:
             ok[r.sample] = r
@@ -91,7 +86,7 @@ def read_splits(path: str | os.PathLike | None) -> dict[str, list[str]] | None:
         return json.load(f)
 
 
-def collect_rejects(
+def rejects_2d(
     dataset: str,
     index_path: str | os.PathLike,
     shard_rejects: list[str],
@@ -99,7 +94,8 @@ def collect_rejects(
     annotation_rejects: str | os.PathLike | None = None,
     splits_json: str | os.PathLike | None = None,
 ) -> list[Reject]:
-    """`rejects_2d.tsv` of `dataset`: every sample of its source that will not be in its pickle.
+    """The `rejects_2d` step: `rejects_2d.tsv` of `dataset`, every sample of its source that
+    will not be in its pickle.
 
     Index rows without a usable video, unusable lines of the official files, pose rejects of
     the shards (`<shard>.rejects.tsv`, written by `skeleton pose`); with a fixed split file:
@@ -122,15 +118,15 @@ def collect_rejects(
         rejected = {r.sample for r in rejects}
         for name in sorted({r.sample for r in ok.values()} - in_splits - rejected):
             detail = f"in no split of {splits_json} (NTU: its skeleton is missing or rejected)"
-            rejects.append(Reject(name, ok[name].path, "not_in_splits", detail))
+            rejects.append(Reject(name, ok[name].path, reasons.NOT_IN_SPLITS, detail))
         indexed = {r.sample for r in rows} | rejected
         for name in sorted(in_splits - indexed):
-            rejects.append(Reject(name, "", "no_video", f"no video of {name} in the index"))
+            rejects.append(Reject(name, "", reasons.NO_VIDEO, f"no video of {name} in the index"))
     write_rejects(rejects, out_tsv)
     return rejects
 
 
-def _split(dataset: str, rows: Mapping[str, IndexRow], got: set[str]) -> dict[str, list[str]]:
+def _split(dataset: str, rows: Mapping[str, VideoRow], got: Iterable[str]) -> dict[str, list[str]]:
     names = {s for r in rows.values() for s in r.split_list}
     split: dict[str, list[str]] = {n: [] for n in split_order(dataset, names)}
     for name in sorted(got):
@@ -140,10 +136,14 @@ def _split(dataset: str, rows: Mapping[str, IndexRow], got: set[str]) -> dict[st
     return split
 
 
-def _summary(path, dataset, kind, tag, split, rejects) -> dict[str, Any]:
+def write_counts(
+    path: str | os.PathLike | None, report: Report, tag: str, got: Packaged
+) -> dict[str, Any]:
+    """`summary_2d.json`: the pickle's counts per split and reject reason, and the model tag."""
+    split, rejects = got.split, got.rejects
     counts = {
-        "dataset": dataset,
-        "kind": kind,
+        "dataset": report.dataset,
+        "kind": report.kind,
         "model_tag": tag,
         "samples": len({n for v in split.values() for n in v}),
         "splits": {k: len(v) for k, v in split.items()},
@@ -157,53 +157,47 @@ def _summary(path, dataset, kind, tag, split, rejects) -> dict[str, Any]:
     return counts
 
 
-def _check_strict(strict: bool, dataset: str, rejects: list[Reject], rejects_tsv) -> None:
-    """config strict: any reject fails the packaging (but those the dataset leaves out, e.g.
-    HMDB51 videos in no split); the report (written before, by its own step) names them."""
-    rejects = failures(rejects)
-    if strict and rejects:
-        from skeleton.core.rejects import StrictModeError
-
-        raise StrictModeError(
-            f"{dataset}: {len(rejects)} sample(s) rejected ({count_reasons(rejects)}), "
-            f"strict mode; see {rejects_tsv}"
-        )
-
-
-def _no_sample(dataset: str, rejects: list[Reject], rejects_tsv, out_pkl) -> Exception:
-    from skeleton.core.rejects import NoUsableSamples
-
-    Path(out_pkl).unlink(missing_ok=True)  # no pickle from an earlier run stays either
-    return NoUsableSamples(
-        f"{dataset}: no usable sample ({len(rejects)} rejected, see {rejects_tsv})"
+def _package(
+    index_path: str | os.PathLike,
+    out_pkl: str | os.PathLike,
+    report: Report,
+    strict: bool,
+    entries: Callable[[dict[str, VideoRow]], Iterable[dict[str, Any]]],
+    split_of: Callable[[dict[str, VideoRow], list[str]], dict[str, list[str]]],
+) -> Packaged:
+    """Both forms: the report `rejects_2d` wrote (strict mode fails on it before anything is
+    written), then the pickle of `entries(usable rows by name)`."""
+    rejects = read_rejects(report.rejects)
+    ok = _usable(_member_rows(report.dataset, index_path))
+    if strict:
+        report.check_strict(rejects, len(ok))
+    got = write_pickle(
+        report, out_pkl, entries(ok), lambda names: split_of(ok, names), lambda: rejects
     )
+    report.summarize(len(got.names), rejects, output=out_pkl, splits=got.split)
+    return got
 
 
 def package_dense(
-    dataset: str,
     index_path: str | os.PathLike,
     shard_paths: list[str],
     out_pkl: str | os.PathLike,
-    rejects_tsv: str | os.PathLike,
+    report: Report,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
     splits_json: str | os.PathLike | None = None,
-    summary: str | None = None,
-    log: str | None = None,
 ) -> dict[str, Any]:
     """`<ds>_2d.pkl` from the pose shards: labels and splits from the index (or `splits_json`).
 
-    `rejects_tsv` is the report `collect_rejects` wrote; with `strict`, any reject in it fails
+    `report.rejects` is the report `rejects_2d` wrote; with `strict`, any reject in it fails
     before anything is written. No usable sample: NoUsableSamples, and no pickle.
     """
-    rejects = read_rejects(rejects_tsv)
-    ok = _usable(_member_rows(dataset, index_path))
-    _strict(strict, dataset, "2d", ok, rejects, rejects_tsv, summary, log)
     splits = read_splits(splits_json)
     wanted = None if splits is None else set().union(*splits.values())
-    got: set[str] = set()
-    with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards: hash buckets
+
+    def entries(ok: dict[str, VideoRow]) -> Iterable[dict[str, Any]]:
+        got: set[str] = set()
         for path in sorted(shard_paths, key=shard_number):
             for a in sorted(load(path), key=lambda a: a["frame_dir"]):
                 row = ok.get(a["frame_dir"])
@@ -211,31 +205,14 @@ def package_dense(
                     continue
                 if wanted is not None and row.sample not in wanted:
                     continue
-                w.add({**a, "frame_dir": row.sample, "label": row.label})
+                yield {**a, "frame_dir": row.sample, "label": row.label}
                 got.add(row.sample)
-        if not got:  # abort the write
-            _fail(summary, log, dataset, "2d", rejects, rejects_tsv, "no usable sample")
-            raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
-        if splits is None:
-            w.split = _split(dataset, ok, got)
-        else:
-            w.split = {k: [n for n in v if n in got] for k, v in splits.items()}
-    write_summary(
-        summary, dataset, "2d", len(got), rejects, rejects_tsv, log, output=out_pkl, splits=w.split
-    )
-    return _summary(summary_json, dataset, "2d", model_tag, w.split, rejects)
 
+    def split_of(ok: dict[str, VideoRow], names: list[str]) -> dict[str, list[str]]:
+        return _split(report.dataset, ok, names) if splits is None else restricted(splits, names)
 
-def _fail(summary, log, dataset, kind, rejects, rejects_tsv, error: str, samples: int = 0) -> None:
-    """The end-of-run summary of a packaging that fails (called before it raises)."""
-    write_summary(summary, dataset, kind, samples, rejects, rejects_tsv, log, error)
-
-
-def _strict(strict, dataset, kind, ok, rejects, rejects_tsv, summary, log) -> None:
-    if strict and failures(rejects):
-        error = f"strict: {len(failures(rejects))} sample(s) rejected"
-        _fail(summary, log, dataset, kind, rejects, rejects_tsv, error, len(ok))
-    _check_strict(strict, dataset, rejects, rejects_tsv)
+    got = _package(index_path, out_pkl, report, strict, entries, split_of)
+    return write_counts(summary_json, report, model_tag, got)
 
 
 # ---- Kinetics-400 compressed form -----------------------------------------------------------
@@ -349,39 +326,31 @@ def compress_shard(
 
 
 def package_compressed(
-    dataset: str,
     index_path: str | os.PathLike,
     toc_paths: list[str],
     out_pkl: str | os.PathLike,
-    rejects_tsv: str | os.PathLike,
+    report: Report,
     summary_json: str | os.PathLike | None = None,
     model_tag: str = "",
     strict: bool = False,
-    summary: str | None = None,
-    log: str | None = None,
 ) -> dict[str, Any]:
     """The main pickle of the compressed form from the per-shard table-of-contents files
-    (`rejects_tsv`, strict and no usable sample as in `package_dense`)."""
-    rejects = read_rejects(rejects_tsv)
-    ok = _usable(_member_rows(dataset, index_path))
-    _strict(strict, dataset, "2d-compressed", ok, rejects, rejects_tsv, summary, log)
-    got: set[str] = set()
-    with AnnotationWriter(out_pkl, sort_by="frame_dir") as w:  # shards: hash buckets
+    (`report.rejects`, strict and no usable sample as in `package_dense`)."""
+
+    def entries(ok: dict[str, VideoRow]) -> Iterable[dict[str, Any]]:
+        got: set[str] = set()
         for path in sorted(toc_paths, key=shard_number):
             for entry in load(path):
                 row = ok.get(entry["frame_dir"])
                 if row is not None and row.sample == entry["frame_dir"] and row.sample not in got:
-                    w.add({**entry, "label": row.label})  # the index's label, in its place
+                    yield {**entry, "label": row.label}  # the index's label, in its place
                     got.add(row.sample)
-        if not got:
-            _fail(summary, log, dataset, "2d-compressed", rejects, rejects_tsv, "no usable sample")
-            raise _no_sample(dataset, rejects, rejects_tsv, out_pkl)
-        w.split = _split(dataset, ok, got)
-    write_summary(
-        summary, dataset, "2d-compressed", len(got), rejects, rejects_tsv, log,
-        output=out_pkl, splits=w.split,
-    )  # fmt: skip
-    return _summary(summary_json, dataset, "2d-compressed", model_tag, w.split, rejects)
+
+    def split_of(ok: dict[str, VideoRow], names: list[str]) -> dict[str, list[str]]:
+        return _split(report.dataset, ok, names)
+
+    got = _package(index_path, out_pkl, report, strict, entries, split_of)
+    return write_counts(summary_json, report, model_tag, got)
 
 
 def dense_video(main_pkl: str | os.PathLike, frame_dir: str) -> dict[str, Any]:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import os
 
+from skeleton.core import reasons
 from skeleton.core.rejects import Reject
+from skeleton.core.videos import video_stem
 from skeleton.datasets import (
     AnnotationError,
     Sample,
     SampleTable,
+    VideoSource,
     need_file,
     quote,
     require_samples,
     text_lines,
-    video_stem,
 )
 
 SPLITS = ("train1", "test1", "train2", "test2", "train3", "test3")
@@ -84,7 +86,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         _listed_video(parts),
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"malformed line ({why}): expected '{form}', got {quote(line)}",
                     )
                 )
@@ -94,7 +96,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "bad_line",
+                        reasons.BAD_LINE,
                         f"class index {quote(given)} is not a number: expected '{form}'",
                     )
                 )
@@ -106,7 +108,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "unknown_label",
+                        reasons.UNKNOWN_LABEL,
                         f"folder {quote(cls)} is not a class of {CLASS_FILE}",
                     )
                 )
@@ -116,7 +118,7 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                     Reject(
                         video_stem(video),
                         where,
-                        "label_conflict",
+                        reasons.LABEL_CONFLICT,
                         f"index {given} but folder {cls} is {label + 1} in {CLASS_FILE}: "
                         "line not used",
                     )
@@ -124,3 +126,6 @@ def read(annotations: str | os.PathLike, **_options) -> SampleTable:
                 continue
             table.add(Sample(video_stem(video), label, source=where), split)
     return require_samples(table, annotations)
+
+
+SOURCE = VideoSource("ucf101", read, SPLITS)

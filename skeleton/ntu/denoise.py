@@ -7,7 +7,7 @@
 
 Both return float16 (M, T, 25, 3). Where the public code would crash or return no person, or
 write what the pickle cannot hold (inf), or allocate out of proportion to the file, we raise
-`NoSkeleton` with a reason instead (the sample goes to the rejects report); see `REJECT_REASONS`.
+`NoSkeleton` with a reason instead (the sample goes to the rejects report); see `DETAILS`.
 
 The numerical core (float32 tracks, variances, standard deviations) runs in the C extension
 (`_skelparse.energy_std`, `energy_slots`, `pyskl_tracks`), which repeats numpy's reductions in
@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from skeleton.core import reasons
+from skeleton.core.defaults import NTU
+from skeleton.core.rejects import Reject, RejectError
 from skeleton.ntu.reader import XYZ, SkeletonData
 
 try:  # pragma: no cover - exercised implicitly
@@ -53,28 +56,33 @@ ENERGY_FRAMES_PER_BODY = 4
 FLOAT16_INF_FROM = 65520.0
 _AXES = "xyz"
 
-REJECT_REASONS = {
-    "no_skeleton": "the file holds no body at all (every frame has 0 bodies)",
-    "no_long_track": "pyskl: several bodies but none tracked for more than 11 frames",
-    "spread_noise": "pyskl: spread denoising rejected every body",
-    "all_zero": "every joint of every kept body is zero",
-    "out_of_range": "a joint coordinate float16 cannot hold (magnitude 65520 or more: inf)",
-    "too_many_frames": "energy: the header's frame count is out of proportion to the bodies",
+# The reasons a denoiser rejects a sample, each with its detail when it says no more.
+DETAILS = {
+    reasons.NO_SKELETON: "the file holds no body at all (every frame has 0 bodies)",
+    reasons.NO_LONG_TRACK: "pyskl: several bodies but none tracked for more than 11 frames",
+    reasons.SPREAD_NOISE: "pyskl: spread denoising rejected every body",
+    reasons.ALL_ZERO: "every joint of every kept body is zero",
+    reasons.OUT_OF_RANGE: "a joint coordinate float16 cannot hold (magnitude 65520 or more: inf)",
+    reasons.TOO_MANY_FRAMES: "energy: the header's frame count is out of proportion to the bodies",
 }
 
 
-class NoSkeleton(Exception):
-    """The denoiser cannot produce a person for this sample; `code` is a REJECT_REASONS key,
-    `line` the file's 1-based line at fault when there is one."""
+class NoSkeleton(RejectError):
+    """The denoiser cannot produce a person for this sample; `reason` is a DETAILS key, `line`
+    the file's 1-based line at fault when there is one. The message is the detail."""
 
-    def __init__(self, code: str, detail: str = "", line: int | None = None):
-        super().__init__(detail or REJECT_REASONS[code])
-        self.code = code
-        self.detail = detail or REJECT_REASONS[code]
+    def __init__(self, reason: str, detail: str = "", line: int | None = None):
+        detail = detail or DETAILS[reason]
+        super().__init__(reason, detail, detail)
         self.line = line
 
+    def rejected(self, sample: str, source: str) -> Reject:
+        """The detail names the file (and the line) the denoiser never saw."""
+        where = source if self.line is None else f"{source}:{self.line}"
+        return Reject(sample, source, self.reason, f"{where}: {self.detail}")
 
-def denoise(sk: SkeletonData, mode: str = "pyskl", engine: str | None = None) -> np.ndarray:
+
+def denoise(sk: SkeletonData, mode: str = NTU.denoise, engine: str | None = None) -> np.ndarray:
     """engine: "c" (default when built) or "numpy" (the reference); the same results."""
     use_c = _skelparse is not None if engine is None else engine == "c"
     if use_c and _skelparse is None:
@@ -109,7 +117,7 @@ def joint_line(sk: SkeletonData, body: int, joint: int) -> int:
 
 
 def _check_range(sk: SkeletonData, via_float32: bool) -> None:
-    """NoSkeleton('out_of_range') naming the first coordinate (file order) whose float16 in
+    """NoSkeleton(OUT_OF_RANGE) naming the first coordinate (file order) whose float16 in
     the output would be inf: |value| >= 65520, after the float32 cast pyskl makes first
     (which rounds 65519.998... up to 65520). Rounding is monotonic, so the largest magnitude
     decides whether to look at all."""
@@ -126,7 +134,7 @@ def _check_range(sk: SkeletonData, via_float32: bool) -> None:
     body, joint, axis = np.unravel_index(int(np.argmax(mag >= FLOAT16_INF_FROM)), mag.shape)
     value = float(xyz[body, joint, axis])
     raise NoSkeleton(
-        "out_of_range",
+        reasons.OUT_OF_RANGE,
         f"joint {joint + 1} {_AXES[axis]} = {value!r}: the float16 pickle cannot hold a "
         "magnitude of 65520 or more (it would be inf)",
         line=joint_line(sk, int(body), int(joint)),
@@ -213,7 +221,7 @@ def _trim_empty(kpt: np.ndarray) -> np.ndarray:
     while s < e and empty(s):
         s += 1
     if s == e:  # PYSKL would run off the end of the array here
-        raise NoSkeleton("all_zero")
+        raise NoSkeleton(reasons.ALL_ZERO)
     while empty(e - 1):
         e -= 1
     return kpt[:, s:e]
@@ -221,7 +229,7 @@ def _trim_empty(kpt: np.ndarray) -> np.ndarray:
 
 def denoise_pyskl(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
     if len(sk.body_ids) == 0:
-        raise NoSkeleton("no_skeleton")
+        raise NoSkeleton(reasons.NO_SKELETON)
     _check_range(sk, via_float32=True)
     tracks = _tracks(sk, use_c)
     tracks.sort(key=lambda t: -t["motion"])
@@ -229,12 +237,12 @@ def denoise_pyskl(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.
         return _float16(tracks[0]["kpt"][None], use_c)
     tracks = [t for t in tracks if t["kpt"].shape[0] > PYSKL_LENGTH_THRESHOLD]
     if not tracks:
-        raise NoSkeleton("no_long_track")
+        raise NoSkeleton(reasons.NO_LONG_TRACK)
     if len(tracks) == 1:
         return _float16(tracks[0]["kpt"][None], use_c)
     tracks = _spread_denoise(tracks)
     if not tracks:
-        raise NoSkeleton("spread_noise")
+        raise NoSkeleton(reasons.SPREAD_NOISE)
     if len(tracks) == 1:
         return _float16(tracks[0]["kpt"][None], use_c)
 
@@ -274,7 +282,7 @@ def _check_frames(sk: SkeletonData) -> None:
     n, bodies = sk.n_frames, len(sk.body_ids)
     if n > max(ENERGY_FRAMES_FLOOR, ENERGY_FRAMES_PER_BODY * bodies):
         raise NoSkeleton(
-            "too_many_frames",
+            reasons.TOO_MANY_FRAMES,
             f"the header declares {n} frames for {bodies} bodies: energy's output has a row "
             f"for every frame, out of proportion to the file (over {ENERGY_FRAMES_FLOOR} "
             f"frames, at most {ENERGY_FRAMES_PER_BODY} per body are taken)",
@@ -298,7 +306,7 @@ def _slot(sk: SkeletonData, slot: int, use_c: bool) -> np.ndarray:
 
 def denoise_energy(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np.ndarray:
     if len(sk.body_ids) == 0:
-        raise NoSkeleton("no_skeleton")
+        raise NoSkeleton(reasons.NO_SKELETON)
     _check_frames(sk)
     _check_range(sk, via_float32=False)
     if use_c:
@@ -317,5 +325,5 @@ def denoise_energy(sk: SkeletonData, use_c: bool = _skelparse is not None) -> np
         if data.reshape(1, *data.shape).sum((1, 2, 3))[0] != 0:
             kept.append(_float16(data, use_c))
     if not kept:
-        raise NoSkeleton("all_zero")
+        raise NoSkeleton(reasons.ALL_ZERO)
     return np.stack(kept)

@@ -13,6 +13,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 
+from skeleton.core import reasons
 from skeleton.core.files import (
     DEFAULT_MAX_RAW_BYTES,
     RawFileError,
@@ -24,29 +25,22 @@ from skeleton.core.files import (
 from skeleton.core.members import Row as MemberRow
 from skeleton.core.members import record_inputs, sync_members
 from skeleton.core.rejects import Reject
-from skeleton.core.tables import STATUS_OK, assign_shards, read_table, shard_count, write_table
-from skeleton.ntu.names import DATASET_SIZES, missing_samples, parse_name
+from skeleton.core.tables import (
+    STATUS_OK,
+    assign_shards,
+    read_table,
+    shard_count,
+    shards,
+    write_table,
+)
+from skeleton.ntu.names import DATASET_SIZES, in_dataset, missing_samples, parse_name
 
-# samples per parse job at NTU120's full size, the default of the workflow (ntu.shard_size) and
-# the CLI: 58 shards
-SHARD_SIZE = 2000
 MEMBERS_PREFIX = "skeletons"  # <members folder>/skeletons_<k>.tsv
 SKELETON_SUFFIX = ".skeleton"
 
-# index status -> reject reason (status "ok" rows are parsed)
-STATUS_MISSING = "missing_listed"  # on the official missing-skeleton list
-STATUS_BAD_NAME = "bad_name"  # file name is not an NTU sample name
-STATUS_DUPLICATE = "duplicate_conflict"  # same sample, different well-formed content
-# a copy of a sample that is malformed or unreadable while another copy is used (or beside a
-# conflict); build_index documents the rule
-STATUS_DUPLICATE_MALFORMED = "duplicate_malformed"
-STATUS_MALFORMED = "malformed"  # every copy of a duplicated sample is malformed (file:line)
-# and skeleton.core.files.REASON_*: not_a_file, bad_path, duplicate_member, overlapping_member,
-# encrypted, too_large, unreadable
-
 
 @dataclass(frozen=True)
-class IndexRow:
+class SkeletonRow:
     sample: str
     setup: int
     camera: int
@@ -55,7 +49,7 @@ class IndexRow:
     action: int
     ntu60: int  # 1 when the sample belongs to NTU60 (S001-S017, A001-A060)
     missing: int  # 1 when on the official missing-skeleton list
-    status: str
+    status: str  # ok, or the reason it is not parsed (skeleton.core.reasons)
     shard: int  # -1 for rows that are not parsed
     source: str  # Source.id of the file to parse
     detail: str
@@ -64,8 +58,8 @@ class IndexRow:
         return Reject(self.sample, self.source, self.status, self.detail)
 
 
-def _problem_row(name: str, where: str, status: str, detail: str) -> IndexRow:
-    return IndexRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
+def _problem_row(name: str, where: str, status: str, detail: str) -> SkeletonRow:
+    return SkeletonRow(name, 0, 0, 0, 0, 0, 0, 0, status, -1, where, detail)
 
 
 @dataclass
@@ -99,8 +93,8 @@ def _copies(zr: ZipReader, srcs: list[Source]) -> _Copies | None:
         try:
             parse_skeleton(zr.read(same[0]), same[0].id, columns=XYZ)
         except SkeletonFormatError as exc:
-            bad.append((same[0], STATUS_MALFORMED, str(exc)))
-            bad += [(s, STATUS_MALFORMED, f"{s.id}: the same bytes as {exc}") for s in same[1:]]
+            bad.append((same[0], reasons.MALFORMED, str(exc)))
+            bad += [(s, reasons.MALFORMED, f"{s.id}: the same bytes as {exc}") for s in same[1:]]
             continue
         except RawFileError as exc:  # it changed since it was first read
             bad += [(s, exc.reason, str(exc)) for s in same]
@@ -111,7 +105,7 @@ def _copies(zr: ZipReader, srcs: list[Source]) -> _Copies | None:
 
 def build_index(
     inputs: list[str], shard_size: int, max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES
-) -> list[IndexRow]:
+) -> list[SkeletonRow]:
     """Scan the inputs and return the sorted sample table.
 
     Files that cannot be used (a folder that cannot be listed, an archive that cannot be
@@ -134,7 +128,7 @@ def build_index(
     for src in sources:
         by_name[src.filename[: -len(SKELETON_SUFFIX)]].append(src)
     missing = missing_samples("ntu120")
-    rows: list[IndexRow] = [
+    rows: list[SkeletonRow] = [
         _problem_row(p.name.removesuffix(SKELETON_SUFFIX), p.where, p.reason, p.detail)
         for p in problems
     ]
@@ -146,19 +140,21 @@ def build_index(
             except ValueError as exc:
                 for src in srcs:
                     rows.append(
-                        IndexRow(name, 0, 0, 0, 0, 0, 0, 0, STATUS_BAD_NAME, -1, src.id, str(exc))
+                        SkeletonRow(
+                            name, 0, 0, 0, 0, 0, 0, 0, reasons.BAD_NAME, -1, src.id, str(exc)
+                        )
                     )
                 continue
 
-            def row(status: str, src: Source, detail: str, s=s, name=name) -> IndexRow:
-                return IndexRow(
+            def row(status: str, src: Source, detail: str, s=s, name=name) -> SkeletonRow:
+                return SkeletonRow(
                     name, s.setup, s.camera, s.performer, s.replication, s.action,
                     int(s.in_ntu60), int(name in missing), status, -1, src.id, detail,
                 )  # fmt: skip
 
             if name in missing:
                 detail = "on the official list of samples with missing skeletons"
-                rows.append(row(STATUS_MISSING, srcs[0], detail))
+                rows.append(row(reasons.MISSING_LISTED, srcs[0], detail))
                 continue
             copies = _copies(zr, srcs) if len(srcs) > 1 else None
             if copies is None:
@@ -169,13 +165,15 @@ def build_index(
                 rows.append(row(STATUS_OK, used, ""))
                 for src, _, why in copies.bad:
                     note = f"{why}; not used: the sample is built from {used.id}"
-                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+                    rows.append(row(reasons.DUPLICATE_MALFORMED, src, note))
             elif copies.valid:
                 ids = ", ".join(x.id for same in copies.valid for x in same)
-                rows.append(row(STATUS_DUPLICATE, srcs[0], f"different content in: {ids}"))
+                rows.append(
+                    row(reasons.DUPLICATE_CONFLICT, srcs[0], f"different content in: {ids}")
+                )
                 for src, _, why in copies.bad:
                     note = f"{why}; a bad copy beside conflicting ones ({ids})"
-                    rows.append(row(STATUS_DUPLICATE_MALFORMED, src, note))
+                    rows.append(row(reasons.DUPLICATE_MALFORMED, src, note))
             else:
                 rows += [row(reason, src, why) for src, reason, why in copies.bad]
     rows.sort(key=lambda r: (r.sample, r.source))
@@ -187,7 +185,7 @@ def n_shards(shard_size: int) -> int:
     return shard_count(DATASET_SIZES["ntu120"], shard_size)
 
 
-def member_rows(rows: list[IndexRow]) -> list[MemberRow]:
+def member_rows(rows: list[SkeletonRow]) -> list[MemberRow]:
     """(shard, sample, Source id, file to stat) of each parsed sample (zip members: the zip)."""
     return [
         (r.shard, r.sample, r.source, Source.from_id(r.source).path) for r in rows if r.shard >= 0
@@ -195,40 +193,53 @@ def member_rows(rows: list[IndexRow]) -> list[MemberRow]:
 
 
 def write_members(
-    rows: list[IndexRow], folder: str | os.PathLike, keep_absent: bool = False
+    rows: list[SkeletonRow], folder: str | os.PathLike, keep_absent: bool = False
 ) -> dict[int, list[str]]:
     """Bring the shards' members files in `folder` up to date (skeleton.core.members)."""
     return sync_members(folder, MEMBERS_PREFIX, member_rows(rows), keep_absent)
 
 
-def write_index(rows: list[IndexRow], path: str | os.PathLike) -> None:
-    write_table(rows, IndexRow, path)
+def write_index(rows: list[SkeletonRow], path: str | os.PathLike) -> None:
+    write_table(rows, SkeletonRow, path)
 
 
-def read_index(path: str | os.PathLike) -> list[IndexRow]:
-    return read_table(path, IndexRow)
+def read_index(path: str | os.PathLike) -> list[SkeletonRow]:
+    return read_table(path, SkeletonRow)
 
 
-def shard_rows(rows: list[IndexRow], shard: int) -> list[IndexRow]:
-    return [r for r in rows if r.shard == shard]
-
-
-def shards_for(rows: list[IndexRow], dataset: str) -> list[int]:
+def shards_for(rows: list[SkeletonRow], dataset: str) -> list[int]:
     """Shards holding at least one usable sample of the dataset."""
-    return sorted({r.shard for r in rows if r.shard >= 0 and (dataset == "ntu120" or r.ntu60)})
+    return shards(r for r in rows if dataset == "ntu120" or r.ntu60)
 
 
-def run_index(
+def usable_names(rows: list[SkeletonRow], dataset: str) -> list[str]:
+    """The samples of `dataset` the index parses (status ok)."""
+    return [
+        r.sample
+        for r in rows
+        if r.status == STATUS_OK and in_dataset(parse_name(r.sample), dataset)
+    ]
+
+
+def auto_dataset(rows: list[SkeletonRow]) -> str:
+    """ntu60 when every sample with an NTU name is in NTU60's range (S001-S017, A001-A060),
+    else ntu120: what `skeleton ntu3d --dataset auto` packages."""
+    named = [r for r in rows if r.action]
+    return "ntu60" if named and all(r.ntu60 for r in named) else "ntu120"
+
+
+def ntu_index(
     inputs: list[str],
     shard_size: int,
     out: str | os.PathLike,
     max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES,
     members: str | os.PathLike | None = None,
     seen: str | os.PathLike | None = None,
-) -> list[IndexRow]:
-    """The `ntu_index` step: scan the inputs and write the sample table; with `members`, each
-    shard's members file into that folder (only those whose content changes); with `seen`, the
-    inputs' state as found before the scan (skeleton.core.members.refresh compares it)."""
+) -> list[SkeletonRow]:
+    """The `ntu_index` step (rule and command): scan the inputs and write the sample table;
+    with `members`, each shard's members file into that folder (only those whose content
+    changes); with `seen`, the inputs' state as found before the scan
+    (skeleton.core.members.refresh compares it)."""
     if not inputs:
         raise ValueError("no NTU inputs configured: set ntu.skeletons to your raw folders or zips")
     if seen is not None:

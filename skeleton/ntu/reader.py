@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skeleton.core.reasons import MALFORMED
+from skeleton.core.rejects import RejectError
+
 NTU_JOINTS = 25  # Kinect v2 skeleton joints
 JOINT_FIELDS = 12  # x y z depthX depthY colorX colorY orientW orientX orientY orientZ tracking
 # bodyID clipedEdges handLeft{Confidence,State} handRight{..} isRestricted leanX leanY tracking
@@ -34,14 +37,16 @@ except ImportError:  # pragma: no cover
     _skelparse = None
 
 
-class SkeletonFormatError(ValueError):
-    """A `.skeleton` file that does not follow the format."""
+class SkeletonFormatError(RejectError, ValueError):
+    """A `.skeleton` file that does not follow the format: reason `malformed`, detail (and
+    message) `source:line: problem`."""
 
-    def __init__(self, source: str, line: int, reason: str):
-        super().__init__(f"{source}:{line}: {reason}")
+    def __init__(self, source: str, line: int, problem: str):
+        where = f"{source}:{line}: {problem}"
+        super().__init__(MALFORMED, where, where)
         self.source = source
         self.line = line
-        self.reason = reason
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,9 @@ def parse_skeleton(
         # A short last line without its line end is a cut-off file, not a bad line.
         ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
         cut = data and not data.endswith((b"\n", b"\r"))
-        if cut and exc.line == ends + 1 and "truncated" not in exc.reason:
+        if cut and exc.line == ends + 1 and "truncated" not in exc.problem:
             raise SkeletonFormatError(
-                source, exc.line, f"{exc.reason}: the file ends mid-line (truncated)"
+                source, exc.line, f"{exc.problem}: the file ends mid-line (truncated)"
             ) from None
         raise
 

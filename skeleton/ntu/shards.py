@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ from skeleton.core.rejects import Reject
 
 SHARD_FORMAT = "skeleton/ntu3d-shard/1"
 KEYPOINT_DTYPE = np.dtype(np.float16)  # what both denoisers return
+
+
+@dataclass
+class ShardResult:
+    """One parse shard: its annotations, its rejects and the raw files' sha256 (Source id ->)."""
+
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    checksums: dict[str, str] = field(default_factory=dict)
 
 
 class ShardError(ValueError):
@@ -50,14 +60,11 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write(
-    path: str | os.PathLike,
-    annotations: list[dict[str, Any]],
-    rejects: list[Reject],
-    checksums: dict[str, str],
-) -> None:
+def write(path: str | os.PathLike, result: ShardResult) -> None:
     """Write `shard_<k>.pkl` and then its digest `shard_<k>.json` (both atomically)."""
     import pickle
+
+    annotations, rejects, checksums = result.annotations, result.rejects, result.checksums
 
     if any(a["keypoint"].dtype != KEYPOINT_DTYPE for a in annotations):
         raise ValueError(f"{path}: shard keypoints must be {KEYPOINT_DTYPE}")
@@ -201,10 +208,11 @@ def _annotations(doc: Any, path: str) -> list[dict[str, Any]]:
     return out
 
 
-def read(path: str | os.PathLike) -> tuple[list[dict[str, Any]], list[Reject], dict[str, str]]:
-    """(annotations, rejects, checksums) of a shard, checked against its digest.
+def read(path: str | os.PathLike) -> ShardResult:
+    """A shard, checked against its digest and read with the restricted loader.
 
-    Raises ShardDamaged (differs from its digest, or not a shard) or ShardError (no digest).
+    Raises ShardDamaged (differs from its digest, or not a shard) or ShardError (no digest),
+    each with a one-line message.
     """
     source = os.fspath(path)
     record = read_record(source)
@@ -218,4 +226,13 @@ def read(path: str | os.PathLike) -> tuple[list[dict[str, Any]], list[Reject], d
         doc = safeload.loads(data, source)
     except safeload.PickleError as exc:
         raise ShardDamaged(str(exc)) from None
-    return _annotations(doc, source), rejects_of(record), dict(record["checksums"])
+    return ShardResult(_annotations(doc, source), rejects_of(record), dict(record["checksums"]))
+
+
+def read_or_discard(path: str | os.PathLike) -> ShardResult:
+    """`read`, and a damaged shard removed (with its digest) for the next run to rebuild."""
+    try:
+        return read(path)
+    except ShardDamaged as exc:
+        discard(path)
+        raise ShardDamaged(f"{exc}; removed it and its digest: run again to rebuild it") from None

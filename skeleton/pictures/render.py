@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skeleton.core import reasons
 from skeleton.datasets import read_label_map
 from skeleton.ntu.kinect import kinect_colour_joints
 from skeleton.pictures.annotation import default_label_map, is_3d
@@ -55,7 +56,7 @@ def render(
             ref = kinect_colour_joints(kinect)
         images = overlay_images(anno, video, label_names, max_width, ref)
     elif kind == "skeleton3d":
-        if still:  # a plot costs ~0.1 s: draw the one frame only
+        if still:  # a 3D plot per frame is slow: draw the one frame only
             images = skeleton3d_images(anno, label_names, frames=[frame] if 0 <= frame < n else [])
             frame = 0
         else:
@@ -141,7 +142,9 @@ def render_samples(
                 except Exception as exc:  # one bad sample never stops the batch
                     detail = f"{kind} -> {path}: {type(exc).__name__}: {exc}"
                     print(f"visualize: {name}: {detail}", file=sys.stderr)
-                    failures.append(Reject(name, os.fspath(pickle_path), "render_failed", detail))
+                    failures.append(
+                        Reject(name, os.fspath(pickle_path), reasons.RENDER_FAILED, detail)
+                    )
     return results, failures
 
 

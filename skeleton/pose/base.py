@@ -1,14 +1,24 @@
-"""The pose backend interface, COCO-17 facts and the backend registry.
+"""The pose backend contract, COCO-17 facts and the backend registry.
 
-A backend turns batches of decoded BGR frames into person boxes and COCO-17 keypoints. Two-stage
-backends (mmdet + mmpose) implement `detect` then `estimate`; a single-stage backend (YOLO-pose)
-may also implement `detect_and_estimate`, which the extractor prefers when present.
-Backends are imported lazily: this module needs numpy only.
+A backend turns batches of decoded BGR frames into person boxes and COCO-17 keypoints: every
+backend is a `PoseBackend` (`detect`, then `estimate` in given boxes, and `describe` for the
+model tag). Two optional parts, each a Protocol of its own, are used when a backend has them:
+`FusedBackend.detect_and_estimate` (a single-stage model, YOLO-pose: boxes and keypoints in one
+call, preferred by `run_backend`) and `StreamingBackend.detect_stream` / `estimate_stream` (a
+backend that prepares the next batch's inputs while its model runs, mmpose on a GPU: the MMAction2
+procedure of skeleton.pose.extract feeds it through them).
+
+Adding a backend: a module defining the backend class (built with keyword options: device,
+checkpoint, fp16, models, ...) and `describe_static(**options)` (what names the model without
+loading it, skeleton.pose.tag), one line in BACKENDS, and the name in the schema's
+`pose.backend` enum and `skeleton pose --backend`'s choices. Backends are imported lazily: this
+module needs numpy only.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,12 +46,11 @@ COCO17 = (
 )
 NUM_KEYPOINTS = len(COCO17)
 
-# backend name -> module defining `create(**options)` (or the class) and `describe_static`
-BACKEND_MODULES: dict[str, str] = {
-    "mmpose": "skeleton.pose.mmpose_backend",
-    "yolo": "skeleton.pose.yolo",
+# backend name -> (module, its backend class); the module also defines describe_static(**options)
+BACKENDS: dict[str, tuple[str, str]] = {
+    "mmpose": ("skeleton.pose.mmpose_backend", "MMPoseBackend"),
+    "yolo": ("skeleton.pose.yolo", "YoloBackend"),
 }
-BACKEND_CLASSES: dict[str, str] = {"mmpose": "MMPoseBackend", "yolo": "YoloBackend"}
 
 
 @runtime_checkable
@@ -60,6 +69,34 @@ class PoseBackend(Protocol):
 
     def describe(self) -> dict:
         """Everything that identifies the model, for the model tag."""
+        ...
+
+
+Detection = tuple[np.ndarray, np.ndarray, np.ndarray]  # boxes (N, 5), keypoints, scores
+
+
+@runtime_checkable
+class FusedBackend(PoseBackend, Protocol):
+    """A single-stage backend: boxes and keypoints of a batch in one call."""
+
+    def detect_and_estimate(self, frames: list[np.ndarray]) -> list[Detection]:
+        """Per frame (boxes (N, 5), keypoints (N, 17, 2), scores (N, 17)) float32."""
+        ...
+
+
+@runtime_checkable
+class StreamingBackend(PoseBackend, Protocol):
+    """A backend that prepares the next batch while its model runs: the same results as
+    `detect` / `estimate` batch by batch, in order, one per batch given."""
+
+    def detect_stream(self, batches: Iterable[list[np.ndarray]]) -> Iterator[list[np.ndarray]]:
+        """`detect` of each batch."""
+        ...
+
+    def estimate_stream(
+        self, requests: Iterable[tuple[list[np.ndarray], list[np.ndarray]]]
+    ) -> Iterator[list[tuple[np.ndarray, np.ndarray]]]:
+        """`estimate` of each (frames, boxes)."""
         ...
 
 
@@ -100,15 +137,14 @@ class BackendUnavailable(RuntimeError):
 
 def get_backend(name: str, **options: Any) -> PoseBackend:
     """Build backend `name` with its options (device, checkpoint, ...); loads the model."""
-    module = _module(name)
-    return getattr(module, BACKEND_CLASSES[name])(**options)
+    return getattr(_module(name), BACKENDS[name][1])(**options)
 
 
 def _module(name: str):
-    if name not in BACKEND_MODULES:
-        raise ValueError(f"unknown pose backend {name!r}; choose from {', '.join(BACKEND_MODULES)}")
+    if name not in BACKENDS:
+        raise ValueError(f"unknown pose backend {name!r}; choose from {', '.join(BACKENDS)}")
     try:
-        return importlib.import_module(BACKEND_MODULES[name])
+        return importlib.import_module(BACKENDS[name][0])
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise BackendUnavailable(
             f"pose backend {name!r} cannot be imported here ({exc}); run it with the pose "
@@ -125,15 +161,12 @@ def empty_frame_result() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def run_backend(
-    backend: PoseBackend, frames: list[np.ndarray]
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def run_backend(backend: PoseBackend, frames: list[np.ndarray]) -> list[Detection]:
     """Per frame (boxes (N,5), keypoints (N,17,2), scores (N,17)) float32, fused when possible."""
     if not frames:
         return []
-    fused = getattr(backend, "detect_and_estimate", None)
-    if fused is not None:
-        out = list(fused(frames))
+    if isinstance(backend, FusedBackend):
+        out = list(backend.detect_and_estimate(frames))
     else:
         boxes = backend.detect(frames)
         poses = backend.estimate(frames, boxes)

@@ -3,7 +3,7 @@
 `skeleton pose --boxes FILE` runs the same extraction as with a detector: `GivenBoxes` wraps
 the backend so that its `detect` returns the box file's boxes of the frames asked for, and only
 the pose model runs (`estimate` on those boxes). Everything after detection (post-processing,
-person slots, rejects, resume) is the ordinary path of `skeleton.pose.extract`.
+person slots, rejects, resume) is the ordinary path of `skeleton.pose.extract` and `.shard`.
 """
 
 from __future__ import annotations

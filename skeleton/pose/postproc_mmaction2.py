@@ -60,6 +60,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skeleton.core import reasons
+from skeleton.core.rejects import RejectError
+
 # Thresholds of the reference (names of its functions in brackets).
 DET_SCORE_THR = 0.5  # args.det_score_thr [detection_inference keeps scores > thr]
 INSIDE_FRACTION = 0.8  # [removedup.inside]
@@ -76,13 +79,8 @@ EMPTY_SCORE = 0.01  # [tracklets2bbox, bboxes2bbox]: a slot scoring below this i
 Tracklet = list[tuple[int, np.ndarray]]  # (frame, (5,) float32 box), frames increasing
 
 
-class NoActorBoxes(ValueError):
-    """No tracklet survives: the reference crashes here; `reason` for the rejects report."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class NoActorBoxes(RejectError, ValueError):
+    """No tracklet survives: the reference crashes here (reason `no_tracklet`)."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,7 @@ def two_best_fill(frames: Sequence[np.ndarray], total_frames: int) -> np.ndarray
 
 def _no_tracklet() -> NoActorBoxes:
     return NoActorBoxes(
-        "no_tracklet",
+        reasons.NO_TRACKLET,
         f"no tracklet of more than {MIN_FRAMES} frames with a mean box area above "
         f"{MIN_MEAN_AREA} px² (MMAction2's ntu_pose_extraction fails on this video)",
     )

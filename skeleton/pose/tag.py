@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from skeleton.pose.base import BACKEND_MODULES
+from skeleton.pose.base import BACKENDS
 from skeleton.pose.tag_cache import path_state
 
 TAG_DIGITS = 12  # hex digits of sha256 kept in the tag
@@ -44,11 +44,9 @@ def describe_static(backend: str, **options: Any) -> dict[str, Any]:
     Each backend module defines `describe_static(**options)`; its backend's `describe()` adds
     what only the loaded model knows.
     """
-    if backend not in BACKEND_MODULES:
-        raise ValueError(
-            f"unknown pose backend {backend!r}; choose from {', '.join(BACKEND_MODULES)}"
-        )
-    module = importlib.import_module(BACKEND_MODULES[backend])
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown pose backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    module = importlib.import_module(BACKENDS[backend][0])
     return module.describe_static(**options)
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skeleton.core import reasons
+from skeleton.core.rejects import RejectError
+
 # A decoder that stops well before the frame count the container declares met a damaged or
 # truncated file. Some containers only estimate the count (duration x fps), so a small shortfall
 # is tolerated: max(TRUNCATION_MIN_FRAMES, TRUNCATION_FRACTION x declared) frames.
@@ -26,14 +29,12 @@ TRUNCATION_MIN_FRAMES = 2
 TRUNCATION_FRACTION = 0.02
 
 
-class VideoError(Exception):
-    """A video that cannot be decoded; `reason` is a snake_case code for the rejects report."""
+class VideoError(RejectError):
+    """A video that cannot be decoded (`reason`, `detail`; the message names the path too)."""
 
     def __init__(self, path: str, reason: str, detail: str):
-        super().__init__(f"{path}: {reason}: {detail}")
+        super().__init__(reason, detail, f"{path}: {reason}: {detail}")
         self.path = path
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -54,15 +55,15 @@ def _open(path: str):
     import cv2
 
     if not os.path.exists(path):
-        raise VideoError(path, "missing_video", "no such file")
+        raise VideoError(path, reasons.MISSING_VIDEO, "no such file")
     if not os.path.isfile(path):
-        raise VideoError(path, "not_a_video", "not a regular file")
+        raise VideoError(path, reasons.NOT_A_VIDEO, "not a regular file")
     if os.path.getsize(path) == 0:
-        raise VideoError(path, "empty_video", "the file is empty (0 bytes)")
+        raise VideoError(path, reasons.EMPTY_VIDEO, "the file is empty (0 bytes)")
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
         cap.release()
-        raise VideoError(path, "undecodable_video", "OpenCV/FFmpeg cannot open it as a video")
+        raise VideoError(path, reasons.UNDECODABLE_VIDEO, "OpenCV/FFmpeg cannot open it as a video")
     return cap
 
 
@@ -100,7 +101,7 @@ def iter_frame_batches(
             elif (h, w) != (info.height, info.width):
                 raise VideoError(
                     path,
-                    "inconsistent_frames",
+                    reasons.INCONSISTENT_FRAMES,
                     f"frame {info.decoded_frames} is {w}x{h}, earlier frames "
                     f"{info.width}x{info.height}",
                 )
@@ -110,12 +111,12 @@ def iter_frame_batches(
                 yield batch
                 batch = []
         if info.decoded_frames == 0:
-            raise VideoError(path, "no_frames", "opened as a video, but no frame decodes")
+            raise VideoError(path, reasons.NO_FRAMES, "opened as a video, but no frame decodes")
         shortfall = info.declared_frames - info.decoded_frames
         if shortfall > max(TRUNCATION_MIN_FRAMES, TRUNCATION_FRACTION * info.declared_frames):
             raise VideoError(
                 path,
-                "truncated_video",
+                reasons.TRUNCATED_VIDEO,
                 f"decoding stopped after {info.decoded_frames} of the "
                 f"{info.declared_frames} frames the header declares",
             )

@@ -23,7 +23,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: postproc_cases
 
-import mmaction_functions  # noqa: E402
+import mmaction_reference  # noqa: E402
 from postproc_cases import hard_cases  # noqa: E402
 
 from skeleton.pose import postproc_mmaction2 as ours  # noqa: E402
@@ -44,7 +44,7 @@ def yolo_detections(videos: list[str]) -> dict[str, list[np.ndarray]]:
 
 
 def main(script: str, out: str, videos: list[str]) -> None:
-    ref = mmaction_functions.load(script)
+    ref = mmaction_reference.box_functions(script)
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, dict] = {}
     cases: list[tuple[str, list[np.ndarray], list[np.ndarray], int]] = []

@@ -18,7 +18,8 @@ from pathlib import Path
 
 
 def main(video: str, out_dir: str) -> dict:
-    from skeleton.pose.extract import ExtractOptions, extract_in_flight, extract_video
+    from skeleton.pose.extract import ExtractOptions, extract_video
+    from skeleton.pose.shard import extract_in_flight
     from skeleton.pose.yolo import YoloBackend
 
     out = Path(out_dir)
