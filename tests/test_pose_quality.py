@@ -157,7 +157,6 @@ def test_the_command_and_the_workflow_step_write_one_table(tmp_path):
     ntu_index([str(raw)], 2000, tmp_path / "index.tsv")
     step = pose_quality(pkl, tmp_path / "index.tsv", tmp_path / "quality.tsv")
     assert [r.sample for r in step] == names and step[0].pck == 1.0 > step[1].pck
-    command = [sys.executable, "-m", "skeleton", "pose-quality", str(pkl), "--skeletons", str(raw)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    out = run_skeleton("pose-quality", pkl, "--skeletons", raw, check=True).stdout
     assert out == (tmp_path / "quality.tsv").read_text()
     assert out.splitlines()[0].split("\t") == list(COLUMNS)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_skeleton
+from conftest import REPO, run_skeleton
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.packaging import Report
