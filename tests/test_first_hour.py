@@ -391,3 +391,16 @@ def test_workflow_results_folder_that_cannot_be_written(workdir):
     assert p.returncode != 0
     assert "cannot write in results: " in p.stderr and "is a file, not a folder" in p.stderr
     assert "Traceback" not in p.stderr and "rule ntu_index" not in p.stdout + p.stderr
+
+
+def test_a_typo_in_a_video_dataset_section_names_the_key():
+    """The video datasets share one schema block ($ref): their keys are known too."""
+    from skeleton.workflow.configcheck import explain_config_errors
+
+    schema = yaml.safe_load((REPO / "config/schema/config.schema.yaml").read_text())
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["ucf101"] = {"videoz": "x"}
+    lines = explain_config_errors(config, schema, [("my.yaml", {"ucf101": {"videoz": "x"}})])
+    assert any(
+        "unknown key ucf101.videoz (set in my.yaml): did you mean videos?" in line for line in lines
+    ), lines

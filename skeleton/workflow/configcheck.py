@@ -154,12 +154,14 @@ def _where(path: Sequence[str], sources: Sequence[Source]) -> str:
     return f" (set in {origin})" if origin else ""
 
 
-def _explain(error: Any, sources: Sequence[Source]) -> list[str]:
+def _explain(error: Any, sources: Sequence[Source], root: Mapping[str, Any]) -> list[str]:
     path = [str(p) for p in error.absolute_path]
     name = ".".join(path) or "the config"
     schema = error.schema if isinstance(error.schema, Mapping) else {}
-    if error.validator == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        # a section built on a shared block ($ref, e.g. the video datasets' video_source) also
+        # allows the block's keys
+        allowed = sorted(_allowed_keys(schema, root))
         out = []
         for key in sorted(set(error.instance) - set(allowed)):
             full = path + [key]
@@ -179,6 +181,19 @@ def _explain(error: Any, sources: Sequence[Source]) -> list[str]:
     if schema.get("description"):
         line += f" ({' '.join(str(schema['description']).split())})"
     return [line]
+
+
+def _allowed_keys(schema: Mapping[str, Any], root: Mapping[str, Any]) -> set[str]:
+    """The property names `schema` allows, through a local `$ref` (into `root`) too."""
+    keys = set(schema.get("properties", {}))
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        node: Any = root
+        for part in ref[2:].split("/"):
+            node = node.get(part, {}) if isinstance(node, Mapping) else {}
+        if isinstance(node, Mapping):
+            keys |= set(node.get("properties", {}))
+    return keys
 
 
 def with_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -212,7 +227,7 @@ def explain_config_errors(
     `documented_in`: the file that describes every key, named last."""
     lines: list[str] = []
     for error in config_errors(config, schema):
-        lines += _explain(error, sources)
+        lines += _explain(error, sources, schema)
     if not lines:
         return []
     shown = lines[:MAX_ERRORS]
