@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from skeleton.core import safeload
+from skeleton.core import reasons, safeload
 from skeleton.core.files import MAX_NAME_BYTES, name_problem
 from skeleton.core.validate import MAX_TOTAL_FRAMES, quoted, show, split_name_problem
 
@@ -406,11 +406,11 @@ def babel_to_mmaction(
                 where = f"{data_path}[{i}]"
                 problem = _name_problem(name)
                 if problem:
-                    rejects.append(Reject(f"{data_path}[{i}]", where, "bad_name", problem))
+                    rejects.append(Reject(f"{data_path}[{i}]", where, reasons.BAD_NAME, problem))
                     continue
                 problem = _label_problem(labels[i], num_classes)
                 if problem:
-                    rejects.append(Reject(name, where, "bad_label", problem))
+                    rejects.append(Reject(name, where, reasons.BAD_LABEL, problem))
                     continue
                 with np.errstate(over="ignore"):  # overflow becomes inf, rejected below
                     keypoint = np.ascontiguousarray(
@@ -419,7 +419,7 @@ def babel_to_mmaction(
                 bad = int(np.count_nonzero(~np.isfinite(keypoint)))
                 if bad:
                     detail = f"{bad} NaN/inf keypoint values (float16 holds |x| <= 65504)"
-                    rejects.append(Reject(name, where, "non_finite", detail))
+                    rejects.append(Reject(name, where, reasons.NON_FINITE, detail))
                     continue
                 writer.add(
                     {
