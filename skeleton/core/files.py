@@ -515,22 +515,35 @@ def _folder_problem(path: str, exc: OSError) -> Problem:
     return Problem(name, where, reasons.UNREADABLE, f"{where}: cannot list this folder: {why}")
 
 
-def _raw_entry(path: str, max_bytes: int | None, found: list, problems: list) -> None:
+def _regular_file(path: str, problems: list) -> tuple[str, os.stat_result] | None:
+    """(where, stat) of a file found in a folder, or None with its problem recorded: a name
+    the tables cannot carry, a dangling link, something that is not a regular file (a FIFO, a
+    device; folders are listed, not read)."""
     name = display(os.path.basename(path))
     why = path_problem(path)
     if why is not None:
         problems.append(Problem(name, display(path), reasons.BAD_PATH, f"{display(path)}: {why}"))
-        return
+        return None
     where = _where(path)
     try:
         st = os.stat(path)
     except OSError:
         kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
         problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {kind}"))
-        return
+        return None
     if not stat.S_ISREG(st.st_mode):
         problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
-    elif max_bytes is not None and st.st_size > max_bytes:
+        return None
+    return where, st
+
+
+def _raw_entry(path: str, max_bytes: int | None, found: list, problems: list) -> None:
+    checked = _regular_file(path, problems)
+    if checked is None:
+        return
+    where, st = checked
+    if max_bytes is not None and st.st_size > max_bytes:
+        name = display(os.path.basename(path))
         problems.append(
             Problem(name, where, reasons.TOO_LARGE, _too_large(where, st.st_size, max_bytes))
         )
@@ -542,20 +555,7 @@ def _archive_entry(
     path: str, suffix: str, max_bytes: int | None, found: list, problems: list
 ) -> None:
     """A zip archive found in a folder: its members, as if it were given directly."""
-    name = display(os.path.basename(path))
-    why = path_problem(path)
-    if why is not None:
-        problems.append(Problem(name, display(path), reasons.BAD_PATH, f"{display(path)}: {why}"))
-        return
-    where = _where(path)
-    try:
-        st = os.stat(path)
-    except OSError:
-        kind = "a dangling symlink" if os.path.islink(path) else "cannot be read"
-        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {kind}"))
-        return
-    if not stat.S_ISREG(st.st_mode):  # a FIFO or device named .zip (folders are listed)
-        problems.append(Problem(name, where, reasons.NOT_A_FILE, f"{where}: {_kind(st.st_mode)}"))
+    if _regular_file(path, problems) is None:
         return
     more, bad = _zip_sources(path, suffix, max_bytes)
     found += more
