@@ -342,12 +342,30 @@ def test_index_finds_videos_recursively_and_shards(tmp_path):
     rows = build_index(read_dataset("ucf101", ann), [vids], shard_size=2)
     ok = [(r.sample, r.shard) for r in rows if r.status == "ok"]
     names = ["v_ApplyEyeMakeup_g01_c01", "v_Archery_g08_c02", "v_HandStandPushups_g08_c01"]
-    # hash buckets: ceil(5 listed samples / 2) of them; missing videos have none
-    assert ok == [(n, shard_of(n, 3)) for n in names]
+    # hash buckets: ceil(1,024 / 2) of them (5 listed samples, rounded up to a power of two, at
+    # least 1,024); missing videos have none
+    assert ok == [(n, shard_of(n, 512)) for n in names]
     archery = next(r for r in rows if r.sample == "v_Archery_g08_c02")
     assert archery.path.endswith("Archery/v_Archery_g08_c02.avi") and "1 more" in archery.detail
     missing = sorted(r.sample for r in rows if r.status == "missing_video")
     assert missing == ["v_ApplyEyeMakeup_g08_c01", "v_Archery_g01_c01"]
+
+
+def test_a_line_added_to_an_official_list_moves_no_other_video(tmp_path):
+    """One video and its list line added (a fixture, a corrected list): every other video keeps
+    its pose shard, so one pose job reruns (the bucket count rounds the listed samples up)."""
+    ann = write_ucf101(tmp_path)
+    vids = tmp_path / "UCF-101"
+    for name in ("v_ApplyEyeMakeup_g01_c01", "v_Archery_g08_c02", "v_HandStandPushups_g08_c01"):
+        write_video(vids / name.split("_")[1] / f"{name}.avi")
+    before = {r.sample: r.shard for r in build_index(read_dataset("ucf101", ann), [vids], 1)}
+    with open(ann / "trainlist01.txt", "a", newline="") as f:
+        f.write("Archery/v_Archery_g09_c01.avi 2\r\n")
+    write_video(vids / "Archery" / "v_Archery_g09_c01.avi")
+    rows = build_index(read_dataset("ucf101", ann), [vids], 1)
+    after = {r.sample: r.shard for r in rows}
+    assert after.keys() - before.keys() == {"v_Archery_g09_c01"}
+    assert {k: after[k] for k in before} == before
 
 
 def test_k400_video_found_by_youtube_id(tmp_path):

@@ -13,11 +13,12 @@ of one shard only and never moves another video: GPU work is done once per video
 The bucket count is `ceil(reference / pose.shard_size)`, where the reference is
 - NTU RGB+D: NTU120's 114,480 samples (the index lists the videos found, so the count is fixed
   in advance: 573 shards at 200, filled as downloads complete);
-- UCF101, HMDB51, Diving48, FineGYM, Kinetics-400: the samples the official files list, missing
-  videos included (fixed for a release);
-- custom lists, which users extend: the list's length rounded up to a power of two, at least
-  CUSTOM_MIN_REFERENCE. Shards fill up as lines are added; when the list outgrows the power of
-  two, the count doubles and every shard is formed anew once (each splits in two).
+- every list source (UCF101, HMDB51, Diving48, FineGYM, Kinetics-400, custom lists): the
+  samples the list files name, missing videos included, rounded up to a power of two, at least
+  MIN_REFERENCE. An official release never changes that count; a list that gains or loses a
+  line keeps it too (a fixture, a corrected list, a user's growing custom list), until it
+  outgrows its power of two: then the count doubles and every shard is formed anew once (each
+  splits in two).
 Shards then grow with the dataset (a source twice its reference holds about 2 x shard_size
 videos per shard) rather than move. Each shard's members file (skeleton.core.members) is what
 its pose job reads.
@@ -50,8 +51,7 @@ SPLIT_SEP = ","
 MEMBERS_PREFIX = "videos"  # <members folder>/videos_<k>.tsv
 # Reference sizes of the pose shard count (see the module's docstring)
 FIXED_REFERENCE = {"ntu": DATASET_SIZES["ntu120"]}
-GROWING_SOURCES = ("custom",)  # lists users extend line by line
-CUSTOM_MIN_REFERENCE = 1024  # small lists: no count change until they pass this many lines
+MIN_REFERENCE = 1024  # small lists: no count change until they pass this many lines
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,7 @@ def reference_size(table: SampleTable) -> int:
     fixed = FIXED_REFERENCE.get(table.dataset)
     if fixed is not None:
         return fixed
-    n = len(table.samples)
-    if table.dataset in GROWING_SOURCES:
-        return max(CUSTOM_MIN_REFERENCE, 1 << max(n - 1, 0).bit_length())
-    return n
+    return max(MIN_REFERENCE, 1 << max(len(table.samples) - 1, 0).bit_length())
 
 
 def n_shards(table: SampleTable, shard_size: int) -> int:
