@@ -332,6 +332,28 @@ def test_custom_csv_names_splits_and_label_map(tmp_path):
     assert {n: s.label for n, s in table.samples.items()} == {"a": 1, "b": 3}
 
 
+def test_custom_list_one_name_two_videos_and_split_overlap(tmp_path):
+    """Two listed videos with one base name are one frame_dir: the first listed is kept, the
+    other is a `duplicate` reject naming it (never dropped without a word); one video in two
+    splits stays in both, and the index log says so."""
+    lst = tmp_path / "list.csv"
+    lst.write_text(
+        "video,label,split\n"
+        "a/clip.mp4,jump,train\n"
+        "b/clip.mp4,jump,train\n"
+        "./a/clip.mp4,jump,train\n"  # the same file again: one sample, no reject
+        "a/x.mp4,sit,train\n"
+        "a/x.mp4,sit,val\n"
+    )
+    table = read_dataset("custom", lst)
+    assert table.samples["clip"].path == str(tmp_path / "a" / "clip.mp4")
+    assert table.samples["x"].splits == ["train", "val"]
+    [reject] = table.rejects
+    assert (reject.sample, reject.source, reject.reason) == ("clip", f"{lst}:3", "duplicate")
+    assert f"{lst}:2" in reject.detail and "a/clip.mp4" in reject.detail
+    assert any("more than one split, e.g. x (train, val)" in n for n in table.notes)
+
+
 def test_index_finds_videos_recursively_and_shards(tmp_path):
     ann = write_ucf101(tmp_path)
     vids = tmp_path / "UCF-101"

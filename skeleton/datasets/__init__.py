@@ -173,7 +173,9 @@ class SampleTable:
     def add(self, sample: Sample, split: str | None) -> None:
         """Add `sample` (or its split membership, when it is already known).
 
-        A frame_dir that is not one plain file name is rejected (`bad_name`). One listed with
+        A frame_dir that is not one plain file name is rejected (`bad_name`). A second video
+        listed under a known frame_dir (custom lists: `a/clip.mp4` and `b/clip.mp4`) is a
+        `duplicate` reject naming the one kept, the first listed. One listed with
         two different labels is left out, whatever its splits: which label is right is not
         known, and a pickle must not train on a guess. It gets one `label_conflict` reject
         naming where it is listed (so the rejects report counts samples, not lines).
@@ -193,6 +195,14 @@ class SampleTable:
         have = self.samples.get(sample.frame_dir)
         if have is None:
             have = self.samples[sample.frame_dir] = sample
+        elif have.label == sample.label and not same_path(have.path, sample.path):
+            detail = (
+                f"the video {quote(have.path or have.frame_dir)} listed at {have.source} has "
+                "this name and is used (a sample is named after its video's base name: rename "
+                "one to keep both)"
+            )
+            self.rejects.append(Reject(sample.frame_dir, sample.source, reasons.DUPLICATE, detail))
+            return
         elif have.label != sample.label:
             places = [(have.label, have.source), here]
             del self.samples[sample.frame_dir]
@@ -217,6 +227,11 @@ class SampleTable:
             for s in self.samples[name].splits:
                 out.setdefault(s, []).append(name)
         return out
+
+
+def same_path(a: str, b: str) -> bool:
+    """Whether two listed video paths name one file ('' is "search by name")."""
+    return a == b or (bool(a) and bool(b) and os.path.normpath(a) == os.path.normpath(b))
 
 
 def require_samples(table: SampleTable, where: str | os.PathLike) -> SampleTable:

@@ -222,6 +222,13 @@ def read(
         if split not in splits:
             splits.append(split)
         table.add(Sample(sample, label, path=explicit, source=where), split)
+    shared = sorted(n for n, s in table.samples.items() if len(s.splits) > 1)
+    if shared:  # allowed (an `all` split beside `train`), but a train/val overlap is a leak
+        first = table.samples[shared[0]]
+        table.notes.append(
+            f"{len(shared)} sample(s) listed in more than one split, e.g. {shared[0]} "
+            f"({', '.join(first.splits)})"
+        )
     return require_samples(table, path)
 
 
