@@ -32,7 +32,7 @@ from video_lists import HMDB51_FOLDER, without_filler, write_hmdb51_splits
 
 from skeleton.core.annotations import load, write_annotations
 from skeleton.core.packaging import Report
-from skeleton.core.rejects import StrictModeError, read_rejects
+from skeleton.core.rejects import StrictModeError, failures, read_rejects
 from skeleton.core.tables import shard_of
 from skeleton.core.validate import validate_file
 from skeleton.datasets import AnnotationError, label_map, read_dataset
@@ -330,6 +330,23 @@ def test_custom_csv_names_splits_and_label_map(tmp_path):
     names.write_text("sit\njump\nwave\nrun\n")
     table = read_dataset("custom", mixed, label_map=names)
     assert {n: s.label for n, s in table.samples.items()} == {"a": 1, "b": 3}
+
+
+def test_a_video_no_list_names_is_left_out_and_reported(tmp_path):
+    """A video under the folders that no list line names (a clip of another release, a line
+    forgotten) is not posed and not dropped without a word: a `not_listed` row, counted as
+    left out (not a failure, as strict mode sees it)."""
+    ann = write_ucf101(tmp_path)
+    vids = tmp_path / "UCF-101"
+    write_video(vids / "Archery" / "v_Archery_g08_c02.avi")
+    write_video(vids / "Extra" / "v_Extra_g01_c01.avi")
+    out = tmp_path / "index.tsv"
+    video_index("ucf101", ann, [str(vids)], 2, out, tmp_path / "index.rejects.tsv")
+    assert [r.sample for r in read_index(out) if r.status == "ok"] == ["v_Archery_g08_c02"]
+    reported = rejects_2d("ucf101", out, [], tmp_path / "r2d.tsv", tmp_path / "index.rejects.tsv")
+    [extra] = [r for r in reported if r.reason == "not_listed"]
+    assert (extra.sample, Path(extra.source).name) == ("v_Extra_g01_c01", "v_Extra_g01_c01.avi")
+    assert failures(reported) == [r for r in reported if r.reason == "missing_video"]
 
 
 def test_custom_list_one_name_two_videos_and_split_overlap(tmp_path):

@@ -38,6 +38,7 @@ TOO_MANY_FRAMES = "too_many_frames"  # energy: a header's frame count out of pro
 # ---- the datasets' definitions (left out, not failures: strict mode does not count them)
 NOT_IN_DATASET = "not_in_dataset"  # an NTU120 sample in an ntu60 build
 IN_NO_SPLIT = "in_no_split"  # an HMDB51 video in none of the official splits
+NOT_LISTED = "not_listed"  # a video under a dataset's video folders that no list names
 
 # ---- official annotation files and video indexes (skeleton.datasets)
 BAD_LINE = "bad_line"  # a line of an official list or a custom list that cannot be used
@@ -76,4 +77,4 @@ BAD_LABEL = "bad_label"
 NON_FINITE = "non_finite"
 
 # Reasons the dataset's definition leaves out (skeleton.core.rejects.failures skips them).
-LEFT_OUT = frozenset({NOT_IN_DATASET, IN_NO_SPLIT})
+LEFT_OUT = frozenset({NOT_IN_DATASET, IN_NO_SPLIT, NOT_LISTED})

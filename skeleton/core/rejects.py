@@ -74,7 +74,7 @@ def read_rejects(path: str | os.PathLike) -> list[Reject]:
 def failures(rejects: Iterable[Reject]) -> list[Reject]:
     """The rejects strict mode fails on: all but those the dataset leaves out
     (skeleton.core.reasons.LEFT_OUT: NTU120 samples in an ntu60 build, HMDB51 videos in no
-    split, listed so the report accounts for every input)."""
+    split, videos no list names; listed so the report accounts for every input)."""
     return [r for r in rejects if r.reason not in LEFT_OUT]
 
 

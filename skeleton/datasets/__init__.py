@@ -114,6 +114,9 @@ class VideoSource:
     pose_dataset: str = "generic"  # `skeleton pose --dataset`: ntu sorts actors by class
     boxes_file: str | None = None  # ground-truth person boxes beside the annotations (FineGYM)
     compressed: bool = False  # packaged in Kinetics-400's compressed kpfile form
+    # its files list the videos, so a video under its folders that no sample names is reported
+    # (`not_listed`); False where the folders are the list (NTU: every *_rgb.avi is a sample)
+    lists_videos: bool = True
 
     def __post_init__(self) -> None:
         if not self.datasets:
@@ -169,6 +172,9 @@ class SampleTable:
     notes: list[str] = field(default_factory=list)  # for the index log: files and forms found
     # frame_dir -> (its label_conflict reject's position in `rejects`, [(label, file:line)])
     conflicts: dict[str, tuple[int, list[tuple[int, str]]]] = field(default_factory=dict)
+    # every sample name the files mention, kept or not: a video so named is accounted for (a
+    # reader that rejects a sample before `add` names its video stems here)
+    mentioned: set[str] = field(default_factory=set)
 
     def add(self, sample: Sample, split: str | None) -> None:
         """Add `sample` (or its split membership, when it is already known).
@@ -180,6 +186,7 @@ class SampleTable:
         known, and a pickle must not train on a guess. It gets one `label_conflict` reject
         naming where it is listed (so the rejects report counts samples, not lines).
         """
+        self.mentioned.update((sample.frame_dir, *sample.names))
         why = name_problem(sample.frame_dir)
         if why is not None:
             detail = f"sample name {quote(sample.frame_dir)} {why}"

@@ -250,6 +250,7 @@ def read(
             name = compact_id(element)
             if box_index is not None and name not in box_index:
                 without.append(name)
+                table.mentioned.update((name, element))
                 table.rejects.append(
                     Reject(
                         name,

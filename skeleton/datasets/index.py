@@ -44,7 +44,7 @@ from skeleton.core.tables import (
     write_table,
 )
 from skeleton.core.videos import VIDEO_EXTENSIONS, file_stem
-from skeleton.datasets import SampleTable, read_dataset
+from skeleton.datasets import SampleTable, read_dataset, video_source
 from skeleton.ntu.names import DATASET_SIZES
 
 SPLIT_SEP = ","
@@ -87,10 +87,18 @@ def find_videos(roots: Iterable[str | os.PathLike]) -> dict[str, list[str]]:
 
 
 def build_index(
-    table: SampleTable, roots: Iterable[str | os.PathLike], shard_size: int
+    table: SampleTable,
+    roots: Iterable[str | os.PathLike],
+    shard_size: int,
+    report_unlisted: bool = True,
 ) -> list[VideoRow]:
+    """The index rows of `table`'s samples, their videos found under `roots`. With
+    `report_unlisted`, video files there that no sample names are added to `table.rejects`
+    (`not_listed`, left out)."""
     check_shard_size(shard_size)  # before the folders are walked
     videos = find_videos(roots)
+    if report_unlisted:
+        table.rejects.extend(unlisted(table, videos))
     rows: list[VideoRow] = []
     for key in sorted(table.samples):
         s = table.samples[key]
@@ -124,6 +132,21 @@ def build_index(
         rows.append(VideoRow(s.frame_dir, s.label, splits, STATUS_OK, -1, paths[0], detail))
     rows.sort(key=lambda r: (r.sample, r.status != STATUS_OK))
     return assign_shards(rows, n_shards(table, shard_size))
+
+
+def unlisted(table: SampleTable, videos: dict[str, list[str]]) -> list[Reject]:
+    """A `not_listed` reject for each video file found that is no sample's: its name is none
+    the files mention (kept or rejected) and no list gives its path (a clip of another split,
+    a typo in a list, a video a list line was forgotten for). Left out, as MMAction2's list
+    tools leave them, but not without a word."""
+    names = table.mentioned | {r.sample for r in table.rejects}  # rejects: reported already
+    given = {os.path.abspath(s.path) for s in table.samples.values() if s.path}
+    return [
+        Reject(stem, path, reasons.NOT_LISTED, "a video under the video folders no list names")
+        for stem in sorted(videos.keys() - names)
+        for path in videos[stem]
+        if os.path.abspath(path) not in given
+    ]
 
 
 def reference_size(table: SampleTable) -> int:
@@ -188,7 +211,7 @@ def video_index(
     if seen is not None:
         record_inputs(*seen)
     table = read_dataset(source, annotations, **options)
-    rows = build_index(table, videos, shard_size)
+    rows = build_index(table, videos, shard_size, video_source(source).lists_videos)
     if members is not None:
         write_members(rows, members)
     write_index(rows, out)

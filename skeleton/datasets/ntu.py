@@ -93,4 +93,6 @@ class NtuVideos(VideoSource):
 
 
 # two pickles, ntu60 and ntu120; `skeleton pose --dataset ntu`: actors by action class
-SOURCE = NtuVideos("ntu", read, SPLITS, ("ntu60", "ntu120"), DATASET_SPLITS, pose_dataset="ntu")
+SOURCE = NtuVideos(
+    "ntu", read, SPLITS, ("ntu60", "ntu120"), DATASET_SPLITS, pose_dataset="ntu", lists_videos=False
+)
