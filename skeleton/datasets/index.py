@@ -87,17 +87,14 @@ def find_videos(roots: Iterable[str | os.PathLike]) -> dict[str, list[str]]:
 
 
 def build_index(
-    table: SampleTable,
-    roots: Iterable[str | os.PathLike],
-    shard_size: int,
-    report_unlisted: bool = True,
+    table: SampleTable, roots: Iterable[str | os.PathLike], shard_size: int
 ) -> list[VideoRow]:
-    """The index rows of `table`'s samples, their videos found under `roots`. With
-    `report_unlisted`, video files there that no sample names are added to `table.rejects`
-    (`not_listed`, left out)."""
+    """The index rows of `table`'s samples, their videos found under `roots`. Where the
+    source's files list its videos (VideoSource.lists_videos), video files there that no
+    sample names are added to `table.rejects` (`not_listed`, left out)."""
     check_shard_size(shard_size)  # before the folders are walked
     videos = find_videos(roots)
-    if report_unlisted:
+    if video_source(table.dataset).lists_videos:
         table.rejects.extend(unlisted(table, videos))
     rows: list[VideoRow] = []
     for key in sorted(table.samples):
@@ -211,7 +208,7 @@ def video_index(
     if seen is not None:
         record_inputs(*seen)
     table = read_dataset(source, annotations, **options)
-    rows = build_index(table, videos, shard_size, video_source(source).lists_videos)
+    rows = build_index(table, videos, shard_size)
     if members is not None:
         write_members(rows, members)
     write_index(rows, out)
