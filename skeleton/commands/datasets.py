@@ -174,8 +174,8 @@ def run_dataset_index(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from skeleton.core.errors import UsageError
-    from skeleton.core.reasons import LEFT_OUT
-    from skeleton.core.rejects import count_reasons, failures, read_rejects
+    from skeleton.core.rejects import read_rejects
+    from skeleton.core.summary import counts_text, split_counts
     from skeleton.core.tables import STATUS_OK
     from skeleton.datasets import AnnotationError
     from skeleton.datasets.index import video_index
@@ -209,18 +209,9 @@ def run_dataset_index(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     ok = sum(r.status == STATUS_OK for r in rows)
     print(f"{args.out}: {len(rows)} samples, {ok} with a video", file=sys.stderr)
-    everything = read_rejects(rejects)
-    failed = failures(everything)
-    parts = [(len(failed), "rejected", failed)] if failed else []
-    if len(failed) < len(everything):  # e.g. videos no list names: left out, not failures
-        left = [r for r in everything if r.reason in LEFT_OUT]
-        parts.append((len(left), "left out", left))
-    if parts:  # lines of the official files not used: said here, not only at packaging
-        said = "; ".join(
-            f"{n} {what} (" + ", ".join(f"{k} {c}" for k, c in count_reasons(group).items()) + ")"
-            for n, what, group in parts
-        )
-        print(f"{rejects}: {said}", file=sys.stderr)
+    reasons, left_out = split_counts(read_rejects(rejects))
+    if reasons or left_out:  # lines of the official files not used: said here, not only later
+        print(f"{rejects}: {counts_text(reasons, left_out)}", file=sys.stderr)
     return 0
 
 

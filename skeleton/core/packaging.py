@@ -27,6 +27,7 @@ from skeleton.core.rejects import (
     StrictModeError,
     count_reasons,
     failures,
+    reasons_text,
 )
 from skeleton.core.summary import write_summary
 
@@ -83,7 +84,7 @@ class Report:
                 print(f"rejected: {r}", file=sys.stderr)
             if len(shown) > STRICT_SHOWN:
                 print(f"... and {len(shown) - STRICT_SHOWN} more", file=sys.stderr)
-        reasons = ", ".join(f"{k} {v}" for k, v in count_reasons(failed).items())
+        reasons = reasons_text(count_reasons(failed))
         raise StrictModeError(
             f"{self.dataset}: {len(failed)} sample(s) rejected ({reasons}); {self.see()}", failed
         )

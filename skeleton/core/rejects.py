@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 
 from skeleton.core.files import atomic_write
@@ -80,6 +80,11 @@ def failures(rejects: Iterable[Reject]) -> list[Reject]:
 
 def count_reasons(rejects: Iterable[Reject]) -> dict[str, int]:
     return dict(sorted(Counter(r.reason for r in rejects).items()))
+
+
+def reasons_text(counts: Mapping[str, int]) -> str:
+    """Counts by reason as messages write them: `bad_line 2, missing_video 1`."""
+    return ", ".join(f"{k} {n}" for k, n in counts.items())
 
 
 # Errors of a packaging step (3D or 2D) that knew its rejects when it failed.

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from skeleton.core.files import atomic_write
 from skeleton.core.reasons import LEFT_OUT
-from skeleton.core.rejects import Reject, count_reasons, failures
+from skeleton.core.rejects import Reject, count_reasons, failures, reasons_text
 
 SUFFIX = ".summary.json"
 EXAMPLES = 3  # rejected samples named in a summary
@@ -46,14 +46,15 @@ def write_summary(
     outside the workflow, such as the CLI, print their own).
     """
     everything = sorted(set(rejects))
-    rejects = failures(everything)  # the samples left out by definition are counted apart
+    rejects = failures(everything)
+    reasons, left_out = split_counts(everything)
     doc = {
         "dataset": dataset,
         "kind": kind,
         "samples": samples,
         "rejected": len(rejects),
-        "reasons": count_reasons(rejects),
-        "left_out": count_reasons(r for r in everything if r.reason in LEFT_OUT),
+        "reasons": reasons,
+        "left_out": left_out,
         "examples": [str(r) for r in rejects[:EXAMPLES]],
         "report": str(report) if report else None,
         "log": str(log) if log else None,
@@ -69,6 +70,24 @@ def write_summary(
         json.dump(doc, f, indent=1, sort_keys=True)
         f.write("\n")
     return doc
+
+
+def split_counts(rejects: Iterable[Reject]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts by reason of the failures and, apart, of the samples the dataset leaves out
+    (skeleton.core.reasons.LEFT_OUT)."""
+    everything = list(rejects)
+    left_out = count_reasons(r for r in everything if r.reason in LEFT_OUT)
+    return count_reasons(failures(everything)), left_out
+
+
+def counts_text(reasons: Mapping[str, int], left_out: Mapping[str, int]) -> str:
+    """`3 rejected (bad_line 2, missing_video 1), 12 left out (not_in_dataset 12)`."""
+    text = f"{sum(reasons.values())} rejected"
+    if reasons:
+        text += f" ({reasons_text(reasons)})"
+    if left_out:  # e.g. NTU120 samples in an ntu60 build: listed, not failures
+        text += f", {sum(left_out.values())} left out ({reasons_text(left_out)})"
+    return text
 
 
 def _cut(text: str) -> str:
@@ -87,14 +106,9 @@ def summary_lines(doc: dict[str, Any], check_files: bool = True) -> list[str]:
     head = f"{doc['dataset']} {doc['kind']}: "
     if doc.get("error"):
         head += f"FAILED ({_cut(doc['error'])}); "
-    head += f"{doc['samples']} samples, {doc['rejected']} rejected"
-    report, log = doc.get("report"), doc.get("log")
     left_out = doc.get("left_out") or {}
-    if doc["rejected"]:
-        head += " (" + ", ".join(f"{k} {v}" for k, v in doc["reasons"].items()) + ")"
-    if left_out:  # e.g. NTU120 samples in an ntu60 build: listed, not failures
-        reasons = ", ".join(f"{k} {v}" for k, v in left_out.items())
-        head += f", {sum(left_out.values())} left out ({reasons})"
+    head += f"{doc['samples']} samples, {counts_text(doc['reasons'], left_out)}"
+    report, log = doc.get("report"), doc.get("log")
     if doc["rejected"] or left_out:
         if there(report):
             head += f"; report: {report}"

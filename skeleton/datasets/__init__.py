@@ -48,7 +48,7 @@ from typing import Any
 
 from skeleton.core import reasons
 from skeleton.core.files import name_problem
-from skeleton.core.rejects import Reject, count_reasons
+from skeleton.core.rejects import Reject, count_reasons, reasons_text
 
 # <dataset>.txt: class names, line k = label k; shipped in the package, read by the rules too
 LABEL_MAP_DIR = Path(__file__).resolve().parent / "label_maps"
@@ -251,7 +251,7 @@ def require_samples(table: SampleTable, where: str | os.PathLike) -> SampleTable
     first = table.rejects[0]
     raise AnnotationError(
         f"{where}: no usable sample ({len(table.rejects)} rejected: "
-        + ", ".join(f"{k} {n}" for k, n in count_reasons(table.rejects).items())
+        + reasons_text(count_reasons(table.rejects))
         + f"); first: {first.source}: {first}"
     )
 
